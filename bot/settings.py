@@ -1,0 +1,130 @@
+"""Every setting Abacus reads, from the environment or a ``.env`` file, in one place.
+
+Settings are read once here and passed down as plain values; nothing below ``bot`` reads the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from storage.db import normalize_database_url
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderKey:
+    """One configured admin key: one organisation (Anthropic) or team (Cursor).
+
+    ``name`` is the operator's label when the entry is written ``label:key``; otherwise ``default`` for a
+    single key and ``KEY_1``, ``KEY_2``... by position, as the original abacus named them.
+    """
+
+    name: str
+    key: SecretStr
+    labelled: bool
+
+
+def _split_commas(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def parse_provider_keys(plural: str | None, singular: str | None) -> list[ProviderKey]:
+    """The plural comma-separated form wins over the singular one; blank entries are dropped."""
+    entries = _split_commas(plural) if plural and _split_commas(plural) else _split_commas(singular)
+    keys = []
+    for position, entry in enumerate(entries, start=1):
+        # Keys are base64url or hex and never contain a colon, so "label:key" cannot be misread.
+        label, sep, key = entry.partition(":")
+        if sep and label.strip() and key.strip() and _looks_like_label(label.strip()):
+            keys.append(ProviderKey(label.strip(), SecretStr(key.strip()), labelled=True))
+        else:
+            name = "default" if len(entries) == 1 else f"KEY_{position}"
+            keys.append(ProviderKey(name, SecretStr(entry), labelled=False))
+    return keys
+
+
+def _looks_like_label(text: str) -> bool:
+    return len(text) <= 64 and all(ch.isalnum() or ch in "-_." for ch in text)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field("sqlite:///abacus.db", validation_alias=AliasChoices("DATABASE_URL", "POSTGRES_URL"))
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+
+    email_domains: CommaList = Field(default_factory=list, validation_alias="ABACUS_EMAIL_DOMAINS")
+    admins: CommaList = Field(default_factory=list, validation_alias="ABACUS_ADMINS")
+    timezone: str = Field("UTC", validation_alias="ABACUS_TIMEZONE")
+
+    anthropic_admin_key: SecretStr | None = Field(None, validation_alias="ANTHROPIC_ADMIN_KEY")
+    anthropic_admin_keys: SecretStr | None = Field(None, validation_alias="ANTHROPIC_ADMIN_KEYS")
+    anthropic_base_url: str = Field("https://api.anthropic.com", validation_alias="ANTHROPIC_BASE_URL")
+    cursor_admin_key: SecretStr | None = Field(None, validation_alias="CURSOR_ADMIN_KEY")
+    cursor_admin_keys: SecretStr | None = Field(None, validation_alias="CURSOR_ADMIN_KEYS")
+    cursor_base_url: str = Field("https://api.cursor.com", validation_alias="CURSOR_BASE_URL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        return normalize_database_url(value.strip())
+
+    @field_validator("email_domains", mode="before")
+    @classmethod
+    def _domains(cls, value: Any) -> Any:
+        return [d.lower().lstrip("@") for d in _split_commas(value)]
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _admins(cls, value: Any) -> Any:
+        return [email.lower() for email in _split_commas(value)]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}; use an IANA name such as Europe/Vienna") from None
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        # slack_sdk joins method names onto this base, so it must end with a slash.
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("anthropic_base_url", "cursor_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def anthropic_keys(self) -> list[ProviderKey]:
+        return parse_provider_keys(_secret(self.anthropic_admin_keys), _secret(self.anthropic_admin_key))
+
+    @property
+    def cursor_keys(self) -> list[ProviderKey]:
+        return parse_provider_keys(_secret(self.cursor_admin_keys), _secret(self.cursor_admin_key))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None

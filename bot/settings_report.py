@@ -1,0 +1,61 @@
+"""What `abacus config` shows: the effective settings with secrets masked, and feature readiness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot.database import display_url
+from bot.settings import ProviderKey, Settings
+
+
+def _mask(secret: SecretStr | None) -> str | None:
+    # Never show any part of a secret: not even a prefix or suffix survives into logs or screenshots.
+    return None if secret is None or not secret.get_secret_value() else "set (hidden)"
+
+
+def _keys(keys: list[ProviderKey]) -> str | None:
+    return ", ".join(f"{k.name} (hidden)" for k in keys) or None
+
+
+def describe_settings(settings: Settings) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "DATABASE_URL": display_url(settings.database_url),
+        "SLACK_BOT_TOKEN": _mask(settings.slack_bot_token),
+        "SLACK_SIGNING_SECRET": _mask(settings.slack_signing_secret),
+        "SLACK_APP_TOKEN": _mask(settings.slack_app_token),
+        "SLACK_API_URL": settings.slack_api_url,
+        "ABACUS_EMAIL_DOMAINS": settings.email_domains,
+        "ABACUS_ADMINS": settings.admins,
+        "ABACUS_TIMEZONE": settings.timezone,
+        "ANTHROPIC_ADMIN_KEYS": _keys(settings.anthropic_keys),
+        "ANTHROPIC_BASE_URL": settings.anthropic_base_url,
+        "CURSOR_ADMIN_KEYS": _keys(settings.cursor_keys),
+        "CURSOR_BASE_URL": settings.cursor_base_url,
+    }
+    return {"settings": values, "features": feature_readiness(settings)}
+
+
+def feature_readiness(settings: Settings) -> dict[str, dict[str, Any]]:
+    slack_missing = []
+    if settings.slack_bot_token is None:
+        slack_missing.append("SLACK_BOT_TOKEN")
+    if settings.slack_signing_secret is None and settings.slack_app_token is None:
+        slack_missing.append("SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)")
+    if not settings.email_domains:
+        slack_missing.append("ABACUS_EMAIL_DOMAINS (without it nobody gets answers)")
+    admin_missing = [] if settings.admins else ["ABACUS_ADMINS (without it nobody can map keys or set digests)"]
+    return {
+        "database": {"ready": True, "missing": []},
+        "slack": {"ready": not slack_missing, "missing": slack_missing},
+        "slack_admin_actions": {"ready": not admin_missing, "missing": admin_missing},
+        "claude_code": {
+            "ready": bool(settings.anthropic_keys),
+            "missing": [] if settings.anthropic_keys else ["ANTHROPIC_ADMIN_KEY or ANTHROPIC_ADMIN_KEYS"],
+        },
+        "cursor": {
+            "ready": bool(settings.cursor_keys),
+            "missing": [] if settings.cursor_keys else ["CURSOR_ADMIN_KEY or CURSOR_ADMIN_KEYS"],
+        },
+    }
