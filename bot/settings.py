@@ -21,7 +21,7 @@ CommaList = Annotated[list[str], NoDecode]
 class ProviderKey:
     """One configured admin key: one organisation (Anthropic) or team (Cursor).
 
-    ``name`` is the operator's label when the entry is written ``label:key``; otherwise ``default`` for a
+    ``name`` is the operator's label when the entry is written ``label=key``; otherwise ``default`` for a
     single key and ``KEY_1``, ``KEY_2``... by position, as the original abacus named them.
     """
 
@@ -43,8 +43,8 @@ def parse_provider_keys(plural: str | None, singular: str | None) -> list[Provid
     entries = _split_commas(plural) if plural and _split_commas(plural) else _split_commas(singular)
     keys = []
     for position, entry in enumerate(entries, start=1):
-        # Keys are base64url or hex and never contain a colon, so "label:key" cannot be misread.
-        label, sep, key = entry.partition(":")
+        # Admin keys (sk-ant-admin01-..., key_...) contain no "=", so "label=key" cannot be misread.
+        label, sep, key = entry.partition("=")
         if sep and label.strip() and key.strip() and _looks_like_label(label.strip()):
             keys.append(ProviderKey(label.strip(), SecretStr(key.strip()), labelled=True))
         else:

@@ -92,8 +92,8 @@ def test_plural_keys_win_and_are_named_by_position(monkeypatch: pytest.MonkeyPat
         (" , ", "k1", [("default", "k1", False)]),
         ("", "", []),
         (" , ", None, []),
-        ("prod:key_a,labs:key_b", None, [("prod", "key_a", True), ("labs", "key_b", True)]),
-        ("prod:key_a,key_b", None, [("prod", "key_a", True), ("KEY_2", "key_b", False)]),
+        ("prod=key_a,labs=key_b", None, [("prod", "key_a", True), ("labs", "key_b", True)]),
+        ("prod=key_a,key_b", None, [("prod", "key_a", True), ("KEY_2", "key_b", False)]),
     ],
 )
 def test_parse_provider_keys(plural: str | None, singular: str | None, expected: list[tuple[str, str, bool]]) -> None:
@@ -103,7 +103,7 @@ def test_parse_provider_keys(plural: str | None, singular: str | None, expected:
 
 def test_secrets_do_not_leak_through_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
-    monkeypatch.setenv("CURSOR_ADMIN_KEYS", "team:key_secret_value")
+    monkeypatch.setenv("CURSOR_ADMIN_KEYS", "team=key_secret_value")
     s = Settings()
     assert "xoxb-very-secret" not in repr(s)
     assert "key_secret_value" not in repr(s.cursor_keys)

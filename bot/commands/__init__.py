@@ -1,0 +1,1 @@
+"""One module per `abacus` command or command group."""
