@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     anthropic_admin_key: SecretStr | None = Field(None, validation_alias="ANTHROPIC_ADMIN_KEY")
     anthropic_admin_keys: SecretStr | None = Field(None, validation_alias="ANTHROPIC_ADMIN_KEYS")
     anthropic_base_url: str = Field("https://api.anthropic.com", validation_alias="ANTHROPIC_BASE_URL")
+    claude_code_lookback_days: int = Field(3, ge=1, le=60, validation_alias="ABACUS_CLAUDE_CODE_LOOKBACK_DAYS")
+    claude_code_backfill_days_per_run: int = Field(
+        30, ge=1, le=3660, validation_alias="ABACUS_CLAUDE_CODE_BACKFILL_DAYS_PER_RUN"
+    )
+    claude_code_backfill_empty_days: int = Field(30, ge=1, validation_alias="ABACUS_CLAUDE_CODE_BACKFILL_EMPTY_DAYS")
     cursor_admin_key: SecretStr | None = Field(None, validation_alias="CURSOR_ADMIN_KEY")
     cursor_admin_keys: SecretStr | None = Field(None, validation_alias="CURSOR_ADMIN_KEYS")
     cursor_base_url: str = Field("https://api.cursor.com", validation_alias="CURSOR_BASE_URL")

@@ -1,0 +1,138 @@
+"""Claude Code jobs: settings -> Anthropic clients -> providers.claude_code_sync, one result per org."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.jobs import BackfillRequest, JobContext, OrgResult, ProviderJobs, SyncRequest, select_keys
+from bot.settings import ProviderKey, Settings
+from providers.anthropic import AnthropicClient
+from providers.claude_code_rows import TOOL
+from providers.claude_code_sync import OrgSync, backfill_org, sync_org
+from providers.errors import ProviderError
+
+TITLE = "Claude Code"
+
+
+def _keys(settings: Settings) -> list[ProviderKey]:
+    return settings.anthropic_keys
+
+
+def _client(settings: Settings, key: ProviderKey) -> AnthropicClient:
+    return AnthropicClient(
+        key.key.get_secret_value(), who=f"Claude Code org {key.name!r}", base_url=settings.anthropic_base_url
+    )
+
+
+def _details(sync: OrgSync) -> dict[str, object]:
+    return {
+        "organization": sync.org.name,
+        "days": [d.isoformat() for d in sync.days_done],
+        "records": sync.records,
+        "rows": sync.rows,
+        "unattributed_keys": sorted(sync.unresolved_keys),
+        "key_name_clashes": sync.clashes,
+    }
+
+
+def _summary(sync: OrgSync) -> str:
+    parts = [f"{len(sync.days_done)} day(s), {sync.records} record(s)"]
+    if sync.unresolved_keys:
+        parts.append(f"{len(sync.unresolved_keys)} API key(s) unattributed (map them: `abacus mappings`)")
+    if sync.clashes:
+        parts.append("key names shared by several people: " + ", ".join(sorted(sync.clashes)))
+    if sync.error is not None:
+        parts.append(f"stopped: {sync.error}")
+    return "; ".join(parts)
+
+
+def sync(ctx: JobContext, request: SyncRequest) -> list[OrgResult]:
+    settings = ctx.settings
+    today = ctx.now().date()
+    if request.start is None:
+        start, end = today - timedelta(days=settings.claude_code_lookback_days - 1), today
+    else:
+        start, end = request.start, request.end or request.start
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    results = []
+    for key in select_keys(_keys(settings), request.org, TITLE):
+        with _client(settings, key) as client:
+            try:
+                outcome = sync_org(ctx.engine, client, days, now=ctx.now, report=ctx.report)
+            except ProviderError as exc:  # the org itself could not be reached (bad key, outage)
+                results.append(OrgResult(key.name, "", ok=False, status="failed", message=str(exc)))
+                continue
+        results.append(
+            OrgResult(
+                key.name,
+                outcome.org.id,
+                ok=outcome.error is None,
+                records=outcome.records,
+                windows=len(outcome.days_done),
+                status="ok" if outcome.error is None else "failed",
+                message=_summary(outcome),
+                details=_details(outcome),
+            )
+        )
+    return results
+
+
+def backfill(ctx: JobContext, request: BackfillRequest) -> list[OrgResult]:
+    settings = ctx.settings
+    today = ctx.now().date()
+    # Forward sync owns the rolling window; backfill starts just below it.
+    start_before = today - timedelta(days=settings.claude_code_lookback_days - 1)
+    results = []
+    for key in select_keys(_keys(settings), request.org, TITLE):
+        with _client(settings, key) as client:
+            try:
+                org, outcome, totals = backfill_org(
+                    ctx.engine,
+                    client,
+                    target=request.target,
+                    start_before=start_before,
+                    max_days=request.max_windows or settings.claude_code_backfill_days_per_run,
+                    complete_after_empty=settings.claude_code_backfill_empty_days,
+                    now=ctx.now,
+                    report=ctx.report,
+                )
+            except ProviderError as exc:
+                results.append(OrgResult(key.name, "", ok=False, status="failed", message=str(exc)))
+                continue
+        oldest = outcome.cursor.date().isoformat() if outcome.cursor else "nothing yet"
+        message = f"{outcome.status}: {outcome.windows} day(s), {outcome.records} record(s); oldest stored day {oldest}"
+        if outcome.error:
+            message += f"; stopped: {outcome.error}"
+        results.append(
+            OrgResult(
+                key.name,
+                org.id,
+                ok=outcome.status != "failed",
+                records=outcome.records,
+                windows=outcome.windows,
+                status=outcome.status,
+                message=message,
+                details=_details(totals),
+            )
+        )
+    return results
+
+
+def org_ids(ctx: JobContext, org: str | None) -> list[str]:
+    ids = []
+    for key in select_keys(_keys(ctx.settings), org, TITLE):
+        with _client(ctx.settings, key) as client:
+            ids.append(client.organization().id)
+    return ids
+
+
+JOBS = ProviderJobs(
+    name="anthropic",
+    tool=TOOL,
+    title=TITLE,
+    key_settings="ANTHROPIC_ADMIN_KEY or ANTHROPIC_ADMIN_KEYS",
+    keys=_keys,
+    sync=sync,
+    backfill=backfill,
+    org_ids=org_ids,
+)

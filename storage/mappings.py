@@ -1,0 +1,150 @@
+"""Identity mappings (an API key name -> a person) and re-attribution of the usage they cover.
+
+Changing a mapping moves that key's whole history: its usage and activity rows get the new email (or
+go back to unattributed), and the daily rollup of every affected day is re-derived, in the caller's
+transaction. Every change is written to ``identity_mapping_changes``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import ClaudeCodeActivity, IdentityMapping, IdentityMappingChange, Usage
+from storage.writes import refresh_daily_rollup
+
+CLAUDE_CODE = "claude_code"
+
+
+@dataclass(frozen=True, slots=True)
+class Reattribution:
+    rows: int
+    total_tokens: int
+    cost_usd: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class UnmappedKey:
+    org_id: str
+    key_name: str
+    rows: int
+    total_tokens: int
+    cost_usd: Decimal
+    first_date: date
+    last_date: date
+
+
+def load_mappings(session: Session, source: str, org_id: str) -> dict[str, str]:
+    """external id -> email for one org; org-wide ('' org) mappings apply to every org."""
+    rows = session.execute(
+        select(IdentityMapping.external_id, IdentityMapping.email, IdentityMapping.org_id)
+        .where(IdentityMapping.source == source, IdentityMapping.org_id.in_([org_id, ""]))
+        .order_by(IdentityMapping.org_id)  # '' first, so an org-specific mapping wins
+    )
+    return {external_id: email for external_id, email, _org in rows}
+
+
+def list_mappings(session: Session) -> list[IdentityMapping]:
+    return list(session.scalars(select(IdentityMapping).order_by(IdentityMapping.source, IdentityMapping.external_id)))
+
+
+def set_mapping(
+    session: Session,
+    *,
+    source: str,
+    org_id: str,
+    external_id: str,
+    email: str,
+    method: str,
+    by: str,
+    now: datetime,
+) -> Reattribution:
+    """Create, change (or with ``email=""`` remove) a mapping and move the key's history with it."""
+    email = email.strip().lower()
+    existing = session.scalar(
+        select(IdentityMapping).where(
+            IdentityMapping.source == source,
+            IdentityMapping.org_id == org_id,
+            IdentityMapping.external_id == external_id,
+        )
+    )
+    old_email = existing.email if existing else ""
+    if old_email == email:
+        return Reattribution(0, 0, Decimal(0))
+    if existing and not email:
+        session.delete(existing)
+    elif existing:
+        existing.email, existing.method, existing.mapped_by, existing.updated_at = email, method, by, now
+    else:
+        session.add(
+            IdentityMapping(
+                source=source,
+                org_id=org_id,
+                external_id=external_id,
+                email=email,
+                method=method,
+                mapped_by=by,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    session.add(
+        IdentityMappingChange(
+            source=source,
+            org_id=org_id,
+            external_id=external_id,
+            old_email=old_email,
+            new_email=email,
+            method=method,
+            changed_by=by,
+            changed_at=now,
+        )
+    )
+    return _reattribute(session, source, org_id, external_id, email)
+
+
+def _reattribute(session: Session, tool: str, org_id: str, key_name: str, email: str) -> Reattribution:
+    which = and_(Usage.tool == tool, Usage.actor_type == "api_key", Usage.actor == key_name)
+    if org_id:
+        which = and_(which, Usage.org_id == org_id)
+    tokens = Usage.input_tokens + Usage.cache_write_tokens + Usage.cache_read_tokens + Usage.output_tokens
+    count, total, cost = session.execute(
+        select(func.count(), func.coalesce(func.sum(tokens), 0), func.coalesce(func.sum(Usage.cost_usd), 0)).where(
+            which
+        )
+    ).one()
+    days = {(tool, d) for (d,) in session.execute(select(Usage.date).where(which).distinct())}
+    session.execute(update(Usage).where(which).values(email=email))
+    activity = and_(ClaudeCodeActivity.actor_type == "api_key", ClaudeCodeActivity.actor == key_name)
+    if org_id:
+        activity = and_(activity, ClaudeCodeActivity.org_id == org_id)
+    session.execute(update(ClaudeCodeActivity).where(activity).values(email=email))
+    refresh_daily_rollup(session, days)
+    return Reattribution(int(count), int(total), Decimal(cost))
+
+
+def unmapped_keys(session: Session, tool: str = CLAUDE_CODE) -> list[UnmappedKey]:
+    """API keys whose usage is still unattributed, largest cost first."""
+    tokens = Usage.input_tokens + Usage.cache_write_tokens + Usage.cache_read_tokens + Usage.output_tokens
+    rows = session.execute(
+        select(
+            Usage.org_id,
+            Usage.actor,
+            func.count(),
+            func.sum(tokens),
+            func.sum(Usage.cost_usd),
+            func.min(Usage.date),
+            func.max(Usage.date),
+        )
+        .where(Usage.tool == tool, Usage.actor_type == "api_key", Usage.email == "")
+        .group_by(Usage.org_id, Usage.actor)
+        .order_by(func.sum(Usage.cost_usd).desc(), Usage.actor)
+    )
+    return [
+        UnmappedKey(org, name, int(n), int(t or 0), Decimal(c or 0), first, last)
+        for org, name, n, t, c, first, last in rows
+    ]
