@@ -19,6 +19,8 @@ from bot.settings import Settings
 
 # soft_wrap: long messages stay on one line, so they read well in logs and can be grepped.
 console = Console(highlight=False, soft_wrap=True)
+# Progress goes to stderr, so `--json` output on stdout stays one clean object.
+progress_console = Console(highlight=False, soft_wrap=True, stderr=True)
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 

@@ -62,8 +62,11 @@ def set_mapping(
     method: str,
     by: str,
     now: datetime,
-) -> Reattribution:
-    """Create, change (or with ``email=""`` remove) a mapping and move the key's history with it."""
+) -> Reattribution | None:
+    """Create, change (or with ``email=""`` remove) a mapping and move the key's history with it.
+
+    Returns what moved, or None when nothing changed (the mapping already said exactly that).
+    """
     email = email.strip().lower()
     existing = session.scalar(
         select(IdentityMapping).where(
@@ -74,7 +77,7 @@ def set_mapping(
     )
     old_email = existing.email if existing else ""
     if old_email == email:
-        return Reattribution(0, 0, Decimal(0))
+        return None
     if existing and not email:
         session.delete(existing)
     elif existing:

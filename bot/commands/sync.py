@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bot.cli_support import AppContext, console, emit_json, json_option, pass_app
+from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, progress_console
 from bot.errors import AbacusError
 from bot.jobs import BackfillRequest, JobContext, OrgResult, ProviderJobs, SyncRequest
 from bot.jobs.registry import PROVIDERS, resolve
@@ -55,11 +55,11 @@ def sync_range(days: int | None, start: date | None, end: date | None, today: da
 @contextmanager
 def progress_reporter(total: int, label: str) -> Iterator[Callable[[str], None]]:
     """A progress bar on a terminal; plain lines otherwise (logs, CI, pipes)."""
-    if not console.is_terminal:
-        yield lambda line: console.print(line)
+    if not progress_console.is_terminal:
+        yield lambda line: progress_console.print(line)
         return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
+    with Progress(*columns, console=progress_console, transient=True) as bar:
         task = bar.add_task(label, total=total)
 
         def step(line: str) -> None:
@@ -172,18 +172,29 @@ def backfill_group() -> None:
 def _make_backfill_command(provider: ProviderJobs) -> click.Command:
     @click.command(provider.name, help=f"Backfill {provider.title} history back to --from.")
     @click.option("--from", "target", callback=parse_day, required=True, metavar="YYYY-MM-DD", help="Oldest day.")
+    @click.option(
+        "--to",
+        "newest",
+        callback=parse_day,
+        metavar="YYYY-MM-DD",
+        help="Newest day, when no backfill has run yet (default: just before the forward-sync window).",
+    )
     @click.option("--max-days", type=click.IntRange(1, 3660), help="Days to process in this run (default: all).")
     @click.option("--org", help="Only this organisation (its key label, or default / KEY_n).")
     @json_option
     @pass_app
-    def command(app: AppContext, target: date, max_days: int | None, org: str | None, as_json: bool) -> None:
+    def command(
+        app: AppContext, target: date, newest: date | None, max_days: int | None, org: str | None, as_json: bool
+    ) -> None:
+        if newest is not None and newest < target:
+            raise click.UsageError(f"--to {newest} is before --from {target}.")
         _require_configured(app, provider)
         today = JobContext(app.settings, app.engine).now().date()
         budget = max_days or max(1, (today - target).days + 1)
         with progress_reporter(budget, f"{provider.title} backfill") as report:
             ctx = JobContext(settings=app.settings, engine=app.engine, report=report)
             try:
-                results = _guard(lambda: provider.backfill(ctx, BackfillRequest(target, org, budget)))
+                results = _guard(lambda: provider.backfill(ctx, BackfillRequest(target, org, budget, newest)))
             except LockHeld:
                 raise AlreadyRunning(f"Another {provider.title} backfill is running; try again later.") from None
         _finish(results, as_json, f"{provider.title} backfill")

@@ -40,6 +40,7 @@ class BackfillRequest:
     target: date
     org: str | None = None
     max_windows: int | None = None  # None: the provider's per-run budget
+    newest: date | None = None  # where a backfill with no cursor yet starts (default: below forward sync)
 
 
 @dataclass(frozen=True, slots=True)

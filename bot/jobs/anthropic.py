@@ -18,7 +18,7 @@ def _keys(settings: Settings) -> list[ProviderKey]:
     return settings.anthropic_keys
 
 
-def _client(settings: Settings, key: ProviderKey) -> AnthropicClient:
+def client_for(settings: Settings, key: ProviderKey) -> AnthropicClient:
     return AnthropicClient(
         key.key.get_secret_value(), who=f"Claude Code org {key.name!r}", base_url=settings.anthropic_base_url
     )
@@ -56,7 +56,7 @@ def sync(ctx: JobContext, request: SyncRequest) -> list[OrgResult]:
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     results = []
     for key in select_keys(_keys(settings), request.org, TITLE):
-        with _client(settings, key) as client:
+        with client_for(settings, key) as client:
             try:
                 outcome = sync_org(ctx.engine, client, days, now=ctx.now, report=ctx.report)
             except ProviderError as exc:  # the org itself could not be reached (bad key, outage)
@@ -80,11 +80,13 @@ def sync(ctx: JobContext, request: SyncRequest) -> list[OrgResult]:
 def backfill(ctx: JobContext, request: BackfillRequest) -> list[OrgResult]:
     settings = ctx.settings
     today = ctx.now().date()
-    # Forward sync owns the rolling window; backfill starts just below it.
+    # Forward sync owns the rolling window; by default backfill starts just below it.
     start_before = today - timedelta(days=settings.claude_code_lookback_days - 1)
+    if request.newest is not None:
+        start_before = min(start_before, request.newest + timedelta(days=1))
     results = []
     for key in select_keys(_keys(settings), request.org, TITLE):
-        with _client(settings, key) as client:
+        with client_for(settings, key) as client:
             try:
                 org, outcome, totals = backfill_org(
                     ctx.engine,
@@ -121,7 +123,7 @@ def backfill(ctx: JobContext, request: BackfillRequest) -> list[OrgResult]:
 def org_ids(ctx: JobContext, org: str | None) -> list[str]:
     ids = []
     for key in select_keys(_keys(ctx.settings), org, TITLE):
-        with _client(ctx.settings, key) as client:
+        with client_for(ctx.settings, key) as client:
             ids.append(client.organization().id)
     return ids
 

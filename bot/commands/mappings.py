@@ -1,0 +1,235 @@
+"""`abacus mappings`: which API keys belong to whom, and moving a key's history to its person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.table import Table
+from sqlalchemy import select
+
+from bot.cli_support import AppContext, console, emit_json, json_option, pass_app
+from bot.errors import AbacusError
+from bot.formatting import format_tokens, format_usd
+from bot.jobs import select_keys, utc_now
+from bot.jobs.anthropic import TITLE, client_for
+from providers.claude_code_sync import KeyDirectory
+from providers.errors import ProviderError
+from storage.db import transaction
+from storage.mappings import CLAUDE_CODE, Reattribution, list_mappings, set_mapping, unmapped_keys
+from storage.models import IdentityMapping, Usage
+
+# Mappings an admin made by hand are never overwritten by what the provider's directory says.
+_MANUAL = {"slack", "cli"}
+
+
+@click.group("mappings", invoke_without_command=True)
+@json_option
+@click.pass_context
+def mappings_group(click_ctx: click.Context, as_json: bool) -> None:
+    """List identity mappings (with origin and who mapped) and the API keys still unmapped."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    app = click_ctx.find_object(AppContext)
+    assert app is not None
+    with transaction(app.engine) as session:
+        mappings = list_mappings(session)
+        unmapped = unmapped_keys(session)
+    if as_json:
+        emit_json(
+            {
+                "mappings": [
+                    {
+                        "source": m.source,
+                        "org_id": m.org_id,
+                        "external_id": m.external_id,
+                        "email": m.email,
+                        "method": m.method,
+                        "mapped_by": m.mapped_by,
+                        "updated_at": m.updated_at,
+                    }
+                    for m in mappings
+                ],
+                "unmapped": unmapped,
+            }
+        )
+        return
+    table = Table(title=f"Identity mappings ({len(mappings)})", title_justify="left")
+    for column in ("Source", "Org", "Key", "Email", "How", "By", "When"):
+        table.add_column(column)
+    for m in mappings:
+        table.add_row(
+            m.source, m.org_id or "all", m.external_id, m.email, m.method, m.mapped_by, m.updated_at.date().isoformat()
+        )
+    console.print(table)
+    if not unmapped:
+        console.print("No unmapped API keys: all Claude Code usage is attributed.")
+        return
+    keys = Table(title=f"Unmapped API keys ({len(unmapped)})", title_justify="left")
+    for column in ("Key", "Org", "Tokens", "Cost", "First", "Last"):
+        keys.add_column(column)
+    for k in unmapped:
+        keys.add_row(
+            k.key_name,
+            k.org_id,
+            format_tokens(k.total_tokens),
+            format_usd(k.cost_usd),
+            k.first_date.isoformat(),
+            k.last_date.isoformat(),
+        )
+    console.print(keys)
+    console.print("Map one with `abacus mappings set KEY EMAIL`, or in Slack with /abacus map.")
+
+
+def _org_for_key(app: AppContext, key: str, org: str | None) -> str:
+    """The org whose usage carries ``key``; '' (every org) for a key not seen yet."""
+    if org is not None:
+        return org
+    with transaction(app.engine) as session:
+        orgs = sorted(
+            set(
+                session.scalars(
+                    select(Usage.org_id)
+                    .where(Usage.tool == CLAUDE_CODE, Usage.actor_type == "api_key", Usage.actor == key)
+                    .distinct()
+                )
+            )
+            | set(
+                session.scalars(
+                    select(IdentityMapping.org_id).where(
+                        IdentityMapping.source == CLAUDE_CODE, IdentityMapping.external_id == key
+                    )
+                )
+            )
+        )
+    if len(orgs) > 1:
+        raise AbacusError(f"API key {key!r} is used in several organisations ({', '.join(orgs)}); pass --org ORG_ID.")
+    return orgs[0] if orgs else ""
+
+
+def _moved(r: Reattribution) -> str:
+    return f"{r.rows} row(s), {format_tokens(r.total_tokens)} tokens, {format_usd(r.cost_usd)}"
+
+
+@mappings_group.command("set")
+@click.argument("key")
+@click.argument("email")
+@click.option("--org", help="Organisation id, when the key name is used in several.")
+@pass_app
+def mappings_set(app: AppContext, key: str, email: str, org: str | None) -> None:
+    """Map API key KEY to EMAIL and move the key's whole history to that person."""
+    email = email.strip().lower()
+    domain = email.rpartition("@")[2]
+    if "@" not in email or not domain:
+        raise click.BadParameter(f"{email!r} is not an email address.", param_hint="EMAIL")
+    allowed = app.settings.email_domains
+    if allowed and domain not in allowed:
+        raise AbacusError(f"{email} is not on the company domain ({', '.join(allowed)}); map keys to colleagues only.")
+    org_id = _org_for_key(app, key, org)
+    with transaction(app.engine) as session:
+        moved = set_mapping(
+            session,
+            source=CLAUDE_CODE,
+            org_id=org_id,
+            external_id=key,
+            email=email,
+            method="cli",
+            by="cli",
+            now=utc_now(),
+        )
+    if moved is None:
+        console.print(f"{key} is already mapped to {email}; nothing changed.")
+        return
+    console.print(f"Mapped {key} -> {email}; moved {_moved(moved)}.")
+
+
+@mappings_group.command("unset")
+@click.argument("key")
+@click.option("--org", help="Organisation id, when the key name is used in several.")
+@pass_app
+def mappings_unset(app: AppContext, key: str, org: str | None) -> None:
+    """Remove KEY's mapping; its history goes back to unattributed."""
+    org_id = _org_for_key(app, key, org)
+    with transaction(app.engine) as session:
+        moved = set_mapping(
+            session, source=CLAUDE_CODE, org_id=org_id, external_id=key, email="", method="cli", by="cli", now=utc_now()
+        )
+    if moved is None:
+        raise AbacusError(f"API key {key!r} is not mapped; `abacus mappings` lists the mappings.")
+    console.print(f"Unmapped {key}; {_moved(moved)} back to unattributed.")
+
+
+@mappings_group.command("sync")
+@click.option("--org", help="Only this organisation (its key label, or default / KEY_n).")
+@json_option
+@pass_app
+def mappings_sync(app: AppContext, org: str | None, as_json: bool) -> None:
+    """Map API keys to their creators from each Anthropic org's users and keys (manual mappings win)."""
+    keys = select_keys(app.settings.anthropic_keys, org, TITLE) if app.settings.anthropic_keys else []
+    if not keys:
+        raise AbacusError("Claude Code is not configured: set ANTHROPIC_ADMIN_KEY or ANTHROPIC_ADMIN_KEYS.")
+    results: list[dict[str, Any]] = []
+    failed = []
+    for key in keys:
+        with client_for(app.settings, key) as client:
+            try:
+                organization = client.organization()
+                directory = KeyDirectory.fetch(client)
+            except ProviderError as exc:
+                failed.append(key.name)
+                results.append({"org": key.name, "ok": False, "error": str(exc)})
+                continue
+        created = updated = kept = 0
+        with transaction(app.engine) as session:
+            existing = {
+                m.external_id: m
+                for m in session.scalars(
+                    select(IdentityMapping).where(
+                        IdentityMapping.source == CLAUDE_CODE, IdentityMapping.org_id == organization.id
+                    )
+                )
+            }
+            for name, email in sorted(directory.emails.items()):
+                current = existing.get(name)
+                if current is not None and (current.method in _MANUAL or current.email == email):
+                    kept += 1
+                    continue
+                set_mapping(
+                    session,
+                    source=CLAUDE_CODE,
+                    org_id=organization.id,
+                    external_id=name,
+                    email=email,
+                    method="provider_api",
+                    by="anthropic-api",
+                    now=utc_now(),
+                )
+                if current is None:
+                    created += 1
+                else:
+                    updated += 1
+        results.append(
+            {
+                "org": key.name,
+                "org_id": organization.id,
+                "ok": True,
+                "created": created,
+                "updated": updated,
+                "kept": kept,
+                "clashes": directory.clashes,
+            }
+        )
+    if as_json:
+        emit_json({"ok": not failed, "results": results})
+    else:
+        for r in results:
+            if not r["ok"]:
+                console.print(f"[red]FAILED[/red] {r['org']}: {r['error']}")
+                continue
+            console.print(
+                f"{r['org']} ({r['org_id']}): {r['created']} created, {r['updated']} updated, {r['kept']} unchanged"
+            )
+            for name, emails in r["clashes"].items():
+                console.print(f"  key name {name!r} belongs to several people ({', '.join(emails)}): map it by hand")
+    if failed:
+        raise AbacusError(f"Mapping sync failed for {', '.join(failed)}.")
