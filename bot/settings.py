@@ -6,7 +6,7 @@ Settings are read once here and passed down as plain values; nothing below ``bot
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     email_domains: CommaList = Field(default_factory=list, validation_alias="ABACUS_EMAIL_DOMAINS")
     admins: CommaList = Field(default_factory=list, validation_alias="ABACUS_ADMINS")
     timezone: str = Field("UTC", validation_alias="ABACUS_TIMEZONE")
+    allow_guests: bool = Field(False, validation_alias="ABACUS_ALLOW_GUESTS")
+    people_visibility: Literal["everyone", "admins"] = Field("everyone", validation_alias="ABACUS_PEOPLE_VISIBILITY")
+    user_cache_seconds: int = Field(300, ge=0, le=86_400, validation_alias="ABACUS_USER_CACHE_SECONDS")
+    port: int = Field(3000, ge=1, le=65_535, validation_alias="PORT")
+    web_workers: int = Field(1, ge=1, le=64, validation_alias="WEB_CONCURRENCY")
+    web_threads: int = Field(8, ge=1, le=256, validation_alias="ABACUS_WEB_THREADS")
 
     anthropic_admin_key: SecretStr | None = Field(None, validation_alias="ANTHROPIC_ADMIN_KEY")
     anthropic_admin_keys: SecretStr | None = Field(None, validation_alias="ANTHROPIC_ADMIN_KEYS")

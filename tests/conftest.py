@@ -22,6 +22,9 @@ from storage.models import Base
 
 PG_URL = os.environ.get("ABACUS_TEST_DATABASE_URL", "")
 
+# The served Slack app + fake Slack fixture lives in its own module.
+pytest_plugins = ["tests.slack_harness"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("CI") and not PG_URL:
@@ -31,7 +34,21 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never read the developer's real settings or .env, and write files only under tmp_path."""
-    ours = ("ABACUS_", "SLACK_", "ANTHROPIC_", "CURSOR_", "DATABASE_URL", "POSTGRES_URL")
+    # Proxy variables too: slack_sdk would send the fake Slack's traffic through them.
+    ours = (
+        "ABACUS_",
+        "SLACK_",
+        "ANTHROPIC_",
+        "CURSOR_",
+        "DATABASE_URL",
+        "POSTGRES_URL",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "PORT",
+        "WEB_CONCURRENCY",
+    )
     for name in list(os.environ):
         if name.startswith(ours) and name != "ABACUS_TEST_DATABASE_URL":
             monkeypatch.delenv(name)

@@ -1,0 +1,86 @@
+"""`abacus serve`: the Slack app over HTTP (gunicorn) or Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import click
+
+from bot.cli_support import AppContext, console, pass_app
+from bot.errors import ConfigError
+from bot.settings import Settings
+
+
+def _check_slack_settings(settings: Settings) -> None:
+    missing = []
+    if settings.slack_bot_token is None:
+        missing.append("SLACK_BOT_TOKEN")
+    if settings.slack_app_token is None and settings.slack_signing_secret is None:
+        missing.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
+    if missing:
+        raise ConfigError(f"Slack is not configured: set {' and '.join(missing)} (see README, 'Slack app').")
+
+
+@click.command("serve")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default: $PORT or 3000).")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on.")  # noqa: S104
+@pass_app
+def serve_command(app: AppContext, port: int | None, host: str) -> None:
+    """Run the Slack app: HTTP at /slack/events (+ /healthz), or Socket Mode when SLACK_APP_TOKEN is set."""
+    settings = app.settings
+    _check_slack_settings(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    engine = app.engine  # proves the database is reachable before Slack traffic arrives
+
+    from bot.slack.app import create_app
+
+    if settings.slack_app_token is not None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        console.print("Abacus is connecting to Slack in Socket Mode.")
+        SocketModeHandler(create_app(settings, engine), settings.slack_app_token.get_secret_value()).start()
+        return
+    bind = f"{host}:{port or settings.port}"
+    console.print(f"Abacus is listening on http://{bind}/slack/events")
+    _Gunicorn(settings, bind).run()
+
+
+class _Gunicorn:
+    """gunicorn, configured in code: threads for Bolt's after-ack work, one app per worker process."""
+
+    def __init__(self, settings: Settings, bind: str) -> None:
+        from gunicorn.app.base import BaseApplication
+
+        outer = self
+
+        class Application(BaseApplication):  # type: ignore[misc]
+            def load_config(self) -> None:
+                options = {
+                    "bind": bind,
+                    "workers": settings.web_workers,
+                    "threads": settings.web_threads,
+                    "worker_class": "gthread",
+                    "timeout": 60,
+                    "accesslog": "-",
+                }
+                for key, value in options.items():
+                    self.cfg.set(key, value)
+
+            def load(self) -> Any:
+                return outer.wsgi()
+
+        self._application = Application()
+        self._settings = settings
+
+    def wsgi(self) -> Any:
+        # Built in each worker after the fork: engines and thread pools must not cross a fork.
+        from bot.database import connect
+        from bot.slack.app import create_app
+        from bot.web import AbacusWeb
+
+        engine = connect(self._settings.database_url)
+        return AbacusWeb(create_app(self._settings, engine), engine)
+
+    def run(self) -> None:
+        self._application.run()

@@ -1,0 +1,56 @@
+"""Block Kit building blocks shared by every answer (pure functions: data in, JSON-able dicts out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.slack.command_text import USAGE
+
+Block = dict[str, Any]
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": text[:150], "emoji": True}}
+
+
+def section(markdown: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": markdown[:3000]}}
+
+
+def fields(*markdown: str) -> Block:
+    return {"type": "section", "fields": [{"type": "mrkdwn", "text": m[:2000]} for m in markdown[:10]]}
+
+
+def context(*markdown: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": m[:3000]} for m in markdown[:10]]}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def help_blocks(*, is_admin: bool) -> list[Block]:
+    lines = [
+        f"`{USAGE['me']}` your own usage: cost, tokens, models, activity and trend",
+        f"`{USAGE['overview']}` the team dashboard (`/abacus 7d` works too)",
+        f"`{USAGE['top']}` who uses the most",
+        f"`{USAGE['user']}` someone's usage",
+        f"`{USAGE['models']}` which models, and what they cost",
+        f"`{USAGE['gaps']}` days with missing data",
+        f"`{USAGE['status']}` how fresh the data is",
+    ]
+    blocks = [
+        header("Abacus: AI coding usage, in Slack"),
+        section("\n".join(lines)),
+        context(
+            "*period*: `7d` · `30d` (default) · `90d` · `mtd` · `last-month` · `ytd` · `2026-10-01..2026-10-31`",
+            "Examples: `/abacus me 7d` · `/abacus top 10 cursor by tokens` · `/abacus models mtd`",
+        ),
+    ]
+    if is_admin:
+        blocks.append(context("You are an Abacus admin: `/abacus map` maps API keys to people."))
+    return blocks
+
+
+def problem_blocks(problems: tuple[str, ...] | list[str], usage: str) -> list[Block]:
+    return [section("\n".join(problems) + f"\nTry `{usage}`, or `/abacus help` for everything I can answer.")]

@@ -1,0 +1,106 @@
+"""Parsing `/abacus ...` text into a request (pure: no Slack, no database).
+
+Words may come in any order after the sub-command; anything not understood is reported back with the
+command's usage, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+PERIOD = re.compile(r"^(\d{1,4}d|mtd|last-month|ytd|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})$")
+TOOLS = {
+    "claude": "claude_code",
+    "claude-code": "claude_code",
+    "claude_code": "claude_code",
+    "claudecode": "claude_code",
+    "anthropic": "claude_code",
+    "cursor": "cursor",
+}
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+EMAIL = re.compile(r"^<?(?:mailto:)?([^\s<>|@]+@[^\s<>|@]+\.[^\s<>|@]+?)(?:\|[^>]*)?>?$")
+
+USAGE = {
+    "help": "/abacus help",
+    "me": "/abacus me [period]",
+    "user": "/abacus user <@person|email> [period]",
+    "top": "/abacus top [N] [period] [claude|cursor] [by cost|tokens]",
+    "models": "/abacus models [period] [claude|cursor]",
+    "overview": "/abacus overview [period] [claude|cursor] [share]",
+    "gaps": "/abacus gaps [claude|cursor]",
+    "status": "/abacus status",
+}
+ALIASES = {"": "help", "?": "help", "-h": "help", "--help": "help", "team": "overview", "dashboard": "overview"}
+
+
+@dataclass(frozen=True, slots=True)
+class AbacusRequest:
+    command: str
+    period: str | None = None
+    tool: str | None = None
+    limit: int | None = None
+    by: str = "cost"
+    target_user_id: str | None = None
+    target_email: str | None = None
+    share: bool = False
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def usage(self) -> str:
+        return USAGE.get(self.command, USAGE["help"])
+
+
+def parse(text: str) -> AbacusRequest:
+    words = text.strip().split()
+    head = words[0].lower() if words else ""
+    head = ALIASES.get(head, head)
+    if PERIOD.match(head):  # `/abacus 7d` is the team overview for that period
+        return _parse_args("overview", words)
+    if head not in USAGE:
+        return AbacusRequest("unknown", problems=(f"I don't know `{words[0]}`.",))
+    return _parse_args(head, words[1:])
+
+
+def _parse_args(command: str, words: list[str]) -> AbacusRequest:
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    expect_by = False
+    for word in words:
+        lowered = word.lower()
+        if expect_by:
+            expect_by = False
+            if lowered in ("cost", "tokens"):
+                values["by"] = lowered
+                continue
+            problems.append(f"`by` takes `cost` or `tokens`, not `{word}`.")
+            continue
+        if PERIOD.match(lowered) and command not in ("gaps", "status", "help") and "period" not in values:
+            values["period"] = lowered
+        elif lowered in TOOLS and command in ("top", "models", "overview", "gaps") and "tool" not in values:
+            values["tool"] = TOOLS[lowered]
+        elif command == "top" and lowered.isdigit() and "limit" not in values:
+            values["limit"] = int(lowered)
+        elif command == "top" and lowered == "by":
+            expect_by = True
+        elif command == "top" and lowered in ("cost", "tokens"):
+            values["by"] = lowered
+        elif command == "overview" and lowered in ("share", "public", "post"):
+            values["share"] = True
+        elif command == "user" and "target" not in values and (match := MENTION.match(word)):
+            values["target"] = True
+            values["target_user_id"] = match.group(1)
+        elif command == "user" and "target" not in values and (match := EMAIL.match(word)):
+            values["target"] = True
+            values["target_email"] = match.group(1).lower()
+        else:
+            problems.append(f"I don't understand `{word}` here.")
+    if expect_by:
+        problems.append("`by` takes `cost` or `tokens`.")
+    if command == "user" and "target" not in values:
+        problems.append("Say whose usage: mention them (`@dana`) or give their email.")
+    limit = values.get("limit")
+    if isinstance(limit, int) and not 1 <= limit <= 50:
+        problems.append("N must be between 1 and 50.")
+    values.pop("target", None)
+    return AbacusRequest(command, problems=tuple(problems), **values)  # type: ignore[arg-type]

@@ -1,0 +1,89 @@
+"""Getting an answer to the person: ephemeral reply, charts to their DM, or a post in the channel.
+
+Slack cannot attach files to ephemeral messages, so a private answer's chart goes to the asker's DM
+with the app, and the reply says so. A shared answer is posted in the channel, which needs the bot
+to be a member; when it is not, the asker is told how to invite it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.blocks import Block, context
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ChartFile:
+    png: bytes
+    filename: str
+    title: str
+    alt_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    text: str  # notification and screen-reader fallback
+    blocks: list[Block]
+    charts: list[ChartFile] = field(default_factory=list)
+    public: bool = False
+
+
+Respond = Callable[..., Any]
+
+
+def deliver(answer: Answer, *, respond: Respond, client: WebClient, user_id: str, channel_id: str) -> None:
+    if answer.public:
+        _post_in_channel(answer, respond=respond, client=client, channel_id=channel_id)
+        return
+    note = [context(":chart_with_upwards_trend: Chart on its way to your DM with Abacus.")] if answer.charts else []
+    respond(text=answer.text, blocks=answer.blocks + note, response_type="ephemeral")
+    if not answer.charts:
+        return
+    try:
+        dm = client.conversations_open(users=user_id)["channel"]["id"]
+        _upload(client, dm, answer.charts, comment=answer.text)
+    except SlackApiError as exc:
+        error = exc.response.get("error", "unknown error")
+        log.warning("chart DM to %s failed: %s", user_id, error)
+        respond(
+            text=f"I couldn't send the chart to your DM (Slack said `{error}`); the numbers above are complete.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+
+
+def _post_in_channel(answer: Answer, *, respond: Respond, client: WebClient, channel_id: str) -> None:
+    try:
+        posted = client.chat_postMessage(channel=channel_id, text=answer.text, blocks=answer.blocks)
+        if answer.charts:
+            _upload(client, channel_id, answer.charts, thread_ts=posted["ts"])
+    except SlackApiError as exc:
+        error = exc.response.get("error", "unknown error")
+        if error in ("not_in_channel", "channel_not_found"):
+            message = "I can only post here once I'm in this channel: type `/invite @Abacus`, then ask again."
+        else:
+            log.warning("posting in %s failed: %s", channel_id, error)
+            message = f"I couldn't post in this channel (Slack said `{error}`)."
+        respond(text=message, response_type="ephemeral")
+
+
+def _upload(
+    client: WebClient, channel: str, charts: list[ChartFile], *, comment: str = "", thread_ts: str = ""
+) -> None:
+    uploads = [
+        {"content": c.png, "filename": c.filename, "title": c.title, "alt_txt": c.alt_text[:1000]} for c in charts
+    ]
+    kwargs: dict[str, Any] = {"channel": channel, "file_uploads": uploads}
+    if thread_ts:
+        kwargs["thread_ts"] = thread_ts
+    elif comment:
+        kwargs["initial_comment"] = comment
+    client.files_upload_v2(**kwargs)
