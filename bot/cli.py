@@ -11,7 +11,7 @@ import sys
 import click
 
 from bot.cli_support import AppContext
-from bot.commands import config, db, stats
+from bot.commands import config, db, gaps, report, stats, status
 from bot.errors import AbacusError
 
 
@@ -31,6 +31,9 @@ def cli(ctx: click.Context) -> None:
 cli.add_command(config.config_command)
 cli.add_command(db.db_group)
 cli.add_command(stats.stats_command)
+cli.add_command(report.report_group)
+cli.add_command(gaps.gaps_command)
+cli.add_command(status.status_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -102,6 +102,7 @@ def test_top_users_by_tokens(data: Engine) -> None:
     ]
     dana = top.users[0]
     assert dana.tokens_by_tool == {"claude_code": 15_000, "cursor": 1_000}
+    assert dana.cost_by_tool == {"claude_code": Decimal("7.00"), "cursor": Decimal("0.50")}
     assert dana.favourite_model == "opus-4.5"  # 10,000 tokens, against 5,000 sonnet and 1,000 gpt-5
     assert dana.last_active == date(2026, 11, 2)  # within the period, not her all-time last day (11-20)
     assert top.users[1].favourite_model == "gpt-5" and top.users[1].last_active == date(2026, 11, 5)

@@ -32,6 +32,7 @@ class TopUser:
     tokens: int
     cost_usd: Decimal
     tokens_by_tool: dict[str, int]
+    cost_by_tool: dict[str, Decimal]
     favourite_model: str
     last_active: date  # the last day with usage inside the period
     share_pct: float  # of everyone's total in the ranking metric
@@ -74,7 +75,7 @@ def top_users(
         select(func.count(distinct(D.email)), sum_tokens(), sum_cost()).where(*scope)
     ).one()
     emails = [row[0] for row in ranked]
-    by_tool = _tokens_by_tool(session, emails, scope)
+    by_tool, cost_by_tool = _split_by_tool(session, emails, scope)
     favourites = favourite_models(session, emails, scope)
     users = []
     for rank, (email, user_tokens, user_cost, last_active) in enumerate(ranked, start=1):
@@ -87,6 +88,7 @@ def top_users(
                 tokens=int(user_tokens),
                 cost_usd=user_cost,
                 tokens_by_tool=by_tool.get(email, {}),
+                cost_by_tool=cost_by_tool.get(email, {}),
                 favourite_model=favourites.get(email, model_label("")),
                 last_active=last_active,
                 share_pct=share,
@@ -102,16 +104,23 @@ def top_users(
     )
 
 
-def _tokens_by_tool(session: Session, emails: list[str], scope: list[Any]) -> dict[str, dict[str, int]]:
+def _split_by_tool(
+    session: Session, emails: list[str], scope: list[Any]
+) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, Decimal]]]:
+    tokens: dict[str, dict[str, int]] = {}
+    costs: dict[str, dict[str, Decimal]] = {}
     if not emails:
-        return {}
-    result: dict[str, dict[str, int]] = {}
+        return tokens, costs
     rows = session.execute(
-        select(D.email, D.tool, sum_tokens()).where(*scope, D.email.in_(emails)).group_by(D.email, D.tool)
+        select(D.email, D.tool, sum_tokens(), sum_cost())
+        .where(*scope, D.email.in_(emails))
+        .group_by(D.email, D.tool)
+        .order_by(D.email, D.tool)
     )
-    for email, tool, tokens in rows:
-        result.setdefault(email, {})[tool] = int(tokens)
-    return {email: dict(sorted(tools.items())) for email, tools in result.items()}
+    for email, tool, tool_tokens, tool_cost in rows:
+        tokens.setdefault(email, {})[tool] = int(tool_tokens)
+        costs.setdefault(email, {})[tool] = to_decimal(tool_cost)
+    return tokens, costs
 
 
 def favourite_models(session: Session, emails: list[str], scope: list[Any]) -> dict[str, str]:
