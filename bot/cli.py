@@ -11,7 +11,7 @@ import sys
 import click
 
 from bot.cli_support import AppContext
-from bot.commands import config, db, mappings, stats, sync
+from bot.commands import config, db, gaps, mappings, report, stats, status, sync
 from bot.errors import AbacusError
 
 
@@ -33,6 +33,9 @@ cli.add_command(db.db_group)
 cli.add_command(stats.stats_command)
 cli.add_command(mappings.mappings_group)
 sync.register(cli)
+cli.add_command(report.report_group)
+cli.add_command(gaps.gaps_command)
+cli.add_command(status.status_command)
 
 
 def main(argv: list[str] | None = None) -> int:

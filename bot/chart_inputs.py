@@ -1,0 +1,44 @@
+"""Storage results turned into the plain inputs of ``charts`` (which knows nothing of storage)."""
+
+from __future__ import annotations
+
+from charts.data import Bar, PersonalDay, StackedDay
+from storage.analytics.models_breakdown import ModelBreakdown
+from storage.analytics.profile import UserProfile
+from storage.analytics.team import TeamTable
+from storage.analytics.top_users import TopUsers
+from storage.analytics.trends import Trends
+
+
+def trend_days(trends: Trends) -> list[StackedDay]:
+    return [
+        StackedDay(
+            date=p.date,
+            values={tool: float(v) for tool, v in p.actual.items()},
+            projected={tool: float(v) for tool, v in p.projected.items()},
+        )
+        for p in trends.points
+    ]
+
+
+def top_user_bars(top: TopUsers) -> list[Bar]:
+    if top.rank_by == "cost":
+        return [Bar(u.email, {t: float(c) for t, c in u.cost_by_tool.items()}) for u in top.users]
+    return [Bar(u.email, {t: float(v) for t, v in u.tokens_by_tool.items()}) for u in top.users]
+
+
+def team_bars(table: TeamTable) -> list[Bar]:
+    return [
+        Bar(r.email, {"claude_code": float(r.claude_code_tokens), "cursor": float(r.cursor_tokens)}) for r in table.rows
+    ]
+
+
+def model_bars(breakdown: ModelBreakdown) -> list[Bar]:
+    return [Bar(m.model, {t: float(v) for t, v in m.tokens_by_tool.items()}) for m in breakdown.models]
+
+
+def personal_days(profile: UserProfile) -> list[PersonalDay]:
+    return [
+        PersonalDay(d.date, {t: float(v) for t, v in d.tokens.items()}, float(sum(d.cost_usd.values())))
+        for d in profile.daily
+    ]

@@ -1,0 +1,502 @@
+"""`abacus report`: the analytics answers Slack gives, on a terminal, as JSON, CSV or a PNG chart.
+
+Each subcommand runs exactly the storage query and chart renderer Slack uses, so an operator (and a test)
+sees the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+from rich.table import Table
+
+from bot import chart_inputs
+from bot.cli_support import AppContext, console, emit_json, pass_app, to_jsonable
+from bot.errors import AbacusError
+from bot.formatting import format_tokens, format_usd
+from bot.periods import PERIOD_HELP, Period, PeriodError, parse_period, today_in
+from bot.report_support import read_session, resolve_tool, tool_name, utc_now, write_file
+from charts.bars import model_chart, top_users_chart
+from charts.daily import daily_usage_chart
+from charts.data import Chart
+from charts.personal import personal_trend_chart
+from storage.analytics.exports import team_csv, usage_csv
+from storage.analytics.models_breakdown import model_breakdown
+from storage.analytics.overview import PeriodTotals, overview
+from storage.analytics.profile import find_person, user_profile
+from storage.analytics.team import SORT_KEYS, team_table
+from storage.analytics.top_users import top_users
+from storage.analytics.trends import Trends, trends
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Request:
+    """The parsed common options of a report: period, tool, output targets, and the clock."""
+
+    def __init__(self, app: AppContext, period: str | None, tool: str | None) -> None:
+        self.now = utc_now()
+        self.today = today_in(ZoneInfo(app.settings.timezone), self.now)
+        try:
+            self.period: Period = parse_period(period, today=self.today)
+        except PeriodError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--period'") from None
+        self.tool = resolve_tool(tool)
+
+    def period_json(self) -> dict[str, Any]:
+        return {"start": self.period.start, "end": self.period.end, "label": self.period.label, "tool": self.tool}
+
+    @property
+    def heading(self) -> str:
+        scope = f" · {tool_name(self.tool)}" if self.tool else ""
+        p = self.period
+        if p.label.startswith(p.start.isoformat()):  # an explicit range already names its dates
+            return p.label + scope
+        dates = f"{p.start} to {p.end}" if p.start != p.end else str(p.start)
+        return f"{p.label} ({dates}){scope}"
+
+
+def report_options(fn: F) -> F:
+    for option in reversed(
+        [
+            click.option("--period", "-p", default=None, help=f"Period: {PERIOD_HELP}. Default: 30d."),
+            click.option("--tool", "-t", default=None, help="Only one tool: anthropic (claude_code) or cursor."),
+            click.option("--png", "png_path", default=None, metavar="FILE", help="Also write the chart to FILE."),
+            click.option("--csv", "csv_path", default=None, metavar="FILE", help="Also write a CSV export to FILE."),
+            click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text."),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+@click.group("report")
+def report_group() -> None:
+    """Usage analytics: overview, top users, one person, models, trends, the team table."""
+
+
+def _outputs(
+    chart: Callable[[], Chart] | None,
+    png_path: str | None,
+    csv_text: Callable[[], str] | None,
+    csv_path: str | None,
+) -> dict[str, Any]:
+    """Render the chart and write the CSV only when asked for."""
+    written: dict[str, Any] = {}
+    if png_path and chart is not None:
+        rendered = chart()
+        write_file(png_path, rendered.png, "chart")
+        written["png"] = {"path": png_path, "alt_text": rendered.alt_text}
+    if csv_path and csv_text is not None:
+        write_file(csv_path, csv_text(), "CSV export")
+        written["csv"] = {"path": csv_path}
+    return written
+
+
+def _report_written(written: dict[str, Any]) -> None:
+    if "png" in written:
+        console.print(f"Chart written to {written['png']['path']} ({written['png']['alt_text']})")
+    if "csv" in written:
+        console.print(f"CSV written to {written['csv']['path']}")
+
+
+def change(pct: float | None) -> str:
+    if pct is None:
+        return ""
+    return f"▲ {pct:.1f}%" if pct > 0 else f"▼ {abs(pct):.1f}%"
+
+
+def totals_json(t: PeriodTotals) -> dict[str, Any]:
+    data = asdict(t)
+    for name in ("total_tokens", "billable_tokens", "avg_tokens_per_day", "avg_tokens_per_user", "days"):
+        data[name] = getattr(t, name)
+    data["avg_cost_per_user"] = round(t.avg_cost_per_user, 6)
+    data["cache_hit_ratio"] = round(t.cache_hit_ratio, 4)
+    return data
+
+
+@report_group.command("overview")
+@report_options
+@pass_app
+def overview_command(
+    app: AppContext, period: str | None, tool: str | None, png_path: str | None, csv_path: str | None, as_json: bool
+) -> None:
+    """Totals, averages, tool split and the change against the previous period."""
+    req = Request(app, period, tool)
+    p = req.period
+    with read_session(app) as s:
+        result = overview(s, p.start, p.end, tool=req.tool)
+        series = trends(s, p.start, p.end, now=req.now, tool=req.tool)
+        csv_text = usage_csv(s, p.start, p.end, view="tools", tool=req.tool) if csv_path else ""
+    written = _outputs(
+        lambda: daily_usage_chart(
+            chart_inputs.trend_days(series), period_label=p.label, granularity=series.granularity
+        ),
+        png_path,
+        lambda: csv_text,
+        csv_path,
+    )
+    if as_json:
+        emit_json(
+            {
+                "period": req.period_json(),
+                "current": totals_json(result.current),
+                "previous": totals_json(result.previous),
+                "changes": result.changes,
+                "tools": result.tools,
+                "unattributed": result.unattributed,
+                **written,
+            }
+        )
+        return
+    c = result.current
+    console.print(f"[bold]AI coding usage · {req.heading}[/bold]")
+    changes = ", ".join(
+        f"{change(v)} {name}"
+        for name, v in (("tokens", result.changes.total_tokens), ("cost", result.changes.cost_usd))
+        if v is not None
+    )
+    console.print(
+        f"{format_tokens(c.total_tokens)} tokens · {format_usd(c.cost_usd)} · {c.active_users:,} active people"
+        + (f"   {changes} vs previous {p.days} days" if changes else "")
+    )
+    console.print(
+        f"Per person: {format_tokens(c.avg_tokens_per_user)} tokens, {format_usd(c.avg_cost_per_user)} · "
+        f"per day: {format_tokens(c.avg_tokens_per_day)} tokens · input + output: "
+        f"{format_tokens(c.billable_tokens)} · cache hit {c.cache_hit_ratio:.0%}"
+    )
+    if result.tools:
+        table = Table(title="By tool", title_justify="left")
+        for column in ("Tool", "Tokens", "Share", "Cost", "People", "Of people"):
+            table.add_column(column, justify="left" if column == "Tool" else "right")
+        for t in result.tools:
+            table.add_row(
+                tool_name(t.tool),
+                format_tokens(t.tokens),
+                f"{t.token_pct:.1f}%",
+                format_usd(t.cost_usd),
+                f"{t.users:,}",
+                f"{t.user_pct:.1f}%",
+            )
+        console.print(table)
+    _print_unattributed(result.unattributed.tokens, result.unattributed.cost_usd, result.unattributed.keys)
+    _report_written(written)
+
+
+def _print_unattributed(tokens: int, cost: Any, keys: int) -> None:
+    if keys:
+        console.print(
+            f"Unattributed: {format_tokens(tokens)} tokens, {format_usd(cost)} from {keys} API key(s): "
+            "see `abacus status` for the keys to map."
+        )
+
+
+@report_group.command("top")
+@report_options
+@click.option("--by", "rank_by", type=click.Choice(["tokens", "cost"]), default="tokens", show_default=True)
+@click.option("--limit", "-n", type=click.IntRange(1, 100), default=10, show_default=True)
+@pass_app
+def top_command(
+    app: AppContext,
+    period: str | None,
+    tool: str | None,
+    png_path: str | None,
+    csv_path: str | None,
+    as_json: bool,
+    rank_by: str,
+    limit: int,
+) -> None:
+    """People ranked by tokens or cost, with tool split, favourite model and last active day."""
+    req = Request(app, period, tool)
+    p = req.period
+    with read_session(app) as s:
+        result = top_users(
+            s, p.start, p.end, rank_by="cost" if rank_by == "cost" else "tokens", tool=req.tool, limit=limit
+        )
+        csv_text = team_csv(team_table(s, p.start, p.end, today=req.today, tool=req.tool)) if csv_path else ""
+    total = float(result.total_cost_usd) if rank_by == "cost" else float(result.total_tokens)
+    written = _outputs(
+        lambda: top_users_chart(
+            chart_inputs.top_user_bars(result),
+            period_label=p.label,
+            metric="cost" if rank_by == "cost" else "tokens",
+            total=total,
+        ),
+        png_path,
+        lambda: csv_text,
+        csv_path,
+    )
+    if as_json:
+        emit_json({"period": req.period_json(), **to_jsonable(result), **written})
+        return
+    console.print(
+        f"[bold]Top {len(result.users)} by {rank_by} · {req.heading}[/bold] · {result.people:,} people, "
+        f"{format_tokens(result.total_tokens)} tokens, {format_usd(result.total_cost_usd)}"
+    )
+    if not result.users:
+        console.print("No usage by people in this period.")
+    else:
+        table = Table()
+        for column in ("#", "User", "Tokens", "Cost", "Share", "Tools", "Favourite model", "Last active"):
+            table.add_column(column, justify="right" if column in ("#", "Tokens", "Cost", "Share") else "left")
+        for u in result.users:
+            tools = " · ".join(f"{tool_name(t)} {format_tokens(v)}" for t, v in u.tokens_by_tool.items())
+            table.add_row(
+                str(u.rank),
+                u.email,
+                format_tokens(u.tokens),
+                format_usd(u.cost_usd),
+                f"{u.share_pct:.1f}%",
+                tools,
+                u.favourite_model,
+                u.last_active.isoformat(),
+            )
+        console.print(table)
+    un = result.unattributed
+    _print_unattributed(un.tokens, un.cost_usd, un.keys)
+    _report_written(written)
+
+
+@report_group.command("user")
+@click.argument("who")
+@report_options
+@pass_app
+def user_command(
+    app: AppContext,
+    who: str,
+    period: str | None,
+    tool: str | None,
+    png_path: str | None,
+    csv_path: str | None,
+    as_json: bool,
+) -> None:
+    """One person (an email, or the part before the @): the period, models, lifetime, standing, activity."""
+    req = Request(app, period, tool)
+    p = req.period
+    with read_session(app) as s:
+        email = find_person(s, who)
+        if email is None:
+            raise AbacusError(f"Nobody called {who!r} has any usage: check the spelling, or see `abacus report top`.")
+        profile = user_profile(s, email, p.start, p.end)
+        csv_text = usage_csv(s, p.start, p.end, view="models", tool=req.tool, email=email) if csv_path else ""
+    written = _outputs(
+        lambda: personal_trend_chart(chart_inputs.personal_days(profile), period_label=p.label, who=f"{email}'s"),
+        png_path,
+        lambda: csv_text,
+        csv_path,
+    )
+    if as_json:
+        payload = to_jsonable(profile)
+        payload["summary"]["avg_tokens_per_active_day"] = profile.summary.avg_tokens_per_active_day
+        payload["activity"]["accept_rate"] = profile.activity.accept_rate
+        emit_json({"period": req.period_json(), **payload, **written})
+        return
+    sm = profile.summary
+    console.print(f"[bold]{email} · {req.heading}[/bold]")
+    line = f"{format_usd(sm.cost_usd)} · {format_tokens(sm.tokens)} tokens · {sm.active_days} active days"
+    delta = change(profile.tokens_change)
+    console.print(line + (f"   {delta} tokens vs previous {p.days} days" if delta else ""))
+    if sm.tokens:
+        split = " · ".join(f"{tool_name(t)} {v / sm.tokens:.0%}" for t, v in sm.tokens_by_tool.items())
+        top_model = profile.models.top_model
+        console.print(
+            split
+            + (f"     Top model: {top_model.model} ({top_model.token_pct:.0f}%)" if top_model else "")
+            + f" · {format_tokens(sm.avg_tokens_per_active_day)} tokens per active day"
+        )
+    a = profile.activity
+    if a.sessions or a.lines_added or a.commits:
+        rate = f" · {a.accept_rate:.0f}% edits accepted" if a.accept_rate is not None else ""
+        console.print(
+            f"Claude Code: {a.sessions:,} sessions · {a.lines_added:,} lines added · {a.commits:,} commits · "
+            f"{a.pull_requests:,} PRs{rate}"
+        )
+    pct = profile.percentile
+    if pct.value is not None:
+        console.print(
+            f"Tokens per active day: percentile {pct.value} of {pct.population:,} people active on 2+ days "
+            "(100 = the heaviest user)."
+        )
+    lt = profile.lifetime
+    if lt.first_day:
+        console.print(
+            f"Since {lt.first_day}: {format_tokens(lt.tokens)} tokens, {format_usd(lt.cost_usd)}; mostly "
+            f"{tool_name(lt.favourite_tool or '')}; record day {lt.record_day} ({format_tokens(lt.record_day_tokens)})."
+        )
+    if profile.models.models:
+        table = Table(title="Models", title_justify="left")
+        for column in ("Model", "Tokens", "Share", "Cost"):
+            table.add_column(column, justify="left" if column == "Model" else "right")
+        for m in profile.models.models:
+            table.add_row(m.model, format_tokens(m.tokens), f"{m.token_pct:.1f}%", format_usd(m.cost_usd))
+        console.print(table)
+    _report_written(written)
+
+
+@report_group.command("models")
+@report_options
+@pass_app
+def models_command(
+    app: AppContext, period: str | None, tool: str | None, png_path: str | None, csv_path: str | None, as_json: bool
+) -> None:
+    """Tokens and cost per model, merged across tools, with the split per tool."""
+    req = Request(app, period, tool)
+    p = req.period
+    with read_session(app) as s:
+        result = model_breakdown(s, p.start, p.end, tool=req.tool)
+        csv_text = usage_csv(s, p.start, p.end, view="models", tool=req.tool) if csv_path else ""
+    written = _outputs(
+        lambda: model_chart(chart_inputs.model_bars(result), period_label=p.label, total=float(result.total_tokens)),
+        png_path,
+        lambda: csv_text,
+        csv_path,
+    )
+    if as_json:
+        emit_json({"period": req.period_json(), **to_jsonable(result), **written})
+        return
+    console.print(
+        f"[bold]Models · {req.heading}[/bold] · {format_tokens(result.total_tokens)} tokens, "
+        f"{format_usd(result.total_cost_usd)}"
+    )
+    if not result.models:
+        console.print("No usage in this period.")
+    else:
+        table = Table()
+        for column in ("Model", "Tokens", "Share", "Cost", "Cost share", "Tools"):
+            table.add_column(column, justify="left" if column in ("Model", "Tools") else "right")
+        for m in result.models:
+            tools = " · ".join(f"{tool_name(t)} {format_tokens(v)}" for t, v in m.tokens_by_tool.items())
+            table.add_row(
+                m.model,
+                format_tokens(m.tokens),
+                f"{m.token_pct:.1f}%",
+                format_usd(m.cost_usd),
+                f"{m.cost_pct:.1f}%",
+                tools,
+            )
+        console.print(table)
+    _report_written(written)
+
+
+@report_group.command("trends")
+@report_options
+@pass_app
+def trends_command(
+    app: AppContext, period: str | None, tool: str | None, png_path: str | None, csv_path: str | None, as_json: bool
+) -> None:
+    """Usage per day (per week above 90 days) and tool, incomplete days projected."""
+    req = Request(app, period, tool)
+    p = req.period
+    with read_session(app) as s:
+        result = trends(s, p.start, p.end, now=req.now, tool=req.tool)
+        csv_text = usage_csv(s, p.start, p.end, view="tools", tool=req.tool) if csv_path else ""
+    written = _outputs(
+        lambda: daily_usage_chart(
+            chart_inputs.trend_days(result), period_label=p.label, granularity=result.granularity
+        ),
+        png_path,
+        lambda: csv_text,
+        csv_path,
+    )
+    if as_json:
+        emit_json({"period": req.period_json(), **to_jsonable(result), **written})
+        return
+    console.print(
+        f"[bold]Usage per {result.granularity} · {req.heading}[/bold] · {format_tokens(result.total_tokens)} tokens"
+    )
+    table = Table()
+    table.add_column("Week of" if result.granularity == "week" else "Day")
+    for t in result.tools:
+        table.add_column(tool_name(t), justify="right")
+    table.add_column("Cost", justify="right")
+    table.add_column("Note")
+    for point in result.points:
+        cells = []
+        for t in result.tools:
+            cell = format_tokens(point.actual.get(t, 0))
+            if t in point.projected:
+                cell += f" (→ {format_tokens(point.projected[t])})"
+            cells.append(cell)
+        table.add_row(
+            point.date.isoformat(), *cells, format_usd(point.cost_usd), "incomplete" if point.incomplete else ""
+        )
+    console.print(table)
+    freshness = " · ".join(f"{tool_name(t)} to {d or 'no data'}" for t, d in result.last_data.items())
+    console.print(f"Newest data: {freshness}. Projected values in parentheses.")
+    _report_written(written)
+
+
+@report_group.command("team")
+@report_options
+@click.option("--sort", "sort_by", type=click.Choice(SORT_KEYS), default="total_tokens", show_default=True)
+@click.option("--asc", "ascending", is_flag=True, help="Sort ascending instead of descending.")
+@click.option("--search", default=None, help="Only people whose email contains this text (any letter case).")
+@click.option("--limit", "-n", type=click.IntRange(1, 10_000), default=500, show_default=True)
+@pass_app
+def team_command(
+    app: AppContext,
+    period: str | None,
+    tool: str | None,
+    png_path: str | None,
+    csv_path: str | None,
+    as_json: bool,
+    sort_by: str,
+    ascending: bool,
+    search: str | None,
+    limit: int,
+) -> None:
+    """One row per person: tokens per tool, cost, first and last active day, active days, average."""
+    req = Request(app, period, tool)
+    p = req.period
+    with read_session(app) as s:
+        table_data = team_table(
+            s,
+            p.start,
+            p.end,
+            today=req.today,
+            sort_by=sort_by,
+            descending=not ascending,
+            search=search,
+            tool=req.tool,
+            limit=limit,
+        )
+    total = float(sum(r.total_tokens for r in table_data.rows))
+    written = _outputs(
+        lambda: top_users_chart(chart_inputs.team_bars(table_data), period_label=p.label, total=total),
+        png_path,
+        lambda: team_csv(table_data),
+        csv_path,
+    )
+    if as_json:
+        emit_json({"period": req.period_json(), **to_jsonable(table_data), **written})
+        return
+    console.print(f"[bold]Team · {req.heading}[/bold] · {table_data.total_count:,} people")
+    table = Table()
+    columns = ("User", "Tokens", "Cost", "Claude Code", "Cursor", "Days active", "Avg/active day", "Last active")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("User", "Last active") else "right")
+    for r in table_data.rows:
+        table.add_row(
+            r.email,
+            format_tokens(r.total_tokens),
+            format_usd(r.total_cost),
+            format_tokens(r.claude_code_tokens),
+            format_tokens(r.cursor_tokens),
+            str(r.days_active),
+            format_tokens(r.avg_tokens_per_day),
+            f"{r.last_active} ({_ago(r.days_since_last_active)})",
+        )
+    console.print(table)
+    _report_written(written)
+
+
+def _trend_chart(series: Trends, label: str) -> Chart:
+    return daily_usage_chart(chart_inputs.trend_days(series), period_label=label, granularity=series.granularity)
+
+
+def _ago(days: int) -> str:
+    return "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"

@@ -1,0 +1,106 @@
+"""`abacus status`: sync health per provider and org, backfill progress, and unmapped API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import click
+from rich.table import Table
+
+from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, to_jsonable
+from bot.formatting import format_tokens, format_usd
+from bot.report_support import read_session, resolve_tool, tool_name, utc_now
+from storage.analytics.status import ProviderStatus, sync_status
+
+
+@click.command("status")
+@click.argument("provider", required=False)
+@json_option
+@pass_app
+def status_command(app: AppContext, provider: str | None, as_json: bool) -> None:
+    """Last attempt and success, newest complete day, lag, backfill and errors per provider and org."""
+    tool = resolve_tool(provider)
+    now = utc_now()
+    with read_session(app) as s:
+        status = sync_status(s, now=now, provider=tool)
+    if as_json:
+        payload = to_jsonable(status)
+        for item, p in zip(payload["providers"], status.providers, strict=True):
+            item["watermark_age_seconds"] = p.watermark_age.total_seconds() if p.watermark_age else None
+        emit_json(payload)
+        return
+    if not status.providers:
+        console.print("No provider has synced or stored data yet: configure a key (see `abacus config`).")
+    else:
+        table = Table(title=f"Sync status at {now:%Y-%m-%d %H:%M} UTC", title_justify="left")
+        for column in ("Provider", "Org", "State", "Complete to", "Last success", "Last attempt", "Backfill", "Error"):
+            table.add_column(column)
+        for p in status.providers:
+            table.add_row(
+                tool_name(p.provider),
+                p.org_id or "-",
+                _state(p),
+                _complete_to(p),
+                _when(p.last_success_at, now),
+                _when(p.last_attempt_at, now),
+                _backfill(p),
+                (p.last_error or "")[:80] if p.failing else "",
+            )
+        console.print(table)
+    if status.unmapped_key_count:
+        console.print(
+            f"Unmapped API keys: {status.unmapped_key_count} with {format_tokens(status.unmapped_tokens)} tokens, "
+            f"{format_usd(status.unmapped_cost_usd)}. Map them to people so their usage counts."
+        )
+        for k in status.unmapped_keys[:10]:
+            note = f" (mapped to {k.mapped_to}, not re-attributed yet)" if k.mapped_to else ""
+            console.print(
+                f"  {tool_name(k.provider)} {k.org_id or ''} {k.key}: {format_tokens(k.tokens)} tokens, "
+                f"{format_usd(k.cost_usd)}, last seen {k.last_seen}{note}"
+            )
+
+
+def _state(p: ProviderStatus) -> str:
+    labels = {
+        "up_to_date": "[green]up to date[/green]",
+        "behind": "[yellow]behind[/yellow]",
+        "never_synced": "never synced",
+    }
+    text = labels[p.freshness]
+    if p.freshness == "behind" and p.days_behind:
+        text += f" ({p.days_behind} day{'s' if p.days_behind != 1 else ''})"
+    if p.failing:
+        text += " [red]failing[/red]"
+    return text
+
+
+def _complete_to(p: ProviderStatus) -> str:
+    if p.forward_watermark is None:
+        return f"data to {p.newest_data_day}" if p.newest_data_day else "-"
+    if p.provider == "cursor":
+        return f"{p.forward_watermark:%Y-%m-%d %H:%M} UTC"
+    return str(p.newest_complete_day)
+
+
+def _when(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    return f"{moment:%Y-%m-%d %H:%M} ({_age(now - moment)} ago)"
+
+
+def _age(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h" if hours < 48 else f"{hours // 24} days"
+
+
+def _backfill(p: ProviderStatus) -> str:
+    b = p.backfill
+    parts: dict[str, Any] = {"complete": "complete", "not_started": "not started"}
+    if b.state in parts:
+        return str(parts[b.state])
+    done = f" {b.percent:.0f}%" if b.percent is not None else ""
+    return f"at {b.reached}{done}, {b.days_remaining} days to {b.target}"

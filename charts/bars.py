@@ -1,0 +1,93 @@
+"""Horizontal bar charts: top users and the model breakdown, split into segments per tool."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+from matplotlib.patches import Patch
+
+from charts import format as fmt
+from charts.data import Bar, Chart
+from charts.style import (
+    DPI,
+    FONT,
+    HEIGHT_IN,
+    MAX_SERIES,
+    MUTED,
+    TICK_PT,
+    WIDTH_IN,
+    color_for,
+    legend,
+    new_figure,
+    no_data,
+    series_name,
+    series_order,
+    style_axes,
+    titles,
+    to_png,
+    value_axis,
+)
+
+Metric = Literal["tokens", "cost"]
+MAX_BARS = 12  # what stays readable at Slack's preview size
+
+
+def top_users_chart(users: Sequence[Bar], *, period_label: str, metric: Metric = "tokens", total: float) -> Chart:
+    """People ranked by ``metric``; ``total`` is everyone's total (for shares), not only the bars shown."""
+    noun = "cost" if metric == "cost" else "tokens"
+    title = f"Top {len(users[:MAX_BARS])} by {noun} · {period_label}" if users else f"Top users · {period_label}"
+    return _bar_chart(list(users[:MAX_BARS]), title=title, metric=metric, total=total, what="people")
+
+
+def model_chart(models: Sequence[Bar], *, period_label: str, total: float) -> Chart:
+    """Tokens per model, split by tool. Beyond the first six models the rest is one grey "other" bar."""
+    shown = list(models[:MAX_SERIES])
+    rest = models[MAX_SERIES:]
+    if rest:
+        merged: dict[str, float] = {}
+        for bar in rest:
+            for key, value in bar.values.items():
+                merged[key] = merged.get(key, 0.0) + value
+        shown.append(Bar(f"{len(rest)} other models", {"other": sum(merged.values())}))
+    return _bar_chart(shown, title=f"Models by tokens · {period_label}", metric="tokens", total=total, what="models")
+
+
+def _bar_chart(bars: list[Bar], *, title: str, metric: Metric, total: float, what: str) -> Chart:
+    figure, axes = new_figure()
+    formatter: Callable[[float], str] = fmt.usd if metric == "cost" else fmt.tokens
+    if not bars or total == 0:
+        titles(figure, title)
+        no_data(figure, axes, f"No {what} with usage in this period")
+        return Chart(to_png(figure), f"{title}: no usage recorded.", int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
+    unit = "" if metric == "cost" else " tokens"
+    titles(figure, title, f"{formatter(total)}{unit} in total")
+    left = min(0.36, 0.06 + 0.0125 * max(len(b.label) for b in bars))
+    figure.subplots_adjust(top=0.74, left=left, right=0.9, bottom=0.1)
+    style_axes(axes, grid_axis="x")
+    keys = series_order({k for b in bars for k in b.values})
+    positions = list(range(len(bars)))[::-1]  # the first bar on top
+    lefts = [0.0] * len(bars)
+    for key in keys:
+        widths = [b.values.get(key, 0.0) for b in bars]
+        axes.barh(positions, widths, left=lefts, height=0.7, color=color_for(key), linewidth=0)
+        lefts = [lft + w for lft, w in zip(lefts, widths, strict=True)]
+    for position, bar in zip(positions, bars, strict=True):
+        axes.text(
+            bar.total,
+            position,
+            f"  {formatter(bar.total)} ({fmt.percent(bar.total, total)})",
+            va="center",
+            fontsize=TICK_PT,
+            fontfamily=FONT,
+            color=MUTED,
+        )
+    axes.set_yticks(positions)
+    axes.set_yticklabels([b.label for b in bars])
+    axes.set_xlim(0, max(b.total for b in bars) * 1.22)
+    value_axis(axes, fmt.usd_axis if metric == "cost" else fmt.tokens_axis, axis="x")
+    if len(keys) > 1:
+        legend(axes, [Patch(color=color_for(k)) for k in keys], [series_name(k) for k in keys])
+    listed = "; ".join(f"{b.label} {formatter(b.total)} ({fmt.percent(b.total, total)})" for b in bars[:5])
+    alt = f"{title}. Horizontal bar chart, {formatter(total)}{unit} in total. {listed}."
+    return Chart(to_png(figure), alt, int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))

@@ -1,0 +1,79 @@
+"""One person's trend: tokens per day stacked by tool, with the daily cost as a line on its own axis."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from charts import format as fmt
+from charts.data import Chart, PersonalDay
+from charts.style import (
+    DPI,
+    FONT,
+    HEIGHT_IN,
+    MUTED,
+    TEXT,
+    TICK_PT,
+    WIDTH_IN,
+    color_for,
+    legend,
+    new_figure,
+    no_data,
+    series_name,
+    series_order,
+    style_axes,
+    titles,
+    to_png,
+    value_axis,
+)
+
+
+def personal_trend_chart(days: Sequence[PersonalDay], *, period_label: str, who: str = "Your") -> Chart:
+    """``who`` is the possessive shown in the title ("Your", "Dana's")."""
+    title = f"{who} AI coding usage · {period_label}"
+    figure, axes = new_figure()
+    total_tokens = sum(d.total_tokens for d in days)
+    total_cost = sum(d.cost_usd for d in days)
+    active = sum(1 for d in days if d.total_tokens > 0)
+    if total_tokens == 0 and total_cost == 0:
+        titles(figure, title)
+        no_data(figure, axes, "No usage in this period")
+        return Chart(to_png(figure), f"{title}: no usage recorded.", int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
+    titles(figure, title, f"{fmt.tokens(total_tokens)} tokens · {fmt.usd(total_cost)} · {active} active days")
+    figure.subplots_adjust(top=0.70, left=0.08, right=0.9, bottom=0.13)
+    style_axes(axes)
+    keys = series_order({k for d in days for k in d.tokens})
+    positions = list(range(len(days)))
+    bottoms = [0.0] * len(days)
+    for key in keys:
+        values = [d.tokens.get(key, 0.0) for d in days]
+        axes.bar(positions, values, bottom=bottoms, width=0.8, color=color_for(key), linewidth=0)
+        bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
+    value_axis(axes, fmt.tokens_axis)
+    axes.set_xlim(-0.6, len(days) - 0.4)
+    step = max(1, -(-len(days) // 8))
+    ticks = list(range(0, len(days), step))
+    axes.set_xticks(ticks)
+    axes.set_xticklabels([fmt.short_date(days[i].date) for i in ticks])
+    cost_axes = axes.twinx()
+    cost_axes.plot(
+        positions, [d.cost_usd for d in days], color=TEXT, linewidth=1.6, marker="o" if len(days) < 3 else ""
+    )
+    for side in ("top", "left", "bottom"):
+        cost_axes.spines[side].set_visible(False)
+    cost_axes.spines["right"].set_visible(False)
+    cost_axes.tick_params(labelsize=TICK_PT, labelfontfamily=FONT, colors=MUTED, length=0)
+    cost_axes.set_ylim(bottom=0)
+    value_axis(cost_axes, fmt.usd_axis)
+    handles: list[Patch | Line2D] = [Patch(color=color_for(k)) for k in keys]
+    handles.append(Line2D([], [], color=TEXT, linewidth=1.6))
+    legend(axes, handles, [*(series_name(k) for k in keys), "Cost"])
+    peak = max(days, key=lambda d: d.total_tokens)
+    alt = (
+        f"{title}. {fmt.tokens(total_tokens)} tokens and {fmt.usd(total_cost)} over {active} active days; "
+        f"busiest day {fmt.short_date(peak.date)} with {fmt.tokens(peak.total_tokens)} tokens. "
+        "Bars are tokens per day by tool, the line is cost per day."
+    )
+    return Chart(to_png(figure), alt, int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))

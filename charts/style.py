@@ -1,0 +1,124 @@
+"""One visual language for every chart: palette, sizes, fonts, and the PNG writer.
+
+Slack previews images at about 600x300 points; at 2x density that is 1200x600 pixels, hence 8x4 inches
+at 150 dpi. Text is 11-13 pt, the grid is a light horizontal line only, and there is no chart junk.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+DPI = 150
+WIDTH_IN, HEIGHT_IN = 8.0, 4.0
+COMPACT_HEIGHT_IN = 2.8  # 420 px at 150 dpi  # the digest's chart sits under a message: lower, same width
+
+FONT = "DejaVu Sans"  # ships with matplotlib, so renders match on every machine
+TITLE_PT, LABEL_PT, TICK_PT = 13, 11, 11
+TEXT = "#111827"
+MUTED = "#6B7280"
+GRID = "#E5E7EB"
+
+# Fixed colour per series, everywhere.
+SERIES_COLORS = {"claude_code": "#D97757", "cursor": "#3B82F6"}
+OTHER_COLOR = "#9CA3AF"  # "other" and unattributed
+# Providers that arrive later get these, in order of their names, so a colour never depends on the data.
+EXTRA_COLORS = ("#10B981", "#8B5CF6", "#F59E0B", "#EC4899")
+SERIES_NAMES = {"claude_code": "Claude Code", "cursor": "Cursor", "unattributed": "Unattributed", "other": "Other"}
+PROJECTED_ALPHA = 0.35
+PROJECTED_HATCH = "////"
+MAX_SERIES = 6  # more than this and the rest become "other"
+
+
+def series_name(key: str) -> str:
+    return SERIES_NAMES.get(key, key.replace("_", " ").title())
+
+
+def series_order(keys: Iterable[str]) -> list[str]:
+    """Known tools first in a fixed order, then others by name, "unattributed" and "other" last."""
+    known = ["claude_code", "cursor"]
+    tail = ["unattributed", "other"]
+    keys = set(keys)
+    middle = sorted(k for k in keys if k not in known and k not in tail)
+    return [k for k in known if k in keys] + middle + [k for k in tail if k in keys]
+
+
+def color_for(key: str) -> str:
+    if key in SERIES_COLORS:
+        return SERIES_COLORS[key]
+    if key in ("other", "unattributed"):
+        return OTHER_COLOR
+    return EXTRA_COLORS[sum(key.encode()) % len(EXTRA_COLORS)]
+
+
+def new_figure(height_in: float = HEIGHT_IN) -> tuple[Figure, Axes]:
+    figure = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    return figure, axes
+
+
+def style_axes(axes: Axes, *, grid_axis: str = "y") -> None:
+    for side in ("top", "right", "left"):
+        axes.spines[side].set_visible(False)
+    axes.spines["bottom"].set_color(GRID)
+    axes.tick_params(labelsize=TICK_PT, labelfontfamily=FONT, colors=MUTED, length=0)
+    axes.grid(axis=grid_axis, color=GRID, linewidth=0.8)
+    axes.set_axisbelow(True)
+
+
+def value_axis(axes: Axes, formatter: Callable[[float], str], *, axis: str = "y") -> None:
+    target = axes.yaxis if axis == "y" else axes.xaxis
+    target.set_major_formatter(FuncFormatter(lambda value, _pos: formatter(value)))
+    target.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))
+
+
+def titles(figure: Figure, title: str, subtitle: str = "") -> None:
+    """The title names the period; the subtitle carries the headline number."""
+    figure.text(0.02, 0.95, title, fontsize=TITLE_PT, fontfamily=FONT, fontweight="bold", color=TEXT, va="top")
+    if subtitle:
+        figure.text(
+            0.02,
+            0.95 - 0.075 * 4 / _height(figure),
+            subtitle,
+            fontsize=LABEL_PT,
+            fontfamily=FONT,
+            color=MUTED,
+            va="top",
+        )
+
+
+def legend(axes: Axes, handles: list, labels: list[str]) -> None:  # type: ignore[type-arg]
+    if handles:
+        axes.legend(
+            handles,
+            labels,
+            loc="upper right",
+            bbox_to_anchor=(1.0, 1.16),
+            ncols=len(handles),
+            frameon=False,
+            prop={"family": FONT, "size": TICK_PT},
+            handlelength=1.2,
+            columnspacing=1.0,
+        )
+
+
+def no_data(figure: Figure, axes: Axes, message: str) -> None:
+    axes.set_axis_off()
+    axes.text(0.5, 0.45, message, ha="center", va="center", fontsize=LABEL_PT, fontfamily=FONT, color=MUTED)
+
+
+def to_png(figure: Figure) -> bytes:
+    """PNG bytes with no software/version or time metadata, so equal data gives equal bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None}, facecolor="white")
+    return buffer.getvalue()
+
+
+def _height(figure: Figure) -> float:
+    return float(figure.get_figheight())

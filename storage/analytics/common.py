@@ -1,0 +1,92 @@
+"""Definitions shared by the analytics queries: total tokens, previous periods, changes and shares."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, func
+
+from storage.models import UsageDaily
+
+D = UsageDaily
+
+# Total tokens as the original abacus defines them (cache reads included, which dominate; see W11).
+TOTAL_TOKENS = D.input_tokens + D.cache_write_tokens + D.cache_read_tokens + D.output_tokens
+
+# Changes smaller than this are noise on a dashboard card and are not shown (the original's rule).
+MIN_VISIBLE_CHANGE_PCT = 3.0
+
+# Shown for rows whose model string was empty.
+UNKNOWN_MODEL = "unknown"
+
+
+def sum_tokens() -> Any:
+    return func.coalesce(func.sum(TOTAL_TOKENS), 0)
+
+
+def sum_cost() -> Any:
+    return func.coalesce(func.sum(D.cost_usd), 0)
+
+
+def sum_of(column: Any) -> Any:
+    return func.coalesce(func.sum(column), 0)
+
+
+def to_decimal(value: Any) -> Decimal:
+    """Money from a result row; never goes through a float."""
+    if value is None:
+        return Decimal(0)
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The period of equal length that ends the day before ``start``."""
+    days = (end - start).days + 1
+    previous_end = start - timedelta(days=1)
+    return previous_end - timedelta(days=days - 1), previous_end
+
+
+def calendar_days(start: date, end: date) -> int:
+    return max((end - start).days + 1, 1)
+
+
+def percent_change(current: int | Decimal | float, previous: int | Decimal | float) -> float | None:
+    """Change against the previous period in percent, one decimal; None when there is nothing to compare
+    against or when the change is under 3% (not worth a card's attention)."""
+    if not previous:
+        return None
+    change = (float(current) - float(previous)) / float(previous) * 100
+    if abs(change) < MIN_VISIBLE_CHANGE_PCT:
+        return None
+    return round(change, 1)
+
+
+def share_pct(part: int | Decimal | float, whole: int | Decimal | float) -> float:
+    """``part`` as a percentage of ``whole``, one decimal; 0 for an empty whole."""
+    if not whole:
+        return 0.0
+    return round(float(part) / float(whole) * 100, 1)
+
+
+def escape_like(text: str) -> str:
+    """Escape LIKE wildcards so a search for ``a_b`` matches only that text (escape character ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def model_label(model: str) -> str:
+    return model or UNKNOWN_MODEL
+
+
+def in_range(start: date, end: date) -> Any:
+    return D.date.between(start, end)
+
+
+def when(condition: Any, value: Any) -> Any:
+    """``value`` where ``condition`` holds, else 0: for conditional sums."""
+    return case((condition, value), else_=0)
+
+
+def tool_tokens(tool: str) -> Any:
+    return func.coalesce(func.sum(when(D.tool == tool, TOTAL_TOKENS)), 0)

@@ -1,0 +1,81 @@
+"""Which models: tokens and cost per model, merged across tools, with the split per tool."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.analytics.common import D, in_range, model_label, share_pct, sum_cost, sum_tokens, to_decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ModelUsage:
+    model: str
+    tokens: int
+    cost_usd: Decimal
+    token_pct: float  # of all tokens in the period, not of the listed models (W15)
+    cost_pct: float
+    tokens_by_tool: dict[str, int]
+    cost_by_tool: dict[str, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelBreakdown:
+    models: list[ModelUsage]
+    total_tokens: int
+    total_cost_usd: Decimal
+    other_models: int  # models left out by ``limit``; their usage is still in the totals
+
+    @property
+    def top_model(self) -> ModelUsage | None:
+        """The model with the most tokens across all tools (the original picked a (model, tool) row)."""
+        return self.models[0] if self.models else None
+
+
+def model_breakdown(
+    session: Session,
+    start: date,
+    end: date,
+    *,
+    tool: str | None = None,
+    email: str | None = None,
+    limit: int | None = None,
+) -> ModelBreakdown:
+    """Models by tokens in ``start..end``; optionally for one tool or one person."""
+    stmt = select(D.model, D.tool, sum_tokens(), sum_cost()).where(in_range(start, end)).group_by(D.model, D.tool)
+    if tool:
+        stmt = stmt.where(D.tool == tool)
+    if email is not None:
+        stmt = stmt.where(D.email == email)
+    tokens: dict[str, dict[str, int]] = {}
+    costs: dict[str, dict[str, Decimal]] = {}
+    for model, row_tool, row_tokens, row_cost in session.execute(stmt):
+        name = model_label(model)
+        # Two stored names can map to one label ('' and 'unknown'), so accumulate.
+        per_tool = tokens.setdefault(name, {})
+        per_tool[row_tool] = per_tool.get(row_tool, 0) + int(row_tokens)
+        per_cost = costs.setdefault(name, {})
+        per_cost[row_tool] = per_cost.get(row_tool, Decimal(0)) + to_decimal(row_cost)
+    total_tokens = sum(sum(t.values()) for t in tokens.values())
+    total_cost = sum((sum(c.values(), Decimal(0)) for c in costs.values()), Decimal(0))
+    models = [
+        ModelUsage(
+            model=name,
+            tokens=sum(tokens[name].values()),
+            cost_usd=sum(costs[name].values(), Decimal(0)),
+            token_pct=share_pct(sum(tokens[name].values()), total_tokens),
+            cost_pct=share_pct(sum(costs[name].values(), Decimal(0)), total_cost),
+            tokens_by_tool=dict(sorted(tokens[name].items())),
+            cost_by_tool=dict(sorted(costs[name].items())),
+        )
+        for name in tokens
+    ]
+    models.sort(key=lambda m: (-m.tokens, -m.cost_usd, m.model))
+    shown = models if limit is None else models[:limit]
+    return ModelBreakdown(
+        models=shown, total_tokens=total_tokens, total_cost_usd=total_cost, other_models=len(models) - len(shown)
+    )

@@ -1,0 +1,212 @@
+"""One person's usage: the period, every day of it, models, lifetime, standing and Claude Code activity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from storage.analytics.common import (
+    TOTAL_TOKENS,
+    D,
+    escape_like,
+    in_range,
+    percent_change,
+    previous_period,
+    sum_cost,
+    sum_of,
+    sum_tokens,
+    to_decimal,
+)
+from storage.analytics.models_breakdown import ModelBreakdown, model_breakdown
+from storage.analytics.percentile import Percentile, user_percentile
+from storage.analytics.projection import DayTotals
+from storage.analytics.trends import daily_totals
+from storage.models import ClaudeCodeActivity
+
+
+@dataclass(frozen=True, slots=True)
+class UserSummary:
+    tokens: int
+    input_tokens: int
+    cache_write_tokens: int
+    cache_read_tokens: int
+    output_tokens: int
+    cost_usd: Decimal
+    tokens_by_tool: dict[str, int]
+    active_days: int
+    first_active: date | None
+    last_active: date | None
+
+    @property
+    def avg_tokens_per_active_day(self) -> int:
+        """Per *active* day: the personal view; the team overview averages per calendar day."""
+        return round(self.tokens / self.active_days) if self.active_days else 0
+
+    @property
+    def avg_cost_per_active_day(self) -> Decimal:
+        return self.cost_usd / self.active_days if self.active_days else Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Lifetime:
+    first_day: date | None
+    tokens: int
+    cost_usd: Decimal
+    favourite_tool: str | None
+    record_day: date | None
+    record_day_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """Claude Code's own figures beside tokens."""
+
+    sessions: int
+    lines_added: int
+    lines_removed: int
+    commits: int
+    pull_requests: int
+    tool_accepted: int
+    tool_rejected: int
+
+    @property
+    def accept_rate(self) -> float | None:
+        """Accepted share of suggested tool actions (edits, writes...), in percent, one decimal."""
+        decided = self.tool_accepted + self.tool_rejected
+        return round(self.tool_accepted / decided * 100, 1) if decided else None
+
+
+@dataclass(frozen=True, slots=True)
+class UserProfile:
+    email: str
+    start: date
+    end: date
+    summary: UserSummary
+    previous_tokens: int
+    previous_cost_usd: Decimal
+    tokens_change: float | None
+    cost_change: float | None
+    daily: list[DayTotals]  # every calendar day of the period, zeros included
+    models: ModelBreakdown
+    lifetime: Lifetime
+    percentile: Percentile
+    activity: Activity
+
+
+def find_person(session: Session, query: str) -> str | None:
+    """The stored email for ``query``: an email (any letter case) or a bare username (``dana`` finds
+    ``dana@example.com``; the alphabetically first if several domains match). None if nobody matches."""
+    text = query.strip().lower()
+    if not text:
+        return None
+    if "@" in text:
+        condition = func.lower(D.email) == text
+    else:
+        condition = func.lower(D.email).like(escape_like(text) + "@%", escape="\\")
+    return session.scalar(select(D.email).where(condition, D.email != "").order_by(D.email).limit(1))
+
+
+def user_profile(session: Session, email: str, start: date, end: date) -> UserProfile:
+    """The profile of ``email`` (as stored; see ``find_person``) for ``start..end``. A person with no usage
+    in the period still gets a profile, with zeros and their lifetime figures (the original answered 404)."""
+    summary = _summary(session, email, start, end)
+    prev_start, prev_end = previous_period(start, end)
+    prev_tokens, prev_cost = session.execute(
+        select(sum_tokens(), sum_cost()).where(D.email == email, in_range(prev_start, prev_end))
+    ).one()
+    prev_cost = to_decimal(prev_cost)
+    return UserProfile(
+        email=email,
+        start=start,
+        end=end,
+        summary=summary,
+        previous_tokens=int(prev_tokens),
+        previous_cost_usd=prev_cost,
+        tokens_change=percent_change(summary.tokens, int(prev_tokens)),
+        cost_change=percent_change(summary.cost_usd, prev_cost),
+        daily=daily_totals(session, start, end, email=email),
+        models=model_breakdown(session, start, end, email=email),
+        lifetime=_lifetime(session, email),
+        percentile=user_percentile(session, email, start, end),
+        activity=_activity(session, email, start, end),
+    )
+
+
+def _summary(session: Session, email: str, start: date, end: date) -> UserSummary:
+    scope = (D.email == email, in_range(start, end))
+    inp, cw, cr, out, cost, days, first, last = session.execute(
+        select(
+            sum_of(D.input_tokens),
+            sum_of(D.cache_write_tokens),
+            sum_of(D.cache_read_tokens),
+            sum_of(D.output_tokens),
+            sum_cost(),
+            func.count(distinct(D.date)),
+            func.min(D.date),
+            func.max(D.date),
+        ).where(*scope)
+    ).one()
+    by_tool = {
+        tool: int(tokens)
+        for tool, tokens in session.execute(
+            select(D.tool, sum_tokens()).where(*scope).group_by(D.tool).order_by(D.tool)
+        )
+    }
+    return UserSummary(
+        tokens=int(inp) + int(cw) + int(cr) + int(out),
+        input_tokens=int(inp),
+        cache_write_tokens=int(cw),
+        cache_read_tokens=int(cr),
+        output_tokens=int(out),
+        cost_usd=to_decimal(cost),
+        tokens_by_tool=by_tool,
+        active_days=int(days),
+        first_active=first,
+        last_active=last,
+    )
+
+
+def _lifetime(session: Session, email: str) -> Lifetime:
+    tokens, cost, first = session.execute(
+        select(sum_tokens(), sum_cost(), func.min(D.date)).where(D.email == email)
+    ).one()
+    tokens_per_tool = sum_tokens()
+    favourite = session.execute(
+        select(D.tool, tokens_per_tool)
+        .where(D.email == email)
+        .group_by(D.tool)
+        .order_by(tokens_per_tool.desc(), D.tool)
+        .limit(1)
+    ).first()
+    day_tokens = func.sum(TOTAL_TOKENS)
+    record = session.execute(
+        select(D.date, day_tokens).where(D.email == email).group_by(D.date).order_by(day_tokens.desc(), D.date).limit(1)
+    ).first()
+    return Lifetime(
+        first_day=first,
+        tokens=int(tokens),
+        cost_usd=to_decimal(cost),
+        favourite_tool=favourite[0] if favourite else None,
+        record_day=record[0] if record else None,
+        record_day_tokens=int(record[1]) if record else 0,
+    )
+
+
+def _activity(session: Session, email: str, start: date, end: date) -> Activity:
+    a = ClaudeCodeActivity
+    row = session.execute(
+        select(
+            sum_of(a.sessions),
+            sum_of(a.lines_added),
+            sum_of(a.lines_removed),
+            sum_of(a.commits),
+            sum_of(a.pull_requests),
+            sum_of(a.tool_accepted),
+            sum_of(a.tool_rejected),
+        ).where(a.email == email, a.date.between(start, end))
+    ).one()
+    return Activity(*(int(v) for v in row))

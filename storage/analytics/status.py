@@ -1,0 +1,212 @@
+"""Sync health per provider and org: attempts, successes, how complete the data is, backfill, unmapped keys.
+
+Freshness is judged against each provider's own schedule and data delay (W2: the original applied an
+hourly rule to Claude Code, which syncs every 6 hours and whose data lags a day, so it always looked behind).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.analytics.common import D, sum_cost, sum_tokens, to_decimal
+from storage.models import IdentityMapping, SyncState
+
+Freshness = Literal["never_synced", "up_to_date", "behind"]
+BackfillState = Literal["not_started", "in_progress", "complete"]
+
+
+@dataclass(frozen=True, slots=True)
+class FreshnessRule:
+    """When a provider's data counts as up to date. Every limit that is set must hold.
+
+    ``max_complete_day_lag``: the newest complete day is at least ``today - lag`` (UTC).
+    ``max_success_age``: the last successful sync is at most this old.
+    ``max_watermark_age``: the forward watermark is at most this far behind now.
+    """
+
+    max_complete_day_lag: int | None = None
+    max_success_age: timedelta | None = None
+    max_watermark_age: timedelta | None = None
+
+
+# Claude Code syncs every 6 h and its data lags up to a day; Cursor syncs hourly with little delay.
+DEFAULT_RULES: Mapping[str, FreshnessRule] = {
+    "claude_code": FreshnessRule(max_complete_day_lag=1, max_success_age=timedelta(hours=7)),
+    "cursor": FreshnessRule(max_watermark_age=timedelta(hours=2)),
+}
+# A provider without a rule of its own is judged like a daily one.
+FALLBACK_RULE = FreshnessRule(max_complete_day_lag=1, max_success_age=timedelta(hours=25))
+
+
+@dataclass(frozen=True, slots=True)
+class Backfill:
+    state: BackfillState
+    target: date | None
+    reached: date | None  # the oldest day fully processed so far
+    days_remaining: int | None
+    percent: float | None  # share of the span between the target and the newest complete day done
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderStatus:
+    provider: str
+    org_id: str
+    freshness: Freshness
+    failing: bool  # the latest attempt ended in an error newer than the last success
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    forward_watermark: datetime | None
+    newest_complete_day: date | None
+    newest_data_day: date | None  # the newest day with any usage stored, complete or not
+    days_behind: int  # complete days missing against the rule (0 when up to date)
+    watermark_age: timedelta | None
+    last_error: str | None
+    last_error_at: datetime | None
+    backfill: Backfill
+
+
+@dataclass(frozen=True, slots=True)
+class UnmappedKey:
+    provider: str
+    org_id: str
+    key: str  # the API key name the provider reported
+    tokens: int
+    cost_usd: Decimal
+    last_seen: date
+    mapped_to: str | None  # a mapping exists but the usage is not re-attributed yet
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    now: datetime
+    providers: list[ProviderStatus]
+    unmapped_keys: list[UnmappedKey]  # the heaviest first, at most ``max_keys``
+    unmapped_key_count: int
+    unmapped_tokens: int
+    unmapped_cost_usd: Decimal
+
+
+def newest_complete_day(watermark: datetime | None) -> date | None:
+    """The last UTC day entirely before the watermark (a watermark at midnight completes the day before)."""
+    if watermark is None:
+        return None
+    return (watermark.astimezone(UTC) - timedelta(microseconds=1)).date()
+
+
+def judge(
+    rule: FreshnessRule, *, now: datetime, watermark: datetime | None, last_success: datetime | None
+) -> Freshness:
+    if watermark is None and last_success is None:
+        return "never_synced"
+    today = now.astimezone(UTC).date()
+    checks = []
+    if rule.max_complete_day_lag is not None:
+        complete = newest_complete_day(watermark)
+        checks.append(complete is not None and complete >= today - timedelta(days=rule.max_complete_day_lag))
+    if rule.max_success_age is not None:
+        checks.append(last_success is not None and now - last_success <= rule.max_success_age)
+    if rule.max_watermark_age is not None:
+        checks.append(watermark is not None and now - watermark <= rule.max_watermark_age)
+    return "up_to_date" if all(checks) else "behind"
+
+
+def sync_status(
+    session: Session,
+    *,
+    now: datetime,
+    provider: str | None = None,
+    rules: Mapping[str, FreshnessRule] = DEFAULT_RULES,
+    max_keys: int = 50,
+) -> SyncStatus:
+    """Status of every (provider, org) that has a sync state or stored usage, ordered by provider and org."""
+    states_stmt = select(SyncState)
+    data_stmt = select(D.tool, D.org_id, func.max(D.date)).group_by(D.tool, D.org_id)
+    if provider:
+        states_stmt = states_stmt.where(SyncState.provider == provider)
+        data_stmt = data_stmt.where(D.tool == provider)
+    states = {(s.provider, s.org_id): s for s in session.scalars(states_stmt)}
+    newest_data = {(tool, org): day for tool, org, day in session.execute(data_stmt)}
+    providers = [
+        _provider_status(key, states.get(key), newest_data.get(key), now, rules.get(key[0], FALLBACK_RULE))
+        for key in sorted(set(states) | set(newest_data))
+    ]
+    keys, count, tokens, cost = _unmapped_keys(session, provider, max_keys)
+    return SyncStatus(now, providers, keys, count, tokens, cost)
+
+
+def _provider_status(
+    key: tuple[str, str], state: SyncState | None, newest_data: date | None, now: datetime, rule: FreshnessRule
+) -> ProviderStatus:
+    watermark = state.forward_watermark if state else None
+    last_success = state.last_success_at if state else None
+    complete = newest_complete_day(watermark)
+    freshness = judge(rule, now=now, watermark=watermark, last_success=last_success)
+    days_behind = 0
+    if freshness == "behind" and complete is not None:
+        allowed = now.astimezone(UTC).date() - timedelta(days=rule.max_complete_day_lag or 0)
+        days_behind = max(0, (allowed - complete).days)
+    failing = bool(
+        state
+        and state.last_error_at is not None
+        and (state.last_success_at is None or state.last_error_at > state.last_success_at)
+    )
+    return ProviderStatus(
+        provider=key[0],
+        org_id=key[1],
+        freshness=freshness,
+        failing=failing,
+        last_attempt_at=state.last_attempt_at if state else None,
+        last_success_at=last_success,
+        forward_watermark=watermark,
+        newest_complete_day=complete,
+        newest_data_day=newest_data,
+        days_behind=days_behind,
+        watermark_age=(now - watermark) if watermark else None,
+        last_error=state.last_error if state else None,
+        last_error_at=state.last_error_at if state else None,
+        backfill=_backfill(state, complete),
+    )
+
+
+def _backfill(state: SyncState | None, newest_complete: date | None) -> Backfill:
+    if state is None:
+        return Backfill("not_started", None, None, None, None)
+    target = state.backfill_target
+    reached = state.backfill_cursor.astimezone(UTC).date() if state.backfill_cursor else None
+    if state.backfill_complete:
+        return Backfill("complete", target, reached, 0, 100.0)
+    if reached is None:
+        return Backfill("not_started", target, None, None, None)
+    remaining = max(0, (reached - target).days) if target else None
+    percent = None
+    if target and newest_complete and newest_complete > target:
+        done = (newest_complete - reached).days
+        percent = round(max(0.0, min(100.0, done / (newest_complete - target).days * 100)), 1)
+    return Backfill("in_progress", target, reached, remaining, percent)
+
+
+def _unmapped_keys(
+    session: Session, provider: str | None, max_keys: int
+) -> tuple[list[UnmappedKey], int, int, Decimal]:
+    tokens = sum_tokens()
+    stmt = select(D.tool, D.org_id, D.actor, tokens, sum_cost(), func.max(D.date)).where(D.email == "")
+    if provider:
+        stmt = stmt.where(D.tool == provider)
+    rows = session.execute(stmt.group_by(D.tool, D.org_id, D.actor)).all()
+    rows.sort(key=lambda r: (-int(r[3]), r[0], r[1], r[2]))
+    shown = rows[:max_keys]
+    mappings = select(IdentityMapping).where(IdentityMapping.external_id.in_([r[2] for r in shown]))
+    mapped = {(m.org_id, m.external_id): m.email for m in session.scalars(mappings)}
+    keys = [
+        UnmappedKey(tool, org, actor, int(t), to_decimal(c), last, mapped.get((org, actor)))
+        for tool, org, actor, t, c, last in shown
+    ]
+    total_cost = sum((to_decimal(r[4]) for r in rows), Decimal(0))
+    return keys, len(rows), sum(int(r[3]) for r in rows), total_cost

@@ -1,0 +1,123 @@
+"""The team table (the original's pivot): one row per person for a period, sortable, searchable, paged.
+
+Fixed against the original (W15): "last active" is within the period like every other column, search is
+case-insensitive, and sorting and paging happen in the database rather than in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from storage.analytics.common import D, escape_like, in_range, sum_cost, sum_of, sum_tokens, tool_tokens
+
+SortKey = Literal[
+    "email",
+    "total_tokens",
+    "total_cost",
+    "claude_code_tokens",
+    "cursor_tokens",
+    "input_tokens",
+    "output_tokens",
+    "first_active",
+    "last_active",
+    "days_active",
+    "avg_tokens_per_day",
+]
+SORT_KEYS: tuple[str, ...] = SortKey.__args__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRow:
+    email: str
+    total_tokens: int
+    total_cost: Decimal
+    claude_code_tokens: int
+    cursor_tokens: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    first_active: date
+    last_active: date
+    days_active: int
+    avg_tokens_per_day: int  # per active day
+    tool_count: int
+    days_since_last_active: int
+
+
+@dataclass(frozen=True, slots=True)
+class TeamTable:
+    rows: list[TeamRow]
+    total_count: int  # people matching the search, before paging
+
+
+def team_table(
+    session: Session,
+    start: date,
+    end: date,
+    *,
+    today: date,
+    sort_by: str = "total_tokens",
+    descending: bool = True,
+    search: str | None = None,
+    tool: str | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> TeamTable:
+    """People with usage in ``start..end``. An unknown ``sort_by`` falls back to total tokens (as the original).
+    Ties are broken by email so pages never overlap."""
+    days_active = func.count(distinct(D.date))
+    total = sum_tokens()
+    columns: dict[str, Any] = {
+        "email": D.email,
+        "total_tokens": total,
+        "total_cost": sum_cost(),
+        "claude_code_tokens": tool_tokens("claude_code"),
+        "cursor_tokens": tool_tokens("cursor"),
+        "input_tokens": sum_of(D.input_tokens),
+        "output_tokens": sum_of(D.output_tokens),
+        "cache_read_tokens": sum_of(D.cache_read_tokens),
+        "first_active": func.min(D.date),
+        "last_active": func.max(D.date),
+        "days_active": days_active,
+        "tool_count": func.count(distinct(D.tool)),
+    }
+    stmt = select(*(c.label(n) for n, c in columns.items())).where(in_range(start, end), D.email != "")
+    if tool:
+        stmt = stmt.where(D.tool == tool)
+    if search:
+        stmt = stmt.where(func.lower(D.email).like("%" + escape_like(search.lower()) + "%", escape="\\"))
+    grouped = stmt.group_by(D.email).subquery()
+    key = sort_by if sort_by in SORT_KEYS else "total_tokens"
+    if key == "avg_tokens_per_day":
+        sort_column: Any = grouped.c.total_tokens * 1.0 / grouped.c.days_active
+    else:
+        sort_column = grouped.c[key]
+    order = sort_column.desc() if descending else sort_column.asc()
+    page = session.execute(select(grouped).order_by(order, grouped.c.email).limit(limit).offset(offset)).all()
+    count = session.scalar(select(func.count()).select_from(grouped)) or 0
+    rows = [
+        TeamRow(
+            email=r.email,
+            total_tokens=int(r.total_tokens),
+            total_cost=Decimal(r.total_cost) if not isinstance(r.total_cost, Decimal) else r.total_cost,
+            claude_code_tokens=int(r.claude_code_tokens),
+            cursor_tokens=int(r.cursor_tokens),
+            input_tokens=int(r.input_tokens),
+            output_tokens=int(r.output_tokens),
+            cache_read_tokens=int(r.cache_read_tokens),
+            first_active=r.first_active,
+            last_active=r.last_active,
+            days_active=int(r.days_active),
+            avg_tokens_per_day=round(int(r.total_tokens) / int(r.days_active)),
+            tool_count=int(r.tool_count),
+            days_since_last_active=(today - r.last_active).days,
+        )
+        for r in page
+    ]
+    return TeamTable(rows=rows, total_count=int(count))

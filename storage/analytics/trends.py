@@ -1,0 +1,130 @@
+"""Daily usage per tool over a period, with incomplete days projected and long periods folded into weeks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.analytics.common import D, in_range, sum_cost, sum_tokens, to_decimal
+from storage.analytics.projection import DayTotals, TrendPoint, project
+
+# Above this many daily points a chart is unreadable; the original folds them into Monday-start weeks.
+MAX_DAILY_POINTS = 90
+# How far back the historical average for projections looks, before the first projected day.
+HISTORY_DAYS = 28
+
+Granularity = Literal["day", "week"]
+
+
+@dataclass(frozen=True, slots=True)
+class Trends:
+    start: date
+    end: date
+    granularity: Granularity
+    tools: list[str]
+    points: list[TrendPoint]
+    last_data: dict[str, date | None]  # each tool's newest day with any data, all time
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(p.total for p in self.points)
+
+    @property
+    def total_cost_usd(self) -> Decimal:
+        return sum((p.cost_usd for p in self.points), Decimal(0))
+
+    @property
+    def has_projection(self) -> bool:
+        return any(p.projected for p in self.points)
+
+
+def daily_totals(
+    session: Session, start: date, end: date, *, tool: str | None = None, email: str | None = None
+) -> list[DayTotals]:
+    """One entry per calendar day of ``start..end``, zeros included, tokens and cost per tool."""
+    stmt = select(D.date, D.tool, sum_tokens(), sum_cost()).where(in_range(start, end)).group_by(D.date, D.tool)
+    if tool:
+        stmt = stmt.where(D.tool == tool)
+    if email is not None:
+        stmt = stmt.where(D.email == email)
+    tokens: dict[date, dict[str, int]] = {}
+    costs: dict[date, dict[str, Decimal]] = {}
+    for day, row_tool, row_tokens, row_cost in session.execute(stmt):
+        tokens.setdefault(day, {})[row_tool] = int(row_tokens)
+        costs.setdefault(day, {})[row_tool] = to_decimal(row_cost)
+    days = []
+    day = start
+    while day <= end:
+        days.append(DayTotals(day, tokens.get(day, {}), costs.get(day, {})))
+        day += timedelta(days=1)
+    return days
+
+
+def last_data_dates(session: Session, tools: list[str]) -> dict[str, date | None]:
+    rows = dict(session.execute(select(D.tool, func.max(D.date)).group_by(D.tool)).all())
+    return {tool: rows.get(tool) for tool in tools}
+
+
+def known_tools(session: Session) -> list[str]:
+    return sorted(session.scalars(select(D.tool).distinct()))
+
+
+def trends(
+    session: Session,
+    start: date,
+    end: date,
+    *,
+    now: datetime,
+    tool: str | None = None,
+    tools: list[str] | None = None,
+) -> Trends:
+    """The daily series of ``start..end`` per tool, projected where incomplete (``now`` is an aware instant).
+
+    ``tools`` fixes which tools get a series (so a tool with no data yet still shows as zero); by default
+    the tools present in the data, or just ``tool`` when filtering.
+    """
+    series_tools = [tool] if tool else (tools or known_tools(session))
+    days = daily_totals(session, start, end, tool=tool)
+    last_data = last_data_dates(session, series_tools)
+    # The history window ends at the oldest "last data day" and before today, so it holds complete days
+    # only, and it does not depend on which period is being looked at (W15).
+    yesterday = now.astimezone(UTC).date() - timedelta(days=1)
+    history_end = min([d for d in last_data.values() if d is not None] + [yesterday])
+    history = daily_totals(session, history_end - timedelta(days=HISTORY_DAYS - 1), history_end, tool=tool)
+    points = project(days, tools=series_tools, now=now, last_data=last_data, history=history)
+    granularity: Granularity = "day"
+    if len(points) > MAX_DAILY_POINTS:
+        points, granularity = weekly(points), "week"
+    return Trends(start, end, granularity, series_tools, points, last_data)
+
+
+def weekly(points: list[TrendPoint]) -> list[TrendPoint]:
+    """Fold daily points into Monday-start weeks (dated by their Monday). Actual values and cost are
+    summed; a week is incomplete if any of its days is, and its projection is the sum of its days' expected
+    values, so a late final week still shows its hatched part."""
+    weeks: dict[date, list[TrendPoint]] = {}
+    for point in points:
+        weeks.setdefault(point.date - timedelta(days=point.date.weekday()), []).append(point)
+    folded = []
+    for monday, members in sorted(weeks.items()):
+        tools = list(members[0].actual)
+        actual = {t: sum(p.actual.get(t, 0) for p in members) for t in tools}
+        projected: dict[str, int] = {}
+        for t in tools:
+            if any(t in p.projected for p in members):
+                projected[t] = sum(max(p.projected.get(t, 0), p.actual.get(t, 0)) for p in members)
+        folded.append(
+            TrendPoint(
+                date=monday,
+                actual=actual,
+                projected=projected,
+                cost_usd=sum((p.cost_usd for p in members), Decimal(0)),
+                incomplete=any(p.incomplete for p in members),
+            )
+        )
+    return folded
