@@ -11,7 +11,7 @@ import sys
 import click
 
 from bot.cli_support import AppContext
-from bot.commands import config, db, gaps, mappings, report, stats, status, sync
+from bot.commands import ask, config, db, gaps, mappings, report, serve, stats, status, sync
 from bot.errors import AbacusError
 
 
@@ -36,6 +36,8 @@ sync.register(cli)
 cli.add_command(report.report_group)
 cli.add_command(gaps.gaps_command)
 cli.add_command(status.status_command)
+cli.add_command(ask.ask_command)
+cli.add_command(serve.serve_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,38 +1,216 @@
-"""What the Slack listeners ask for: an answer to a parsed request, and the App Home view.
+"""What the Slack listeners (and `abacus ask`) ask for: an answer to a parsed request, and the App Home.
 
 This is the seam between Slack and the rest: it resolves periods and people, runs the storage queries,
-renders the charts and hands the numbers to the pure block builders.
+renders the charts and hands the numbers to the pure block builders in ``bot.slack.answers``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from bot.chart_inputs import model_bars, personal_days, top_user_bars, trend_days
+from bot.periods import Period, PeriodError, parse_period, today_in
 from bot.settings import Settings
 from bot.slack.access import AccessPolicy
+from bot.slack.answers.common import freshness_line
+from bot.slack.answers.data_health import gaps_blocks, status_blocks
+from bot.slack.answers.personal import home_view, profile_blocks
+from bot.slack.answers.team import models_blocks, overview_blocks, top_blocks
 from bot.slack.blocks import help_blocks, problem_blocks, section
 from bot.slack.command_text import AbacusRequest
-from bot.slack.delivery import Answer
-from bot.slack.users import SlackUser, UserDirectory
+from bot.slack.delivery import Answer, ChartFile
+from bot.slack.plain_text import notification_text
+from bot.slack.users import SlackUser, UserDirectory, UserLookupFailed
+from charts.bars import model_chart, top_users_chart
+from charts.daily import daily_usage_chart
+from charts.data import Chart
+from charts.personal import personal_trend_chart
+from storage.analytics.gaps import find_gaps
+from storage.analytics.models_breakdown import model_breakdown
+from storage.analytics.overview import overview
+from storage.analytics.profile import find_person, user_profile
+from storage.analytics.status import sync_status
+from storage.analytics.top_users import top_users
+from storage.analytics.trends import trends
+from storage.db import transaction
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _chart(chart: Chart, name: str, title: str) -> ChartFile:
+    return ChartFile(chart.png, f"{name}.png", title, chart.alt_text)
 
 
 @dataclass
 class Services:
     settings: Settings
     engine: Engine
-    directory: UserDirectory
+    directory: UserDirectory | None
     policy: AccessPolicy
+    now: Callable[[], datetime] = field(default=_utc_now)
+
+    # --- helpers -------------------------------------------------------------------------------------
+
+    def configured_tools(self) -> list[str]:
+        tools = []
+        if self.settings.anthropic_keys:
+            tools.append("claude_code")
+        if self.settings.cursor_keys:
+            tools.append("cursor")
+        return tools
+
+    def _zone(self, user: SlackUser | None) -> ZoneInfo:
+        """The person's own Slack timezone for 'today', else the reporting timezone."""
+        if user is not None and user.tz:
+            try:
+                return ZoneInfo(user.tz)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+        return self.settings.zone
+
+    def _period(self, text: str | None, user: SlackUser | None) -> Period:
+        return parse_period(text, today=today_in(self._zone(user), self.now()))
+
+    def _freshness(self, session: Session) -> str:
+        return freshness_line(sync_status(session, now=self.now(), max_keys=0), self.configured_tools())
+
+    # --- answers -------------------------------------------------------------------------------------
 
     def answer(self, request: AbacusRequest, asker: SlackUser, *, is_admin: bool) -> Answer:
         if request.command == "help":
             return Answer("What you can ask Abacus", help_blocks(is_admin=is_admin))
         if request.problems:
-            text = " ".join(request.problems)
-            return Answer(text, problem_blocks(request.problems, request.usage))
-        raise NotImplementedError(request.command)
+            return Answer(" ".join(request.problems), problem_blocks(request.problems, request.usage))
+        try:
+            period = self._period(request.period, asker)
+        except PeriodError as exc:
+            return Answer(str(exc), problem_blocks([str(exc)], request.usage))
+        handler = getattr(self, f"_{request.command}")
+        answer: Answer = handler(request, asker, period, is_admin)
+        return answer
+
+    def _me(self, request: AbacusRequest, asker: SlackUser, period: Period, _admin: bool) -> Answer:
+        return self._profile(asker.email, period, whose="Your")
+
+    def _user(self, request: AbacusRequest, asker: SlackUser, period: Period, is_admin: bool) -> Answer:
+        email = request.target_email
+        if request.target_user_id:
+            if self.directory is None:
+                return _say("Give an email address here: mentions need Slack.")
+            try:
+                email = self.directory.get(request.target_user_id).email
+            except UserLookupFailed:
+                return _say("I couldn't look that person up in Slack; try their email address.")
+            if not email:
+                return _say("Slack doesn't share that person's email, so I can't find their usage.")
+        assert email is not None
+        if email != asker.email and not self.policy.can_see_people(asker):
+            return _say("Other people's usage is visible to Abacus admins only. `/abacus me` shows your own.")
+        with transaction(self.engine) as session:
+            stored = find_person(session, email)
+        if stored is None:
+            return _say(f"No Claude Code or Cursor usage is recorded for {email}.")
+        return self._profile(stored, period, whose=stored.split("@")[0].title())
+
+    def _profile(self, email: str, period: Period, *, whose: str) -> Answer:
+        with transaction(self.engine) as session:
+            profile = user_profile(session, email, period.start, period.end)
+            freshness = self._freshness(session)
+        blocks = profile_blocks(profile, period, whose=whose, freshness=freshness)
+        charts = []
+        if profile.summary.tokens:
+            chart = personal_trend_chart(personal_days(profile), period_label=period.label, who=whose)
+            charts.append(_chart(chart, "usage", f"{whose} AI coding usage · {period.label}"))
+        return Answer(notification_text(blocks), blocks, charts)
+
+    def _top(self, request: AbacusRequest, asker: SlackUser, period: Period, _admin: bool) -> Answer:
+        named = self.policy.can_see_people(asker)
+        with transaction(self.engine) as session:
+            top = top_users(
+                session,
+                period.start,
+                period.end,
+                rank_by=request.by,  # type: ignore[arg-type]
+                tool=request.tool,
+                limit=request.limit or 10,
+            )
+            freshness = self._freshness(session)
+        blocks = top_blocks(top, period, tool=request.tool, named=named, freshness=freshness)
+        charts = []
+        if named and top.users:
+            total = float(top.total_cost_usd) if request.by == "cost" else float(top.total_tokens)
+            chart = top_users_chart(
+                top_user_bars(top),
+                period_label=period.label,
+                metric=request.by,  # type: ignore[arg-type]
+                total=total,
+            )
+            charts.append(_chart(chart, "top", f"Top users · {period.label}"))
+        return Answer(notification_text(blocks), blocks, charts)
+
+    def _models(self, request: AbacusRequest, _asker: SlackUser, period: Period, _admin: bool) -> Answer:
+        with transaction(self.engine) as session:
+            breakdown = model_breakdown(session, period.start, period.end, tool=request.tool)
+            freshness = self._freshness(session)
+        blocks = models_blocks(breakdown, period, tool=request.tool, freshness=freshness)
+        charts = []
+        if breakdown.models:
+            chart = model_chart(
+                model_bars(breakdown)[:6], period_label=period.label, total=float(breakdown.total_tokens)
+            )
+            charts.append(_chart(chart, "models", f"Models · {period.label}"))
+        return Answer(notification_text(blocks), blocks, charts)
+
+    def _overview(self, request: AbacusRequest, asker: SlackUser, period: Period, _admin: bool) -> Answer:
+        named = self.policy.can_see_people(asker) and not (request.share and not self.policy.people_visible_to_all)
+        with transaction(self.engine) as session:
+            ov = overview(session, period.start, period.end, tool=request.tool)
+            models = model_breakdown(session, period.start, period.end, tool=request.tool, limit=5)
+            top = (
+                top_users(session, period.start, period.end, rank_by="cost", tool=request.tool, limit=5)
+                if named
+                else None
+            )
+            series = trends(session, period.start, period.end, now=self.now(), tool=request.tool)
+            freshness = self._freshness(session)
+        blocks = overview_blocks(ov, period, tool=request.tool, models=models, top=top, freshness=freshness)
+        charts = []
+        if ov.current.total_tokens:
+            chart = daily_usage_chart(trend_days(series), period_label=period.label, granularity=series.granularity)
+            charts.append(_chart(chart, "daily", f"AI coding usage · {period.label}"))
+        return Answer(notification_text(blocks), blocks, charts, public=request.share)
+
+    def _gaps(self, request: AbacusRequest, asker: SlackUser, _period: Period, _admin: bool) -> Answer:
+        with transaction(self.engine) as session:
+            results = find_gaps(session, today=today_in(self._zone(asker), self.now()), provider=request.tool)
+        blocks = gaps_blocks(results, configured=self.configured_tools())
+        return Answer(notification_text(blocks), blocks)
+
+    def _status(self, _request: AbacusRequest, _asker: SlackUser, _period: Period, is_admin: bool) -> Answer:
+        with transaction(self.engine) as session:
+            status = sync_status(session, now=self.now())
+        blocks = status_blocks(status, configured=self.configured_tools(), is_admin=is_admin)
+        return Answer(notification_text(blocks), blocks)
+
+    # --- App Home ------------------------------------------------------------------------------------
 
     def home_view(self, viewer: SlackUser) -> dict[str, Any]:
-        return {"type": "home", "blocks": [section(f"Hi {viewer.name}!")]}
+        period = self._period(None, viewer)
+        with transaction(self.engine) as session:
+            stored = find_person(session, viewer.email) if viewer.email else None
+            profile = user_profile(session, stored, period.start, period.end) if stored else None
+            freshness = self._freshness(session)
+        return home_view(profile, period, name=viewer.name or viewer.email, freshness=freshness)
+
+
+def _say(text: str) -> Answer:
+    return Answer(text, [section(text)])

@@ -1,0 +1,76 @@
+"""Wording shared by the answers: tool names, changes, freshness, shares, a text sparkline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date
+from decimal import Decimal
+
+from bot.formatting import format_tokens, format_usd
+from storage.analytics.status import SyncStatus
+
+TOOL_NAMES = {"claude_code": "Claude Code", "cursor": "Cursor"}
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def tool_name(tool: str) -> str:
+    return TOOL_NAMES.get(tool, tool.replace("_", " ").title())
+
+
+def change(percent: float | None, what: str) -> str:
+    """'▲ 18% vs previous 30 days'; empty when the change is hidden (under 3%) or not comparable."""
+    if percent is None:
+        return ""
+    arrow = "▲" if percent > 0 else "▼"
+    return f"{arrow} {abs(percent):.1f}% vs {what}".replace(".0%", "%")
+
+
+def money(value: Decimal | float) -> str:
+    return format_usd(value)
+
+
+def tokens(value: int | float) -> str:
+    return format_tokens(value)
+
+
+def pct(value: float) -> str:
+    return f"{value:.0f}%"
+
+
+def short_day(day: date) -> str:
+    return f"{day:%b} {day.day}"
+
+
+def sparkline(values: Sequence[float]) -> str:
+    """A text chart that renders everywhere (App Home, notifications): one character per value."""
+    if not values:
+        return ""
+    top = max(values)
+    if top <= 0:
+        return _SPARKS[0] * len(values)
+    return "".join(_SPARKS[min(len(_SPARKS) - 1, int(v / top * (len(_SPARKS) - 1) + 0.5))] for v in values)
+
+
+def freshness_line(status: SyncStatus | None, configured: Sequence[str]) -> str:
+    """'Data: Claude Code complete to Nov 24 · Cursor to Nov 25 14:00 UTC', for every configured tool and
+    every tool with stored data. With several orgs, a tool is as fresh as its org furthest behind."""
+    providers = status.providers if status else []
+    tools = list(configured) + sorted({p.provider for p in providers} - set(configured))
+    parts = []
+    for tool in tools:
+        mine = [p for p in providers if p.provider == tool]
+        marks = [p.forward_watermark for p in mine]
+        if mine and all(m is not None for m in marks):
+            mark = min(m for m in marks if m is not None).astimezone(UTC)
+            if mark.hour == 0 and mark.minute == 0:
+                complete = date.fromordinal(mark.date().toordinal() - 1)
+                parts.append(f"{tool_name(tool)} complete to {short_day(complete)}")
+            else:
+                parts.append(f"{tool_name(tool)} to {short_day(mark.date())} {mark:%H:%M} UTC")
+            continue
+        newest = [p.newest_data_day for p in mine if p.newest_data_day is not None]
+        if newest:
+            parts.append(f"{tool_name(tool)} data to {short_day(max(newest))} (not synced by Abacus)")
+        else:
+            parts.append(f"{tool_name(tool)} not synced yet")
+    return "Data: " + " · ".join(parts) if parts else ""

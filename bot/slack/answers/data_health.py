@@ -1,0 +1,104 @@
+"""`/abacus gaps` and `/abacus status`: is the data complete and fresh?"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.slack.answers.common import money, short_day, tokens, tool_name
+from bot.slack.answers.team import MAP_HINT
+from bot.slack.blocks import Block, context, header, section
+from storage.analytics.gaps import ProviderGaps
+from storage.analytics.status import SyncStatus
+
+
+def _org(org_id: str) -> str:
+    return f" ({org_id[:18]})" if org_id else ""
+
+
+def gaps_blocks(results: Sequence[ProviderGaps], *, configured: Sequence[str]) -> list[Block]:
+    blocks = [header("Gaps in the data")]
+    if not results:
+        return [*blocks, section("No data stored yet." + _not_configured(configured))]
+    lines = []
+    for g in results:
+        name = f"*{tool_name(g.provider)}*{_org(g.org_id)}"
+        if g.first_date is None:
+            lines.append(f"{name}: no data yet.")
+            continue
+        span = f"{short_day(g.first_date)} {g.first_date.year} – {short_day(g.last_date or g.first_date)}"
+        if not g.gaps:
+            lines.append(f"{name}: no gaps · {g.days_with_data} days ({span})")
+        else:
+            runs = ", ".join(
+                short_day(x.first_missing)
+                if x.days == 1
+                else f"{short_day(x.first_missing)}–{short_day(x.last_missing)}"
+                for x in g.gaps[:8]
+            )
+            more = f" and {len(g.gaps) - 8} more" if len(g.gaps) > 8 else ""
+            lines.append(f"{name}: {g.missing_days} of {g.expected_days} days missing ({span}): {runs}{more}")
+        if g.stale:
+            lines.append(
+                f"    no data since {short_day(g.stale.last_data)} ({g.stale.days_without_data} days) although"
+                f" the last sync succeeded on {short_day(g.stale.last_success)}: check the key and the team."
+            )
+    return [*blocks, section("\n".join(lines) + _not_configured(configured, [g.provider for g in results]))]
+
+
+def _not_configured(configured: Sequence[str], present: Sequence[str] = ()) -> str:
+    missing = [t for t in ("claude_code", "cursor") if t not in configured and t not in present]
+    hints = {"claude_code": "ANTHROPIC_ADMIN_KEY", "cursor": "CURSOR_ADMIN_KEY"}
+    return "".join(f"\n{tool_name(t)} is not connected yet: an admin can set {hints[t]}." for t in missing)
+
+
+def _ago(now: datetime, when: datetime | None) -> str:
+    if when is None:
+        return "never"
+    minutes = int((now - when).total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // 1440} days ago"
+
+
+def status_blocks(status: SyncStatus, *, configured: Sequence[str], is_admin: bool) -> list[Block]:
+    blocks = [header("Abacus status")]
+    lines = []
+    icons = {"up_to_date": "🟢", "behind": "🟡", "never_synced": "⚪"}
+    for p in status.providers:
+        icon = "🔴" if p.failing else icons[p.freshness]
+        state = {
+            "up_to_date": "up to date",
+            "behind": f"behind by {p.days_behind} day(s)",
+            "never_synced": "never synced",
+        }[p.freshness]
+        complete = f", complete to {short_day(p.newest_complete_day)}" if p.newest_complete_day else ""
+        line = (
+            f"{icon} *{tool_name(p.provider)}*{_org(p.org_id)}: {state}{complete}"
+            f" · last success {_ago(status.now, p.last_success_at)}"
+        )
+        b = p.backfill
+        if b.state == "complete":
+            line += " · history complete"
+        elif b.state == "in_progress" and b.reached:
+            line += f" · history back to {short_day(b.reached)} {b.reached.year}"
+            if b.percent is not None:
+                line += f" ({b.percent:.0f}%)"
+        lines.append(line)
+        if p.failing and p.last_error:
+            error = p.last_error if is_admin else "the last sync failed; admins can see why in `abacus status`"
+            lines.append(f"    ⚠️ {error[:300]}")
+    if not lines:
+        lines.append("Nothing synced yet.")
+    text = "\n".join(lines) + _not_configured(configured, [p.provider for p in status.providers])
+    blocks.append(section(text))
+    if status.unmapped_key_count:
+        blocks.append(
+            context(
+                f"{status.unmapped_key_count} unmapped API key(s): {money(status.unmapped_cost_usd)} · "
+                f"{tokens(status.unmapped_tokens)} tokens unattributed — {MAP_HINT}"
+            )
+        )
+    return blocks

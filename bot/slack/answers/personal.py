@@ -1,0 +1,80 @@
+"""`/abacus me`, `/abacus user` and the App Home: one person's usage."""
+
+from __future__ import annotations
+
+from bot.periods import Period
+from bot.slack.answers.common import change, money, pct, sparkline, tokens, tool_name
+from bot.slack.blocks import Block, context, header, section
+from storage.analytics.profile import UserProfile
+
+
+def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshness: str) -> list[Block]:
+    """``whose``: "Your" for the asker, or the person's name."""
+    s = profile.summary
+    title = f"{whose} AI coding usage · {period.label}"
+    if s.tokens == 0 and profile.lifetime.tokens == 0:
+        nobody = "You have" if whose == "Your" else f"{whose} has"
+        return [
+            header(title),
+            section(f"{nobody} no Claude Code or Cursor usage recorded yet."),
+            *([context(freshness)] if freshness else []),
+        ]
+    if s.tokens == 0:
+        last = profile.lifetime
+        return [
+            header(title),
+            section(
+                f"No usage in this period. Lifetime: {money(last.cost_usd)} · {tokens(last.tokens)} tokens"
+                + (f" since {last.first_day:%b %Y}" if last.first_day else "")
+                + ". Try a longer period, e.g. `/abacus me 90d`."
+            ),
+            *([context(freshness)] if freshness else []),
+        ]
+    what = f"previous {period.days} days"
+    lead = f"*{money(s.cost_usd)}* · {tokens(s.tokens)} tokens · {s.active_days} active day" + (
+        "s" if s.active_days != 1 else ""
+    )
+    trend = change(profile.cost_change, what)
+    lines = [lead + (f"    {trend}" if trend else "")]
+    split = " · ".join(
+        f"{tool_name(t)} {pct(v / s.tokens * 100)}" for t, v in sorted(s.tokens_by_tool.items(), key=lambda i: -i[1])
+    )
+    top_model = profile.models.top_model
+    if top_model:
+        split += f"     Top model: {top_model.model} ({pct(top_model.token_pct)})"
+    lines.append(split)
+    a = profile.activity
+    if a.sessions or a.lines_added or a.commits:
+        activity = f"Claude Code: {a.sessions:,} sessions · {a.lines_added:,} lines added · {a.commits:,} commits"
+        activity += f" · {a.pull_requests:,} PRs"
+        if a.accept_rate is not None:
+            activity += f" · {a.accept_rate:.0f}% edits accepted"
+        lines.append(activity)
+    p = profile.percentile
+    if p.value is not None and p.population >= 5:
+        top_share = max(1, 100 - p.value)
+        lines.append(f"In the top {top_share}% of active people by tokens per active day ({p.population} people).")
+    lines.append(
+        f"Avg {tokens(s.avg_tokens_per_active_day)} tokens and {money(s.avg_cost_per_active_day)} per active day · "
+        f"cache reads {pct(s.cache_read_tokens / s.tokens * 100)} of tokens"
+    )
+    blocks = [header(title), section("\n".join(lines))]
+    if len(profile.models.models) > 1:
+        models = " · ".join(f"{m.model} {money(m.cost_usd)}" for m in profile.models.models[:5])
+        blocks.append(context(f"Models: {models}"))
+    daily = [sum(d.tokens.values()) for d in profile.daily]
+    if len(daily) > 1:
+        blocks.append(context(f"`{sparkline(daily[-31:])}` daily tokens"))
+    if freshness:
+        blocks.append(context(freshness))
+    return blocks
+
+
+def home_view(profile: UserProfile | None, period: Period, *, name: str, freshness: str) -> dict[str, object]:
+    blocks: list[Block] = [header(f"Hi {name} 👋"), context(f"Your AI coding usage · {period.label}")]
+    if profile is None:
+        blocks.append(section("Abacus has no usage recorded for you yet."))
+    else:
+        blocks += profile_blocks(profile, period, whose="Your", freshness=freshness)[1:]
+    blocks.append(context("Ask `/abacus me 7d` (or `90d`, `mtd`…) for the chart · `/abacus help` for everything else."))
+    return {"type": "home", "blocks": blocks}

@@ -1,0 +1,138 @@
+"""`/abacus top`, `/abacus models` and `/abacus overview`: the team's usage."""
+
+from __future__ import annotations
+
+from bot.periods import Period
+from bot.slack.answers.common import change, money, pct, tokens, tool_name
+from bot.slack.blocks import Block, context, header, section
+from storage.analytics.models_breakdown import ModelBreakdown
+from storage.analytics.overview import Overview, UnattributedUsage
+from storage.analytics.top_users import TopUsers
+
+MAP_HINT = "admins: `/abacus map` or `abacus mappings set KEY EMAIL`"
+
+
+def unattributed_line(u: UnattributedUsage) -> str:
+    if not u.cost_usd and not u.tokens:
+        return ""
+    keys = f"{u.keys} API key" + ("s" if u.keys != 1 else "")
+    return f"Unattributed: {money(u.cost_usd)} · {tokens(u.tokens)} tokens from {keys} — {MAP_HINT}"
+
+
+def _scope(tool: str | None) -> str:
+    return f" · {tool_name(tool)}" if tool else ""
+
+
+def top_blocks(top: TopUsers, period: Period, *, tool: str | None, named: bool, freshness: str) -> list[Block]:
+    metric = "cost" if top.rank_by == "cost" else "tokens"
+    total = money(top.total_cost_usd) if metric == "cost" else f"{tokens(top.total_tokens)} tokens"
+    title = f"Top {len(top.users)} by {metric} · {period.label}{_scope(tool)}"
+    if not top.users:
+        return [
+            header(f"Top users · {period.label}{_scope(tool)}"),
+            section("No usage recorded in this period."),
+            *([context(freshness)] if freshness else []),
+        ]
+    blocks = [header(title)]
+    lead = f"Team total {total} · {top.people} active people"
+    if not named:
+        return [
+            *blocks,
+            section(lead + "\nNamed rankings are visible to Abacus admins only (ABACUS_PEOPLE_VISIBILITY)."),
+            *([context(freshness)] if freshness else []),
+        ]
+    lines = []
+    for u in top.users:
+        value = money(u.cost_usd) if metric == "cost" else tokens(u.tokens)
+        split = " · ".join(
+            f"{tool_name(t)} {pct(v / u.tokens * 100)}"
+            for t, v in sorted(u.tokens_by_tool.items(), key=lambda i: -i[1])
+            if u.tokens
+        )
+        other = tokens(u.tokens) + " tokens" if metric == "cost" else money(u.cost_usd)
+        lines.append(f"{u.rank}. {u.email}  *{value}* ({pct(u.share_pct)}) · {other} · {split} · {u.favourite_model}")
+    blocks.append(section(lead + "\n" + "\n".join(lines)))
+    extra = [unattributed_line(top.unattributed), freshness]
+    blocks += [context(line) for line in extra if line]
+    return blocks
+
+
+def models_blocks(breakdown: ModelBreakdown, period: Period, *, tool: str | None, freshness: str) -> list[Block]:
+    title = f"Models · {period.label}{_scope(tool)}"
+    if not breakdown.models:
+        return [
+            header(title),
+            section("No usage recorded in this period."),
+            *([context(freshness)] if freshness else []),
+        ]
+    lines = []
+    for m in breakdown.models[:10]:
+        tools = " · ".join(
+            f"{tool_name(t)} {tokens(v)}" for t, v in sorted(m.tokens_by_tool.items(), key=lambda i: -i[1])
+        )
+        lines.append(
+            f"*{m.model}*  {money(m.cost_usd)} ({pct(m.cost_pct)} of cost) · {tokens(m.tokens)} tokens "
+            f"({pct(m.token_pct)}) · {tools}"
+        )
+    shown = len(breakdown.models[:10])
+    rest = len(breakdown.models) - shown + breakdown.other_models
+    lead = f"{money(breakdown.total_cost_usd)} · {tokens(breakdown.total_tokens)} tokens across {shown + rest} models"
+    blocks = [header(title), section(lead + "\n" + "\n".join(lines))]
+    if rest:
+        blocks.append(context(f"{rest} smaller model(s) not listed; shares are of the full total."))
+    if freshness:
+        blocks.append(context(freshness))
+    return blocks
+
+
+def overview_blocks(
+    ov: Overview,
+    period: Period,
+    *,
+    tool: str | None,
+    models: ModelBreakdown,
+    top: TopUsers | None,
+    freshness: str,
+) -> list[Block]:
+    cur = ov.current
+    title = f"AI coding usage · {period.label}{_scope(tool)}"
+    if cur.total_tokens == 0:
+        return [
+            header(title),
+            section("No usage recorded in this period."),
+            *([context(freshness)] if freshness else []),
+        ]
+    what = f"previous {period.days} days"
+    trend = change(ov.changes.cost_usd, what)
+    lead = f"*{money(cur.cost_usd)}* · {tokens(cur.total_tokens)} tokens" + (f"    {trend}" if trend else "")
+    people = f"{cur.active_users} active people"
+    people_change = change(ov.changes.active_users, "before")
+    lines = [
+        lead,
+        people
+        + (f" ({people_change})" if people_change else "")
+        + f" · {money(cur.avg_cost_per_user)} and {tokens(cur.avg_tokens_per_user)} tokens per person"
+        + f" · {tokens(cur.avg_tokens_per_day)} tokens per day",
+    ]
+    if len(ov.tools) > 1 or not tool:
+        lines.append(
+            " · ".join(
+                f"{tool_name(t.tool)} {money(t.cost_usd)} ({pct(t.token_pct)} of tokens, {t.users} people)"
+                for t in ov.tools
+            )
+        )
+    lines.append(f"Input + output {tokens(cur.billable_tokens)} · cache hit ratio {pct(cur.cache_hit_ratio * 100)}")
+    blocks = [header(title), section("\n".join(lines))]
+    if models.models:
+        blocks.append(section("*Models*  " + " · ".join(f"{m.model} {pct(m.token_pct)}" for m in models.models[:5])))
+    if top is not None and top.users:
+        blocks.append(
+            section(
+                "*Top people*  " + " · ".join(f"{u.email.split('@')[0]} {money(u.cost_usd)}" for u in top.users[:5])
+            )
+        )
+    elif top is None:
+        blocks.append(context(f"{cur.active_users} people active; named rankings are visible to admins only."))
+    extra = [unattributed_line(ov.unattributed), freshness]
+    blocks += [context(line) for line in extra if line]
+    return blocks
