@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.jobs import ProviderJobs
+from bot.jobs import ProviderJobs, cursor
 
-PROVIDERS: dict[str, ProviderJobs] = {}
+PROVIDERS: dict[str, ProviderJobs] = {"cursor": cursor.JOBS}
 
 # Other names people use for the same provider.
 ALIASES = {"claude_code": "anthropic", "claude-code": "anthropic", "claude": "anthropic"}
