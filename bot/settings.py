@@ -82,9 +82,7 @@ class Settings(BaseSettings):
     # A backfill stops (complete) after this many consecutive days without a single event.
     cursor_backfill_empty_days: int = Field(30, ge=1, le=3660, validation_alias="ABACUS_CURSOR_BACKFILL_EMPTY_DAYS")
     # Days a scheduled backfill run processes before it yields (the CLI's --max-days overrides it).
-    cursor_backfill_days_per_run: int = Field(
-        14, ge=1, le=3660, validation_alias="ABACUS_CURSOR_BACKFILL_DAYS_PER_RUN"
-    )
+    cursor_backfill_days_per_run: int = Field(14, ge=1, le=3660, validation_alias="ABACUS_CURSOR_BACKFILL_DAYS_PER_RUN")
     # Events per page of /teams/filtered-usage-events (the API's default is 10; fewer pages, fewer requests).
     cursor_page_size: int = Field(1000, ge=1, le=10_000, validation_alias="ABACUS_CURSOR_PAGE_SIZE")
     # Cursor's documented limit is 20 requests per minute per team; lower it if several tools share a team.

@@ -180,7 +180,9 @@ def test_pacer_sliding_window() -> None:
 
 
 def test_event_mapping_prefers_charged_cents_and_renames_default() -> None:
-    charged = parse_api_event(api_event(T0_MS, "A@x.com", "default", total_cents=20.18232, charged_cents=21.36232), {}.get)
+    charged = parse_api_event(
+        api_event(T0_MS, "A@x.com", "default", total_cents=20.18232, charged_cents=21.36232), {}.get
+    )
     assert not isinstance(charged, str)
     assert (charged.raw_model, charged.email, charged.cost_usd) == ("auto", "a@x.com", Decimal("0.213623"))
     request_based = parse_api_event(api_event(T0_MS, "a@x.com", tokens=None, charged_cents=8), {}.get)
