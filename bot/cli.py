@@ -11,7 +11,7 @@ import sys
 import click
 
 from bot.cli_support import AppContext
-from bot.commands import config, db, stats, sync
+from bot.commands import config, db, import_csv, stats, sync
 from bot.errors import AbacusError
 
 
@@ -31,6 +31,7 @@ def cli(ctx: click.Context) -> None:
 cli.add_command(config.config_command)
 cli.add_command(db.db_group)
 cli.add_command(stats.stats_command)
+cli.add_command(import_csv.import_group)
 sync.register(cli)
 
 
