@@ -53,10 +53,14 @@ def sync_range(days: int | None, start: date | None, end: date | None, today: da
 
 
 @contextmanager
-def progress_reporter(total: int, label: str) -> Iterator[Callable[[str], None]]:
-    """A progress bar on a terminal; plain lines otherwise (logs, CI, pipes)."""
+def progress_reporter(total: int, label: str, *, as_json: bool = False) -> Iterator[Callable[[str], None]]:
+    """A progress bar on a terminal; plain lines otherwise (logs, CI, pipes), on stderr under --json so that
+    stdout stays exactly one JSON object."""
     if not console.is_terminal:
-        yield lambda line: console.print(line)
+        if as_json:
+            yield lambda line: click.echo(line, err=True)
+        else:
+            yield lambda line: console.print(line)
         return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
@@ -82,7 +86,7 @@ def _finish(results: list[OrgResult], as_json: bool, verb: str) -> None:
 
 def _run_sync(app: AppContext, provider: ProviderJobs, request: SyncRequest, as_json: bool, total: int) -> None:
     _require_configured(app, provider)
-    with progress_reporter(total, f"{provider.title} sync") as report:
+    with progress_reporter(total, f"{provider.title} sync", as_json=as_json) as report:
         ctx = JobContext(settings=app.settings, engine=app.engine, report=report)
         try:
             results = _guard(lambda: provider.sync(ctx, request))
@@ -180,7 +184,7 @@ def _make_backfill_command(provider: ProviderJobs) -> click.Command:
         _require_configured(app, provider)
         today = JobContext(app.settings, app.engine).now().date()
         budget = max_days or max(1, (today - target).days + 1)
-        with progress_reporter(budget, f"{provider.title} backfill") as report:
+        with progress_reporter(budget, f"{provider.title} backfill", as_json=as_json) as report:
             ctx = JobContext(settings=app.settings, engine=app.engine, report=report)
             try:
                 results = _guard(lambda: provider.backfill(ctx, BackfillRequest(target, org, budget)))
