@@ -323,7 +323,8 @@ def parse_api_event(event: dict[str, Any], email_by_user_id: Callable[[int], str
         email = email_by_user_id(event["userId"]) or ""
     if not email:
         return "no user email"
-    usage = event.get("tokenUsage") if isinstance(event.get("tokenUsage"), dict) else {}
+    raw_usage = event.get("tokenUsage")
+    usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
     charged = cents_to_usd(event.get("chargedCents"))
     cost = charged if charged is not None else cents_to_usd(usage.get("totalCents"))
     max_mode = event.get("maxMode")

@@ -174,8 +174,8 @@ def test_pacer_sliding_window() -> None:
     for at in (0.0, 1.0, 2.0, 2.5, 12.0, 20.0):
         clock.now = max(clock.now, at)
         waits.append(pacer.wait())
-    # The 4th request waits until the 1st leaves the window (t=10); the 5th (t=12) until the 2nd leaves
-    # (t=11: already gone) and the 3rd... the window then holds t=2, 10 -> room, no wait.
+    # The 4th request (t=2.5) waits until the 1st leaves the window at t=10. At t=12 the window holds the
+    # requests of t=2 and t=10 only, so the 5th goes at once; so does the 6th at t=20 (t=10 and t=12 in it).
     assert waits == [0.0, 0.0, 0.0, pytest.approx(7.5), 0.0, 0.0]
 
 

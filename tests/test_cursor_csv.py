@@ -200,6 +200,18 @@ def test_a_malformed_file_is_refused_with_its_line_and_stores_nothing(
     assert totals(engine) == before
 
 
+def test_identical_events_apart_in_an_unsorted_file_are_both_kept(engine: Engine, tmp_path: Path) -> None:
+    text = """\
+Date,User,Model,Input (w/ Cache Write),Input (w/o Cache Write),Cache Read,Output Tokens,Total Tokens,Cost
+2025-12-01T10:00:00.000Z,ann@example.com,auto,1,1,1,1,4,0.01
+2025-12-01T12:00:00.000Z,ann@example.com,auto,2,2,2,2,8,0.01
+2025-12-01T10:00:00.000Z,ann@example.com,auto,1,1,1,1,4,0.01
+"""
+    summary = import_cursor_csv(engine, write(tmp_path, text), org_id=ORG)
+    assert not summary.sorted_by_time and summary.imported == 3
+    assert totals(engine) == (3, 16, Decimal("0.03"))
+
+
 def test_dry_run_reports_and_stores_nothing(engine: Engine, tmp_path: Path) -> None:
     summary = import_cursor_csv(engine, write(tmp_path, TEAM), org_id=ORG, dry_run=True)
     assert summary.imported == 5 and summary.cost_usd == Decimal("0.30") and summary.new_rows is None

@@ -273,3 +273,20 @@ def test_a_backfill_failure_is_recorded_and_resumes_where_it_stopped(
     [resumed] = jobs.backfill(ctx, BackfillRequest(target=date(2026, 11, 10), max_windows=50))
     assert resumed.ok and resumed.status == "complete"
     assert stored(engine)[0] == 7
+
+
+def test_cursor_settings_have_documented_defaults_and_env_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = Settings()
+    assert (
+        defaults.cursor_overlap_hours,
+        defaults.cursor_backfill_empty_days,
+        defaults.cursor_backfill_days_per_run,
+        defaults.cursor_page_size,
+        defaults.cursor_requests_per_minute,
+    ) == (3, 30, 14, 1000, 20)
+    monkeypatch.setenv("ABACUS_CURSOR_OVERLAP_HOURS", "6")
+    monkeypatch.setenv("ABACUS_CURSOR_BACKFILL_EMPTY_DAYS", "90")
+    monkeypatch.setenv("ABACUS_CURSOR_BACKFILL_DAYS_PER_RUN", "7")
+    configured = Settings()
+    assert (configured.cursor_overlap_hours, configured.cursor_backfill_empty_days) == (6, 90)
+    assert configured.cursor_backfill_days_per_run == 7
