@@ -70,6 +70,26 @@ def test_a_malformed_file_exits_non_zero_with_its_line(
     assert json.loads(run(capsys, "stats", "--json")[1])["records"] == 0
 
 
+def test_an_import_is_refused_while_the_team_syncs(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = make_engine(database)
+    with hold_lock(engine, "sync:cursor:cursor:default"):
+        code, _, err = run(capsys, "import", "cursor-csv", str(write(tmp_path, TEAM)))
+    engine.dispose()
+    assert code == 75 and "is running" in err
+    assert json.loads(run(capsys, "stats", "--json")[1])["records"] == 0
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_its_line(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(TEAM.replace("dana@example.com", "dana@exämple.com", 2).encode("latin-1"))
+    code, _, err = run(capsys, "import", "cursor-csv", str(path))
+    assert code == 65 and "line 2: the file is not UTF-8 text" in err
+
+
 def test_a_personal_export_asks_for_the_user(database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, INDIVIDUAL)
     code, _, err = run(capsys, "import", "cursor-csv", str(path))

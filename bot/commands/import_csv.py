@@ -9,15 +9,18 @@ from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
 
 from bot.cli_support import AppContext, console, emit_json, json_option, pass_app
+from bot.commands.sync import AlreadyRunning
 from bot.database import schema_problem
 from bot.errors import AbacusError
 from bot.formatting import format_tokens, format_usd
 from bot.jobs import select_keys
-from bot.jobs.cursor import org_id_of
+from bot.jobs.cursor import lock_name, org_id_of
 from bot.settings import Settings
 from providers.cursor_csv import DEFAULT_CSV_ORG_ID, CsvImportError, CsvSummary, import_cursor_csv
+from storage.locks import LockHeld, hold_lock
 
 
 class ImportRefused(AbacusError):
@@ -60,6 +63,21 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
         yield step
 
 
+@contextmanager
+def _team_lock(engine: Engine | None, org_id: str) -> Iterator[None]:
+    """The team's sync lock: an import and a sync writing the same rows at once could deadlock."""
+    if engine is None:
+        yield
+        return
+    try:
+        with hold_lock(engine, lock_name(org_id)):
+            yield
+    except LockHeld:
+        raise AlreadyRunning(
+            f"A Cursor sync or import of {org_id} is running; import again when it has finished."
+        ) from None
+
+
 @import_group.command("cursor-csv")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
 @click.option("--org", help="The configured Cursor team (key label, or default / KEY_n) the export belongs to.")
@@ -83,7 +101,7 @@ def cursor_csv_command(
         problem = schema_problem(engine)
         if problem:
             raise AbacusError(problem)
-    with _progress(f"Importing {file.name}") as progress:
+    with _progress(f"Importing {file.name}") as progress, _team_lock(engine, org_id):
         try:
             summary = import_cursor_csv(engine, file, org_id=org_id, user=user, dry_run=dry_run, progress=progress)
         except CsvImportError as exc:
