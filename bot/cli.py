@@ -11,7 +11,7 @@ import sys
 import click
 
 from bot.cli_support import AppContext
-from bot.commands import ask, config, db, gaps, mappings, report, serve, stats, status, sync
+from bot.commands import ask, config, db, gaps, import_csv, mappings, report, serve, stats, status, sync
 from bot.errors import AbacusError
 
 
@@ -32,6 +32,7 @@ cli.add_command(config.config_command)
 cli.add_command(db.db_group)
 cli.add_command(stats.stats_command)
 cli.add_command(mappings.mappings_group)
+cli.add_command(import_csv.import_group)
 sync.register(cli)
 cli.add_command(report.report_group)
 cli.add_command(gaps.gaps_command)

@@ -88,6 +88,16 @@ class Settings(BaseSettings):
     cursor_admin_key: SecretStr | None = Field(None, validation_alias="CURSOR_ADMIN_KEY")
     cursor_admin_keys: SecretStr | None = Field(None, validation_alias="CURSOR_ADMIN_KEYS")
     cursor_base_url: str = Field("https://api.cursor.com", validation_alias="CURSOR_BASE_URL")
+    # Every forward sync re-fetches this many hours before its watermark, for events that appear late.
+    cursor_overlap_hours: int = Field(3, ge=0, le=168, validation_alias="ABACUS_CURSOR_OVERLAP_HOURS")
+    # A backfill stops (complete) after this many consecutive days without a single event.
+    cursor_backfill_empty_days: int = Field(30, ge=1, le=3660, validation_alias="ABACUS_CURSOR_BACKFILL_EMPTY_DAYS")
+    # Days a scheduled backfill run processes before it yields (the CLI's --max-days overrides it).
+    cursor_backfill_days_per_run: int = Field(14, ge=1, le=3660, validation_alias="ABACUS_CURSOR_BACKFILL_DAYS_PER_RUN")
+    # Events per page of /teams/filtered-usage-events (the API's default is 10; fewer pages, fewer requests).
+    cursor_page_size: int = Field(1000, ge=1, le=10_000, validation_alias="ABACUS_CURSOR_PAGE_SIZE")
+    # Cursor's documented limit is 20 requests per minute per team; lower it if several tools share a team.
+    cursor_requests_per_minute: int = Field(20, ge=1, le=1000, validation_alias="ABACUS_CURSOR_REQUESTS_PER_MINUTE")
 
     @field_validator("database_url")
     @classmethod

@@ -33,6 +33,11 @@ def describe_settings(settings: Settings) -> dict[str, Any]:
         "ANTHROPIC_BASE_URL": settings.anthropic_base_url,
         "CURSOR_ADMIN_KEYS": _keys(settings.cursor_keys),
         "CURSOR_BASE_URL": settings.cursor_base_url,
+        "ABACUS_CURSOR_OVERLAP_HOURS": settings.cursor_overlap_hours,
+        "ABACUS_CURSOR_BACKFILL_EMPTY_DAYS": settings.cursor_backfill_empty_days,
+        "ABACUS_CURSOR_BACKFILL_DAYS_PER_RUN": settings.cursor_backfill_days_per_run,
+        "ABACUS_CURSOR_PAGE_SIZE": settings.cursor_page_size,
+        "ABACUS_CURSOR_REQUESTS_PER_MINUTE": settings.cursor_requests_per_minute,
     }
     return {"settings": values, "features": feature_readiness(settings)}
 

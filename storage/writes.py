@@ -7,7 +7,7 @@ batch that fails part-way leaves nothing behind once the caller's transaction ro
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 from storage.model_names import normalize_model_name
 from storage.models import USAGE_KEY, ClaudeCodeActivity, Usage, UsageDaily
 
-# Both dialects cap bound parameters per statement (SQLite 32,766; PostgreSQL 65,535).
-_MAX_PARAMS = 30_000
+# Parameter sets per executemany call: bounds the memory one call holds.
 _MAX_ROWS_PER_STATEMENT = 1_000
 
 
@@ -54,6 +53,9 @@ class UsageRecord:
     @property
     def total_tokens(self) -> int:
         return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens + self.output_tokens
+
+
+_USAGE_FIELDS = tuple(f.name for f in fields(UsageRecord))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,8 @@ def upsert_usage(session: Session, records: Iterable[UsageRecord], *, refresh_ro
     """
     latest: dict[tuple[Any, ...], dict[str, Any]] = {}
     for record in records:
-        row = asdict(record)
+        # A shallow copy: every field is an immutable value, and asdict's deep copy dominated big imports.
+        row = {name: getattr(record, name) for name in _USAGE_FIELDS}
         row["model"] = normalize_model_name(record.raw_model)
         latest[record.key] = row
     result = WriteResult(rows=len(latest), days={(row["tool"], row["date"]) for row in latest.values()})
@@ -182,11 +185,14 @@ def _upsert(
     dialect = session.get_bind().dialect.name
     insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
     columns = list(rows[0])
-    per_statement = max(1, min(_MAX_ROWS_PER_STATEMENT, _MAX_PARAMS // len(columns)))
-    for start in range(0, len(rows), per_statement):
-        stmt = insert_fn(table).values(rows[start : start + per_statement])
-        updates: dict[str, Any] = {name: stmt.excluded[name] for name in columns if name not in key}
-        updates.update(overrides or {})
-        if "updated_at" in table.c:
-            updates["updated_at"] = func.now()
-        session.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=updates))
+    stmt = insert_fn(table)
+    updates: dict[str, Any] = {name: stmt.excluded[name] for name in columns if name not in key}
+    updates.update(overrides or {})
+    if "updated_at" in table.c:
+        updates["updated_at"] = func.now()
+    stmt = stmt.on_conflict_do_update(index_elements=list(key), set_=updates)
+    # One statement, compiled once and cached, executed for many parameter sets (the driver's executemany).
+    # Building a multi-row VALUES clause instead costs a fresh compile of thousands of bind parameters per
+    # chunk, which dominated large imports.
+    for start in range(0, len(rows), _MAX_ROWS_PER_STATEMENT):
+        session.execute(stmt, rows[start : start + _MAX_ROWS_PER_STATEMENT])

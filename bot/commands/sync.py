@@ -188,6 +188,10 @@ def _make_backfill_command(provider: ProviderJobs) -> click.Command:
     ) -> None:
         if newest is not None and newest < target:
             raise click.UsageError(f"--to {newest} is before --from {target}.")
+        if newest is not None and provider.tool != "claude_code":
+            raise click.UsageError(
+                f"--to applies to Claude Code only: the {provider.title} backfill starts where its forward sync began."
+            )
         _require_configured(app, provider)
         today = JobContext(app.settings, app.engine).now().date()
         budget = max_days or max(1, (today - target).days + 1)

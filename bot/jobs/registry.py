@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.jobs import ProviderJobs, anthropic
+from bot.jobs import ProviderJobs, anthropic, cursor
 
-PROVIDERS: dict[str, ProviderJobs] = {"anthropic": anthropic.JOBS}
+PROVIDERS: dict[str, ProviderJobs] = {"anthropic": anthropic.JOBS, "cursor": cursor.JOBS}
 
 # Other names people use for the same provider.
 ALIASES = {"claude_code": "anthropic", "claude-code": "anthropic", "claude": "anthropic"}

@@ -1,0 +1,131 @@
+"""Cursor CSV import throughput: generate a team export, import it into fresh SQLite and PostgreSQL databases.
+
+    .venv/bin/python benchmarks/cursor_csv_import.py [--rows 200000] [--postgres postgresql://postgres@127.0.0.1/postgres]
+
+Each import runs in its own process (so its peak memory is its own) into a freshly migrated database,
+and is timed end to end: both passes over the file, the batched upserts, the rollup refresh, the commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+HEADER = (
+    "Date,User,Kind,Model,Max Mode,Input (w/ Cache Write),Input (w/o Cache Write),"
+    "Cache Read,Output Tokens,Total Tokens,Cost\n"
+)
+MODELS = ["auto", "claude-4.5-sonnet", "gpt-5", "composer-1", "claude-4-sonnet-thinking"]
+
+
+def generate(path: Path, rows: int, users: int = 2_000, seed: int = 7) -> None:
+    """A 30-day team export, newest first, like the dashboard writes it."""
+    rng = random.Random(seed)  # noqa: S311 - test data
+    end = datetime(2026, 11, 1, tzinfo=UTC)
+    step = timedelta(days=30) / rows
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(HEADER)
+        for i in range(rows):
+            moment = end - step * i
+            cw, inp, cr, out = (
+                rng.randint(0, 30_000),
+                rng.randint(0, 5_000),
+                rng.randint(0, 900_000),
+                rng.randint(0, 15_000),
+            )
+            cost = f"{rng.random() * 0.5:.4f}" if rng.random() < 0.7 else "Included"
+            stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+            handle.write(
+                f'"{stamp}","user{rng.randrange(users)}@example.com","Included","{rng.choice(MODELS)}","No",'
+                f'"{cw}","{inp}","{cr}","{out}","{cw + inp + cr + out}","{cost}"\n'
+            )
+
+
+def import_once(url: str, path: Path) -> dict[str, object]:
+    from providers.cursor_csv import import_cursor_csv
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    started = time.perf_counter()
+    summary = import_cursor_csv(engine, path, org_id="cursor:bench")
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return {
+        "rows": summary.rows,
+        "imported": summary.imported,
+        "seconds": round(seconds, 2),
+        "rows_per_second": round(summary.rows / seconds),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def fresh_postgres(server_url: str) -> str:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from storage.db import make_engine, normalize_database_url
+
+    url = make_url(normalize_database_url(server_url))
+    name = f"abacus_bench_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres(server_url: str, database_url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from storage.db import make_engine, normalize_database_url
+
+    admin = make_engine(normalize_database_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(database_url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--postgres", default=os.environ.get("ABACUS_TEST_DATABASE_URL"), help="server URL")
+    parser.add_argument("--one", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(import_once(args.one[0], Path(args.one[1]))))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = Path(tmp) / "usage.csv"
+        generate(csv_path, args.rows)
+        size = csv_path.stat().st_size / 2**20
+        print(f"{args.rows:,} rows, {size:.1f} MiB; {os.cpu_count()} CPUs, {platform.platform()}")
+        targets = [("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}")]
+        if args.postgres:
+            targets.append(("postgresql", fresh_postgres(args.postgres)))
+        for name, url in targets:
+            out = subprocess.run(  # noqa: S603 - our own interpreter and script
+                [sys.executable, __file__, "--one", url, str(csv_path)], check=True, capture_output=True, text=True
+            )
+            print(name, out.stdout.strip())
+            if name == "postgresql":
+                drop_postgres(args.postgres, url)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,295 @@
+"""Cursor CSV import: every header variant and value quirk, refusals with line numbers, idempotence,
+and agreement with the API sync on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from bot.jobs import JobContext, SyncRequest
+from bot.jobs.cursor import make_jobs
+from bot.settings import ProviderKey, Settings
+from providers.cursor import CursorClient, RatePacer, to_ms
+from providers.cursor_csv import DISJOINT, SUPERSET, CsvImportError, import_cursor_csv
+from storage.db import transaction
+from storage.models import Usage, UsageDaily
+from tests.fakes.cursor_server import FakeClock, FakeCursorServer, api_event, running
+
+ORG = "cursor:acme"
+
+TEAM = (
+    '"Date","User","Kind","Model","Max Mode","Input (w/ Cache Write)","Input (w/o Cache Write)",'
+    '"Cache Read","Output Tokens","Total Tokens","Cost"\n'
+    """\
+"2025-12-02T01:46:34.592Z","dana@example.com","Included","auto","No","22783","2263","683776","3314","712136","Included"
+"2025-12-02T01:46:34.592Z","dana@example.com","Included","auto","No","100","0","1,000","10","1,110","$0.12"
+"2025-12-02T01:46:34.592Z","dana@example.com","Included","auto","No","100","0","1,000","10","1,110","$0.12"
+"2025-12-01T23:10:00.001Z","Bob@Example.com","Usage-based","claude-4-sonnet","Yes","9541","117382","1383578","13232","1523733","0.06"
+"2025-12-01T22:00:00.000Z","bob@example.com","Errored, No Charge","claude-4-sonnet","No","","","","","","0"
+"2025-12-01T21:00:00.000Z","bob@example.com","Free","cursor-grok-4.5-high-fast","No","1","2","3","4","10","Free"
+"""
+)
+
+INDIVIDUAL = """\
+Date,Kind,Model,Max Mode,Input (w/ Cache Write),Input (w/o Cache Write),Cache Read,Output Tokens,Total Tokens,Cost
+"2025-12-02T01:46:34.592Z","Included","auto","No","22783","2263","683776","3314","712136","0.03"
+"2025-12-01T01:00:00.000Z","On-Demand","composer-1","No","10","20","30","40","100","0.003"
+"""
+
+V3_TEAM = (
+    "Date,User,Cloud Agent ID,Automation ID,Kind,Model,Max Mode,Input (w/ Cache Write),Input (w/o Cache Write),"
+    "Cache Read,Output Tokens,Total Tokens,Cost\n"
+    """\
+2026-09-15T10:00:00.000Z,ann@example.com,bc-123,"nightly ""lint"", then fix",Usage-based,gpt-5,No,5,6,7,8,26,$1.50
+2026-09-15T09:00:00.000Z,ann@example.com,,,Included,auto,Yes,1,1,1,1,4,Included
+"""
+)
+
+TEAM_REQUESTS = """\
+Date,User,Kind,Model,Input (w/ Cache Write),Input (w/o Cache Write),Cache Read,Output Tokens,Total Tokens,Requests
+2026-03-01T10:00:00.000Z,ann@example.com,Included,auto,5,6,7,8,26,1
+2026-03-01T09:00:00.000Z,ann@example.com,Included,auto,0,0,0,0,0,1
+"""
+
+OLD = """\
+Date,User,Kind,Max Mode,Model,Tokens,Cost ($)
+2025-06-01T10:00:00.000Z,ann@example.com,Usage-based,No,claude-4-sonnet,1200,0.50
+"""
+
+# "Input (w/ Cache Write)" as a superset of "w/o": Total = w/ + cache read + output.
+MID_SUPERSET = """\
+Date,User,Kind,Model,Input (w/ Cache Write),Input (w/o Cache Write),Cache Read,Output,Total Tokens,Cost ($)
+2025-08-01T10:00:00.000Z,ann@example.com,Usage-based,gpt-5,150,100,1000,50,1200,0.10
+2025-08-01T09:00:00.000Z,ann@example.com,Usage-based,gpt-5,30,10,100,5,135,0.01
+2025-08-01T08:00:00.000Z,ann@example.com,Usage-based,gpt-5,1,1,1,1,999,0.01
+"""
+
+
+def write(tmp_path: Path, text: str, *, name: str = "usage.csv", bom: bool = False, crlf: bool = False) -> Path:
+    path = tmp_path / name
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode())
+    return path
+
+
+def totals(engine: Engine) -> tuple[int, int, Decimal]:
+    tokens = Usage.input_tokens + Usage.cache_write_tokens + Usage.cache_read_tokens + Usage.output_tokens
+    with transaction(engine) as s:
+        count, total, cost = s.execute(
+            select(func.count(), func.coalesce(func.sum(tokens), 0), func.coalesce(func.sum(Usage.cost_usd), 0))
+        ).one()
+    return int(count), int(total), Decimal(cost)
+
+
+def test_team_export_with_bom_crlf_quotes_and_every_cost_form(engine: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path, TEAM, bom=True, crlf=True)
+    summary = import_cursor_csv(engine, path, org_id=ORG)
+    assert summary.rows == 6 and summary.imported == 5
+    assert dict(summary.skipped) == {"no tokens and no cost": 1}
+    assert summary.reading == DISJOINT and summary.mismatched_rows == 0
+    assert summary.users == {"dana@example.com", "bob@example.com"}
+    assert summary.days == {date(2025, 12, 1), date(2025, 12, 2)}
+    assert summary.cost_usd == Decimal("0.30")  # Included 0 + 0.12 + 0.12 + 0.06 + Free 0
+    tokens = 712136 + 2 * 1110 + 1523733 + 10
+    assert summary.total_tokens == tokens
+    assert summary.new_rows == 5
+    assert totals(engine) == (5, tokens, Decimal("0.30"))
+    with transaction(engine) as s:
+        rows = s.scalars(select(Usage).order_by(Usage.event_ts_ms)).all()
+        first = next(r for r in rows if r.output_tokens == 3314)
+        # Disjoint reading: w/ Cache Write is the cache write, w/o is plain input.
+        assert (first.input_tokens, first.cache_write_tokens, first.cache_read_tokens) == (2263, 22783, 683776)
+        assert first.event_ts_ms == to_ms(datetime(2025, 12, 2, 1, 46, 34, 592000, tzinfo=UTC))
+        assert (first.source, first.org_id, first.raw_model, first.max_mode) == ("csv", ORG, "auto", False)
+        bob = next(r for r in rows if r.output_tokens == 13232)
+        assert (bob.email, bob.kind, bob.max_mode, bob.cost_usd) == (
+            "bob@example.com",
+            "Usage-based",
+            True,
+            Decimal("0.06"),
+        )
+        # The two identical same-millisecond rows are two events, both kept.
+        assert sum(1 for r in rows if r.output_tokens == 10) == 2
+        assert s.scalar(select(func.sum(UsageDaily.records))) == 5
+
+
+def test_reimporting_the_same_file_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path, TEAM)
+    import_cursor_csv(engine, path, org_id=ORG)
+    before = totals(engine)
+    again = import_cursor_csv(engine, path, org_id=ORG, batch_size=2)
+    assert again.new_rows == 0 and again.imported == 5
+    assert totals(engine) == before
+
+
+def test_a_personal_export_needs_a_user(engine: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path, INDIVIDUAL)
+    with pytest.raises(CsvImportError) as caught:
+        import_cursor_csv(engine, path, org_id=ORG)
+    assert caught.value.line == 1 and "--user EMAIL" in str(caught.value)
+    summary = import_cursor_csv(engine, path, org_id=ORG, user="Me@Example.com")
+    assert summary.users == {"me@example.com"} and summary.imported == 2
+    assert totals(engine) == (2, 712136 + 100, Decimal("0.033"))
+
+
+def test_2026_export_with_agent_columns_and_quoted_commas(engine: Engine, tmp_path: Path) -> None:
+    summary = import_cursor_csv(engine, write(tmp_path, V3_TEAM), org_id=ORG)
+    assert summary.imported == 2 and summary.mismatched_rows == 0
+    assert totals(engine) == (2, 26 + 4, Decimal("1.50"))
+
+
+def test_requests_export_has_no_cost_and_skips_empty_rows(engine: Engine, tmp_path: Path) -> None:
+    summary = import_cursor_csv(engine, write(tmp_path, TEAM_REQUESTS), org_id=ORG)
+    assert not summary.has_cost and summary.imported == 1 and summary.skipped["no tokens and no cost"] == 1
+    assert totals(engine) == (1, 26, Decimal(0))
+
+
+def test_old_single_tokens_column(engine: Engine, tmp_path: Path) -> None:
+    summary = import_cursor_csv(engine, write(tmp_path, OLD), org_id=ORG)
+    assert summary.imported == 1 and not summary.checked_totals
+    with transaction(engine) as s:
+        row = s.scalars(select(Usage)).one()
+    assert (row.input_tokens, row.cost_usd, row.max_mode) == (1200, Decimal("0.50"), False)
+
+
+def test_superset_reading_is_detected_per_file_and_misfits_are_reported(engine: Engine, tmp_path: Path) -> None:
+    summary = import_cursor_csv(engine, write(tmp_path, MID_SUPERSET), org_id=ORG)
+    assert summary.reading == SUPERSET
+    assert summary.mismatched_rows == 1 and summary.mismatched_lines == [4]
+    with transaction(engine) as s:
+        row = s.scalars(select(Usage).where(Usage.output_tokens == 50)).one()
+    # Superset: cache write = w/ - w/o = 50, input = w/o = 100; the four add up to Total Tokens.
+    assert (row.input_tokens, row.cache_write_tokens, row.cache_read_tokens) == (100, 50, 1000)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        (TEAM.replace('"Model",', ""), 1, "missing column(s) Model"),
+        (TEAM.replace("2025-12-01T23:10:00.001Z", "yesterday"), 5, "unreadable Date 'yesterday'"),
+        (TEAM.replace('"0.06"', '"0.06","extra"'), 5, "expected 11 values as in the header, found 12"),
+        (TEAM.replace('"9541"', '"95x1"'), 5, "unreadable Input (w/ Cache Write) '95x1'"),
+        (TEAM.replace('"$0.12"\n', '"twelve"\n', 1), 3, "unreadable Cost 'twelve'"),
+        (
+            TEAM + '"2025-12-01T20:00:00.000Z","a@example.com","Included","auto","No","1","1","1","1","4","0\n',
+            8,
+            "malformed",
+        ),
+        ("", 1, "the file is empty"),
+    ],
+)
+def test_a_malformed_file_is_refused_with_its_line_and_stores_nothing(
+    engine: Engine, tmp_path: Path, text: str, line: int, problem: str
+) -> None:
+    # Something already stored must stay exactly as it is.
+    import_cursor_csv(engine, write(tmp_path, V3_TEAM, name="before.csv"), org_id=ORG)
+    before = totals(engine)
+    path = write(tmp_path, text, crlf=True)
+    with pytest.raises(CsvImportError) as caught:
+        # Tiny batches: had anything been written before the bad line, it would show.
+        import_cursor_csv(engine, path, org_id=ORG, batch_size=1)
+    assert caught.value.line == line, str(caught.value)
+    assert problem in str(caught.value)
+    assert totals(engine) == before
+
+
+def test_identical_events_apart_in_an_unsorted_file_are_both_kept(engine: Engine, tmp_path: Path) -> None:
+    text = """\
+Date,User,Model,Input (w/ Cache Write),Input (w/o Cache Write),Cache Read,Output Tokens,Total Tokens,Cost
+2025-12-01T10:00:00.000Z,ann@example.com,auto,1,1,1,1,4,0.01
+2025-12-01T12:00:00.000Z,ann@example.com,auto,2,2,2,2,8,0.01
+2025-12-01T10:00:00.000Z,ann@example.com,auto,1,1,1,1,4,0.01
+"""
+    summary = import_cursor_csv(engine, write(tmp_path, text), org_id=ORG)
+    assert not summary.sorted_by_time and summary.imported == 3
+    assert totals(engine) == (3, 16, Decimal("0.03"))
+
+
+def test_dry_run_reports_and_stores_nothing(engine: Engine, tmp_path: Path) -> None:
+    summary = import_cursor_csv(engine, write(tmp_path, TEAM), org_id=ORG, dry_run=True)
+    assert summary.imported == 5 and summary.cost_usd == Decimal("0.30") and summary.new_rows is None
+    assert totals(engine) == (0, 0, Decimal(0))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def server(clock: FakeClock) -> Iterator[FakeCursorServer]:
+    with running(FakeCursorServer(clock=clock)) as srv:
+        yield srv
+
+
+def _sync(engine: Engine, server: FakeCursorServer, clock: FakeClock, day: date) -> None:
+    def factory(settings: Settings, key: ProviderKey) -> CursorClient:
+        pacer = RatePacer(20, 60.0, clock=clock, sleep=clock.sleep)
+        return CursorClient(key.key.get_secret_value(), who="t", base_url=settings.cursor_base_url, pacer=pacer)
+
+    settings = Settings(CURSOR_ADMIN_KEYS="acme=key_acme", CURSOR_BASE_URL=server.base_url)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    [result] = make_jobs(factory).sync(JobContext(settings, engine, now=lambda: now), SyncRequest(day, day))
+    assert result.ok, result.message
+
+
+def _same_events_from_the_api() -> list[dict]:
+    """The TEAM file's events as the API reports them: cents, `default` for `auto`, separate token fields."""
+    same = to_ms(datetime(2025, 12, 2, 1, 46, 34, 592000, tzinfo=UTC))
+    bob = to_ms(datetime(2025, 12, 1, 23, 10, 0, 1000, tzinfo=UTC))
+    free = to_ms(datetime(2025, 12, 1, 21, tzinfo=UTC))
+    return [
+        api_event(same, "dana@example.com", "default", (2263, 22783, 683776, 3314), total_cents=0),
+        api_event(same, "dana@example.com", "default", (0, 100, 1000, 10), charged_cents=12),
+        api_event(same, "dana@example.com", "default", (0, 100, 1000, 10), charged_cents=12),
+        api_event(bob, "bob@example.com", "claude-4-sonnet", (117382, 9541, 1383578, 13232), charged_cents=6),
+        api_event(free, "bob@example.com", "cursor-grok-4.5-high-fast", (2, 1, 3, 4), total_cents=0),
+    ]
+
+
+@pytest.mark.parametrize("csv_first", [True, False], ids=["csv-then-api", "api-then-csv"])
+def test_csv_and_api_rows_of_the_same_events_are_never_counted_twice(
+    engine: Engine, tmp_path: Path, server: FakeCursorServer, clock: FakeClock, csv_first: bool
+) -> None:
+    server.add_team("key_acme", events=_same_events_from_the_api())
+    path = write(tmp_path, TEAM)
+    steps = [lambda: import_cursor_csv(engine, path, org_id=ORG)] + [
+        lambda d=d: _sync(engine, server, clock, d) for d in (date(2025, 12, 1), date(2025, 12, 2))
+    ]
+    for step in steps if csv_first else steps[::-1]:
+        step()
+    count, tokens, _cost = totals(engine)
+    assert (count, tokens) == (5, 712136 + 2 * 1110 + 1523733 + 10)
+    with transaction(engine) as s:
+        assert s.scalar(select(func.sum(UsageDaily.records))) == 5
+
+
+def _big_file(path: Path, rows: int) -> Path:
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write("Date,User,Kind,Model,Max Mode,Input (w/ Cache Write),Input (w/o Cache Write),")
+        handle.write("Cache Read,Output Tokens,Total Tokens,Cost\n")
+        for i in range(rows):
+            moment = start + timedelta(seconds=i * 7)
+            handle.write(f"{moment:%Y-%m-%dT%H:%M:%S}.000Z,user{i % 50}@example.com,Included,auto,No,1,2,3,4,10,0.01\n")
+    return path
+
+
+def test_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
+    peaks = []
+    for rows in (5_000, 20_000):
+        path = _big_file(tmp_path / f"{rows}.csv", rows)
+        tracemalloc.start()
+        summary = import_cursor_csv(None, path, org_id=ORG, dry_run=True)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert summary.imported == rows
+    # Four times the rows, about the same peak (days and users are sets, but there are few of them).
+    assert peaks[1] < peaks[0] * 1.3 + 200_000, peaks
