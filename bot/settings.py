@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     timezone: str = Field("UTC", validation_alias="ABACUS_TIMEZONE")
     allow_guests: bool = Field(False, validation_alias="ABACUS_ALLOW_GUESTS")
     people_visibility: Literal["everyone", "admins"] = Field("everyone", validation_alias="ABACUS_PEOPLE_VISIBILITY")
+    notify_mapped_people: bool = Field(True, validation_alias="ABACUS_NOTIFY_MAPPED_PEOPLE")
     user_cache_seconds: int = Field(300, ge=0, le=86_400, validation_alias="ABACUS_USER_CACHE_SECONDS")
     port: int = Field(3000, ge=1, le=65_535, validation_alias="PORT")
     web_workers: int = Field(1, ge=1, le=64, validation_alias="WEB_CONCURRENCY")

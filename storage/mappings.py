@@ -151,3 +151,26 @@ def unmapped_keys(session: Session, tool: str = CLAUDE_CODE) -> list[UnmappedKey
         UnmappedKey(org, name, int(n), int(t or 0), Decimal(c or 0), first, last)
         for org, name, n, t, c, first, last in rows
     ]
+
+
+def current_mapping(session: Session, source: str, org_id: str, external_id: str) -> IdentityMapping | None:
+    return session.scalar(
+        select(IdentityMapping).where(
+            IdentityMapping.source == source,
+            IdentityMapping.org_id == org_id,
+            IdentityMapping.external_id == external_id,
+        )
+    )
+
+
+def key_orgs(session: Session, key_name: str, source: str = CLAUDE_CODE) -> set[str]:
+    """The organisations in which an API key name has usage or a mapping."""
+    used = session.scalars(
+        select(Usage.org_id)
+        .where(Usage.tool == source, Usage.actor_type == "api_key", Usage.actor == key_name)
+        .distinct()
+    )
+    mapped = session.scalars(
+        select(IdentityMapping.org_id).where(IdentityMapping.source == source, IdentityMapping.external_id == key_name)
+    )
+    return set(used) | set(mapped)

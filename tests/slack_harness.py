@@ -71,6 +71,17 @@ class SlackHarness:
         )
         return self._post(body, "application/x-www-form-urlencoded", **sign)
 
+    def interaction(self, payload: dict[str, Any], *, user: str = "UADMIN", **sign: Any) -> httpx.Response:
+        """A block_suggestion, view_submission or block_actions request, form-encoded as Slack sends them."""
+        payload = {
+            "team": {"id": TEAM},
+            "user": {"id": user, "team_id": TEAM},
+            "api_app_id": "A0ABACUS",
+            "token": "legacy",
+            **payload,
+        }
+        return self._post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **sign)
+
     def event(self, event: dict[str, Any], **sign: Any) -> httpx.Response:
         body = json.dumps(
             {

@@ -173,3 +173,16 @@ def test_backfill_cli_walks_back_and_complete_reset_flags(cli: Callable[..., tup
     engine.dispose()
     code, _, err = cli("backfill", "complete", "gemini")
     assert code == 2 and "Unknown provider 'gemini'" in err
+
+
+def test_mappings_fix_walks_the_unmapped_keys(cli: Callable[..., tuple[int, str, str]], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    cli("sync", "anthropic", "--from", "2026-10-05", "--org", "acme")
+    monkeypatch.setattr("sys.stdin", io.StringIO("nobody@gmail.com\ndana@acme.com\n"))
+    code, out, _ = cli("mappings", "fix")
+    assert code == 0
+    assert "deploy-bot" in out and "not an email on acme.com" in out and "mapped; moved 1 row(s)" in out
+    assert cost_by_email(cli.url) == {"dana@acme.com": "3.25"}  # type: ignore[attr-defined]
+    code, out, _ = cli("mappings", "fix")
+    assert "No unmapped API keys" in out

@@ -233,3 +233,54 @@ def mappings_sync(app: AppContext, org: str | None, as_json: bool) -> None:
                 console.print(f"  key name {name!r} belongs to several people ({', '.join(emails)}): map it by hand")
     if failed:
         raise AbacusError(f"Mapping sync failed for {', '.join(failed)}.")
+
+
+def _candidates(key: str, known: list[str]) -> list[str]:
+    """Known people whose name appears in the key name (`dana-laptop` suggests dana@…): a typing aid."""
+    lowered = key.lower()
+    return [email for email in known if email.split("@")[0].lower() in lowered][:5]
+
+
+@mappings_group.command("fix")
+@pass_app
+def mappings_fix(app: AppContext) -> None:
+    """Walk through the unmapped API keys one by one and type who each belongs to."""
+    with transaction(app.engine) as session:
+        keys = unmapped_keys(session)
+        known = sorted(set(session.scalars(select(Usage.email).where(Usage.email != "").distinct())))
+    if not keys:
+        console.print("No unmapped API keys: all Claude Code usage is attributed.")
+        return
+    allowed = app.settings.email_domains
+    console.print(f"{len(keys)} unmapped API key(s). Type an email, Enter to skip, q to stop.")
+    for k in keys:
+        hint = _candidates(k.key_name, known)
+        console.print(
+            f"\n[bold]{k.key_name}[/bold] ({k.org_id}): {format_usd(k.cost_usd)}, "
+            f"{format_tokens(k.total_tokens)} tokens, {k.first_date} to {k.last_date}"
+            + (f"\n  maybe: {', '.join(hint)}" if hint else "")
+        )
+        while True:
+            answer = click.prompt("  email", default="", show_default=False).strip().lower()
+            if answer in ("q", "quit"):
+                return
+            if not answer or answer in ("s", "skip"):
+                break
+            domain = answer.rpartition("@")[2]
+            if "@" not in answer or (allowed and domain not in allowed):
+                console.print(f"  {answer!r} is not an email on {', '.join(allowed) or 'a company domain'}; again:")
+                continue
+            with transaction(app.engine) as session:
+                moved = set_mapping(
+                    session,
+                    source=CLAUDE_CODE,
+                    org_id=k.org_id,
+                    external_id=k.key_name,
+                    email=answer,
+                    method="cli",
+                    by="cli",
+                    now=utc_now(),
+                )
+            if moved is not None:
+                console.print(f"  mapped; moved {_moved(moved)}")
+            break

@@ -30,6 +30,8 @@ USAGE = {
     "overview": "/abacus overview [period] [claude|cursor] [share]",
     "gaps": "/abacus gaps [claude|cursor]",
     "status": "/abacus status",
+    "map": "/abacus map [KEY <@person|email>]",
+    "unmap": "/abacus unmap KEY",
 }
 ALIASES = {"": "help", "?": "help", "-h": "help", "--help": "help", "team": "overview", "dashboard": "overview"}
 
@@ -43,6 +45,7 @@ class AbacusRequest:
     by: str = "cost"
     target_user_id: str | None = None
     target_email: str | None = None
+    key: str | None = None  # an API key name, for map / unmap
     share: bool = False
     problems: tuple[str, ...] = field(default_factory=tuple)
 
@@ -87,10 +90,12 @@ def _parse_args(command: str, words: list[str]) -> AbacusRequest:
             values["by"] = lowered
         elif command == "overview" and lowered in ("share", "public", "post"):
             values["share"] = True
-        elif command == "user" and "target" not in values and (match := MENTION.match(word)):
+        elif command in ("map", "unmap") and "key" not in values and not MENTION.match(word) and "@" not in word:
+            values["key"] = word
+        elif command in ("user", "map") and "target" not in values and (match := MENTION.match(word)):
             values["target"] = True
             values["target_user_id"] = match.group(1)
-        elif command == "user" and "target" not in values and (match := EMAIL.match(word)):
+        elif command in ("user", "map") and "target" not in values and (match := EMAIL.match(word)):
             values["target"] = True
             values["target_email"] = match.group(1).lower()
         else:
@@ -99,6 +104,12 @@ def _parse_args(command: str, words: list[str]) -> AbacusRequest:
         problems.append("`by` takes `cost` or `tokens`.")
     if command == "user" and "target" not in values:
         problems.append("Say whose usage: mention them (`@dana`) or give their email.")
+    if command == "map" and ("key" in values) != ("target" in values):
+        problems.append(
+            "Give both the API key and the person (`/abacus map deploy-bot @dana`), or nothing for the form."
+        )
+    if command == "unmap" and "key" not in values:
+        problems.append("Say which API key to unmap.")
     limit = values.get("limit")
     if isinstance(limit, int) and not 1 <= limit <= 50:
         problems.append("N must be between 1 and 50.")

@@ -9,8 +9,10 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack.command_text import parse
-from bot.slack.delivery import deliver
+from bot.slack import mapping
+from bot.slack.blocks import problem_blocks
+from bot.slack.command_text import AbacusRequest, parse
+from bot.slack.delivery import Answer, deliver
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -23,7 +25,12 @@ def register(app: App, services: Services) -> None:
         ack()
         request = parse(command.get("text") or "")
         try:
-            answer = services.answer(request, context["abacus_user"], is_admin=context["abacus_admin"])
+            if request.command in ("map", "unmap") and not request.problems:
+                answer = _mapping(services, request, command, context, client)
+                if answer is None:
+                    return  # the modal is open
+            else:
+                answer = services.answer(request, context["abacus_user"], is_admin=context["abacus_admin"])
             deliver(
                 answer, respond=respond, client=client, user_id=command["user_id"], channel_id=command["channel_id"]
             )
@@ -35,8 +42,28 @@ def register(app: App, services: Services) -> None:
                 response_type="ephemeral",
             )
 
+    mapping.register(app, services)
+
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any], context: Any, client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
         client.views_publish(user_id=event["user"], view=services.home_view(context["abacus_user"]))
+
+
+def _mapping(
+    services: Services, request: AbacusRequest, command: dict[str, Any], context: Any, client: WebClient
+) -> Answer | None:
+    if not context["abacus_admin"]:
+        return Answer(mapping.NOT_ADMIN, problem_blocks([mapping.NOT_ADMIN], "/abacus me"))
+    if request.key is None:
+        mapping.open_modal(services, client, command["trigger_id"])
+        return None
+    return mapping.text_command(
+        services,
+        request.key,
+        request.target_email,
+        request.target_user_id,
+        context["abacus_user"],
+        unmap=request.command == "unmap",
+    )

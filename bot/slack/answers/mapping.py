@@ -1,0 +1,111 @@
+"""The `/abacus map` modal (pure view builders): pick an unmapped API key, pick its person."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from bot.slack.answers.common import money, short_day, tokens
+from bot.slack.blocks import Block, context, section
+from storage.mappings import UnmappedKey
+
+CALLBACK_ID = "abacus_map"
+KEY_BLOCK, KEY_ACTION = "key", "key_select"
+PERSON_BLOCK, PERSON_ACTION = "person", "person_select"
+EMAIL_BLOCK, EMAIL_ACTION = "email", "email_input"
+MAX_OPTIONS = 100  # Slack's cap for a select's options
+
+
+def key_value(key: UnmappedKey) -> str:
+    return json.dumps([key.org_id, key.key_name], separators=(",", ":"))
+
+
+def parse_key_value(value: str) -> tuple[str, str]:
+    org_id, key_name = json.loads(value)
+    return str(org_id), str(key_name)
+
+
+def key_option(key: UnmappedKey) -> dict[str, Any]:
+    label = f"{key.key_name} · {money(key.cost_usd)}"
+    return {
+        "text": {"type": "plain_text", "text": label[:75]},
+        "description": {"type": "plain_text", "text": f"{tokens(key.total_tokens)} tokens · {key.org_id}"[:75]},
+        "value": key_value(key)[:150],
+    }
+
+
+def key_options(keys: Sequence[UnmappedKey], query: str) -> list[dict[str, Any]]:
+    """The keys matching what the admin typed (case-insensitive), largest cost first, at most 100."""
+    wanted = query.strip().lower()
+    return [key_option(k) for k in keys if wanted in k.key_name.lower()][:MAX_OPTIONS]
+
+
+def loading_modal() -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_ID,
+        "title": {"type": "plain_text", "text": "Map an API key"},
+        "blocks": [section(":hourglass_flowing_sand: Looking up unmapped API keys…")],
+    }
+
+
+def map_modal(keys: Sequence[UnmappedKey]) -> dict[str, Any]:
+    total = sum((k.cost_usd for k in keys), Decimal(0))
+    if not keys:
+        return {
+            "type": "modal",
+            "callback_id": CALLBACK_ID,
+            "title": {"type": "plain_text", "text": "Map an API key"},
+            "close": {"type": "plain_text", "text": "Close"},
+            "blocks": [section(":white_check_mark: Every API key is mapped: all Claude Code usage is attributed.")],
+        }
+    top = "\n".join(
+        f"• `{k.key_name}` {money(k.cost_usd)} · {tokens(k.total_tokens)} tokens · "
+        f"{short_day(k.first_date)}–{short_day(k.last_date)} {k.last_date.year}"
+        for k in keys[:8]
+    )
+    more = f"\n…and {len(keys) - 8} more (type to search)." if len(keys) > 8 else ""
+    blocks: list[Block] = [
+        section(
+            f"*{len(keys)} API key(s)* carry {money(total)} of unattributed usage. Tie each to the person "
+            f"who uses it; its whole history moves to them.\n{top}{more}"
+        ),
+        {
+            "type": "input",
+            "block_id": KEY_BLOCK,
+            "label": {"type": "plain_text", "text": "API key"},
+            "element": {
+                "type": "external_select",
+                "action_id": KEY_ACTION,
+                "min_query_length": 0,
+                "placeholder": {"type": "plain_text", "text": "Search keys"},
+                "initial_option": key_option(keys[0]),
+            },
+        },
+        {
+            "type": "input",
+            "block_id": PERSON_BLOCK,
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Person in Slack"},
+            "element": {"type": "users_select", "action_id": PERSON_ACTION},
+        },
+        {
+            "type": "input",
+            "block_id": EMAIL_BLOCK,
+            "optional": True,
+            "label": {"type": "plain_text", "text": "…or their email"},
+            "element": {"type": "email_text_input", "action_id": EMAIL_ACTION},
+            "hint": {"type": "plain_text", "text": "For someone not in Slack. Must be on the company domain."},
+        },
+        context("Admins can also use `/abacus map KEY @person`, `/abacus unmap KEY` or `abacus mappings`."),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_ID,
+        "title": {"type": "plain_text", "text": "Map an API key"},
+        "submit": {"type": "plain_text", "text": "Map key"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }

@@ -1,0 +1,204 @@
+"""Admins tie unmapped API keys to people from Slack: the `/abacus map` modal and the text forms.
+
+Every path checks the admin list itself (opening, searching, submitting), because the modal can stay open
+while the list changes. Validation and the mapping happen before the submission is acknowledged, in one
+transaction, so the admin sees a problem under the field it concerns, and two admins mapping the same key
+at once cannot both succeed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
+
+from bot.jobs import utc_now
+from bot.slack.answers.common import money, tokens
+from bot.slack.answers.mapping import (
+    CALLBACK_ID,
+    EMAIL_ACTION,
+    EMAIL_BLOCK,
+    KEY_ACTION,
+    KEY_BLOCK,
+    PERSON_ACTION,
+    PERSON_BLOCK,
+    key_options,
+    loading_modal,
+    map_modal,
+    parse_key_value,
+)
+from bot.slack.blocks import section
+from bot.slack.delivery import Answer
+from bot.slack.services import Services
+from bot.slack.users import SlackUser, UserLookupFailed
+from storage.db import transaction
+from storage.mappings import CLAUDE_CODE, Reattribution, current_mapping, key_orgs, set_mapping, unmapped_keys
+
+log = logging.getLogger(__name__)
+NOT_ADMIN = "Only Abacus admins can map API keys (ABACUS_ADMINS)."
+
+
+class MappingRefused(Exception):
+    def __init__(self, block_id: str, message: str) -> None:
+        super().__init__(message)
+        self.block_id = block_id
+
+
+@dataclass(frozen=True, slots=True)
+class Mapped:
+    org_id: str
+    key: str
+    email: str
+    previous: str
+    moved: Reattribution
+
+
+def resolve_email(services: Services, person_id: str | None, typed: str | None) -> str:
+    """The chosen person's email, checked against the company domains."""
+    if person_id and typed:
+        raise MappingRefused(EMAIL_BLOCK, "Pick a person or type an email, not both.")
+    if person_id:
+        if services.directory is None:
+            raise MappingRefused(PERSON_BLOCK, "Slack users cannot be looked up here; type their email.")
+        try:
+            email = services.directory.get(person_id).email
+        except UserLookupFailed:
+            raise MappingRefused(PERSON_BLOCK, "Slack would not tell me who that is; type their email.") from None
+        if not email:
+            raise MappingRefused(PERSON_BLOCK, "Slack does not share this person's email; type it instead.")
+        block = PERSON_BLOCK
+    elif typed:
+        email, block = typed.strip().lower(), EMAIL_BLOCK
+    else:
+        raise MappingRefused(PERSON_BLOCK, "Pick the person who uses this key, or type their email below.")
+    if email.rpartition("@")[2] not in services.policy.domains:
+        raise MappingRefused(block, f"{email} is not on the company domain ({', '.join(services.policy.domains)}).")
+    return email
+
+
+def map_key(services: Services, *, org_id: str, key: str, email: str, admin: SlackUser, remap: bool) -> Mapped:
+    """Map ``key`` to ``email`` and move its history. Without ``remap`` the key must still be unmapped."""
+    try:
+        with transaction(services.engine) as session:
+            existing = current_mapping(session, CLAUDE_CODE, org_id, key)
+            if existing is not None and not remap:
+                raise MappingRefused(
+                    KEY_BLOCK, f"{key} was just mapped to {existing.email} by {existing.mapped_by or 'someone'}."
+                )
+            previous = existing.email if existing else ""
+            moved = set_mapping(
+                session,
+                source=CLAUDE_CODE,
+                org_id=org_id,
+                external_id=key,
+                email=email,
+                method="slack",
+                by=admin.email,
+                now=utc_now(),
+            )
+    except IntegrityError:  # another admin's mapping of the same key committed first
+        raise MappingRefused(KEY_BLOCK, f"{key} was mapped by someone else a moment ago.") from None
+    return Mapped(org_id, key, email, previous, moved or Reattribution(0, 0, Decimal(0)))
+
+
+def _moved(m: Reattribution) -> str:
+    return f"{m.rows} row(s), {tokens(m.total_tokens)} tokens, {money(m.cost_usd)}"
+
+
+def text_command(
+    services: Services,
+    request_key: str,
+    target_email: str | None,
+    target_user: str | None,
+    admin: SlackUser,
+    *,
+    unmap: bool,
+) -> Answer:
+    """`/abacus map KEY @person` (also changes an existing mapping) and `/abacus unmap KEY`."""
+    with transaction(services.engine) as session:
+        orgs = key_orgs(session, request_key)
+    if not orgs:
+        return _say(f"I don't know an API key called `{request_key}`. `/abacus map` lists the unmapped ones.")
+    if len(orgs) > 1:
+        return _say(f"`{request_key}` exists in several organisations; use `abacus mappings set --org` for it.")
+    org_id = orgs.pop()
+    try:
+        email = "" if unmap else resolve_email(services, target_user, target_email)
+        result = map_key(services, org_id=org_id, key=request_key, email=email, admin=admin, remap=True)
+    except MappingRefused as exc:
+        return _say(str(exc))
+    if unmap:
+        if not result.previous:
+            return _say(f"`{request_key}` was not mapped; nothing changed.")
+        return _say(f"Unmapped `{request_key}` (was {result.previous}): {_moved(result.moved)} back to unattributed.")
+    was = f" (was {result.previous})" if result.previous else ""
+    return _say(f"Mapped `{request_key}` → {email}{was}: moved {_moved(result.moved)}.")
+
+
+def _say(text: str) -> Answer:
+    return Answer(text, [section(text)])
+
+
+def open_modal(services: Services, client: WebClient, trigger_id: str) -> None:
+    # The trigger expires about 3 s after the command: open a loading view at once, then fill it in.
+    opened = client.views_open(trigger_id=trigger_id, view=loading_modal())
+    with transaction(services.engine) as session:
+        keys = unmapped_keys(session)
+    client.views_update(view_id=opened["view"]["id"], hash=opened["view"].get("hash"), view=map_modal(keys))
+
+
+def register(app: App, services: Services) -> None:
+    @app.options(KEY_ACTION)
+    def on_key_search(ack: Any, payload: dict[str, Any], context: Any) -> None:
+        if not context.get("abacus_admin"):
+            ack(options=[])
+            return
+        with transaction(services.engine) as session:
+            keys = unmapped_keys(session)
+        ack(options=key_options(keys, str(payload.get("value") or "")))
+
+    @app.view(CALLBACK_ID)
+    def on_submit(ack: Any, view: dict[str, Any], context: Any, client: WebClient) -> None:
+        admin: SlackUser = context["abacus_user"]
+        if not context.get("abacus_admin"):
+            ack(response_action="errors", errors={KEY_BLOCK: NOT_ADMIN})
+            return
+        values = view["state"]["values"]
+        option = (values.get(KEY_BLOCK, {}).get(KEY_ACTION) or {}).get("selected_option")
+        person = (values.get(PERSON_BLOCK, {}).get(PERSON_ACTION) or {}).get("selected_user")
+        typed = (values.get(EMAIL_BLOCK, {}).get(EMAIL_ACTION) or {}).get("value")
+        try:
+            if not option:
+                raise MappingRefused(KEY_BLOCK, "Pick the API key to map.")
+            org_id, key = parse_key_value(option["value"])
+            email = resolve_email(services, person, typed)
+            result = map_key(services, org_id=org_id, key=key, email=email, admin=admin, remap=False)
+        except MappingRefused as exc:
+            ack(response_action="errors", errors={exc.block_id: str(exc)})
+            return
+        ack()
+        _tell(client, admin.id, f"Mapped `{key}` → {email}: moved {_moved(result.moved)} to them.")
+        if services.settings.notify_mapped_people:
+            found = services.directory.by_email(email) if person is None and services.directory else None
+            person_id = person or (found.id if found else None)
+            if person_id:
+                _tell(
+                    client,
+                    person_id,
+                    f"FYI: {admin.name or admin.email} tied the API key `{key}` to you in "
+                    "Abacus, so its Claude Code usage now counts as yours (`/abacus me`).",
+                )
+
+
+def _tell(client: WebClient, user_id: str, text: str) -> None:
+    try:
+        channel = client.conversations_open(users=user_id)["channel"]["id"]
+        client.chat_postMessage(channel=channel, text=text)
+    except SlackApiError as exc:
+        log.warning("could not DM %s: %s", user_id, exc.response.get("error"))
