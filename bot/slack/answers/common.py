@@ -26,6 +26,12 @@ def change(percent: float | None, what: str) -> str:
 
 
 def money(value: Decimal | float) -> str:
+    """Whole dollars with separators up to a million ($1,284), cents below $1,000, compact above ($2.4M)."""
+    number = float(value)
+    if abs(number) >= 1_000_000:
+        return format_usd(value)
+    if abs(number) >= 1_000:
+        return f"{'-' if number < 0 else ''}${abs(number):,.0f}"
     return format_usd(value)
 
 

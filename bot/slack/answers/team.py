@@ -103,8 +103,9 @@ def overview_blocks(
             *([context(freshness)] if freshness else []),
         ]
     what = f"previous {period.days} days"
-    trend = change(ov.changes.cost_usd, what)
-    lead = f"*{money(cur.cost_usd)}* · {tokens(cur.total_tokens)} tokens" + (f"    {trend}" if trend else "")
+    cost_trend, token_trend = change(ov.changes.cost_usd, what), change(ov.changes.total_tokens, "before")
+    lead = f"*{money(cur.cost_usd)}*" + (f" ({cost_trend})" if cost_trend else "")
+    lead += f" · {tokens(cur.total_tokens)} tokens" + (f" ({token_trend})" if token_trend else "")
     people = f"{cur.active_users} active people"
     people_change = change(ov.changes.active_users, "before")
     lines = [
