@@ -124,3 +124,9 @@ def to_png(figure: Figure) -> bytes:
 
 def _height(figure: Figure) -> float:
     return float(figure.get_figheight())
+
+
+def bar_xlim(axes: Axes, count: int, *, min_slots: int = 7) -> None:
+    """Room for at least ``min_slots`` bars, centred, so one day is a bar and not a wall of colour."""
+    pad = max(min_slots - count, 0) / 2
+    axes.set_xlim(-0.6 - pad, count - 0.4 + pad)
