@@ -17,6 +17,7 @@ from charts.style import (
     PROJECTED_ALPHA,
     PROJECTED_HATCH,
     WIDTH_IN,
+    bar_xlim,
     color_for,
     legend,
     new_figure,
@@ -102,7 +103,7 @@ def _draw_bars(axes: Axes, days: Sequence[StackedDay], keys: list[str]) -> bool:
                 linewidth=0,
             )
             bottoms = [b + e for b, e in zip(bottoms, extra, strict=True)]
-    axes.set_xlim(-0.6, len(days) - 0.4)
+    bar_xlim(axes, len(days))
     return projected_any
 
 

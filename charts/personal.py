@@ -17,6 +17,7 @@ from charts.style import (
     TEXT,
     TICK_PT,
     WIDTH_IN,
+    bar_xlim,
     color_for,
     legend,
     new_figure,
@@ -41,7 +42,7 @@ def personal_trend_chart(days: Sequence[PersonalDay], *, period_label: str, who:
         titles(figure, title)
         no_data(figure, axes, "No usage in this period")
         return Chart(to_png(figure), f"{title}: no usage recorded.", int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
-    titles(figure, title, f"{fmt.tokens(total_tokens)} tokens · {fmt.usd(total_cost)} · {active} active days")
+    titles(figure, title, f"{fmt.tokens(total_tokens)} tokens · {fmt.usd(total_cost)} · {_days(active)}")
     figure.subplots_adjust(top=0.70, left=0.08, right=0.9, bottom=0.13)
     style_axes(axes)
     keys = series_order({k for d in days for k in d.tokens})
@@ -52,7 +53,7 @@ def personal_trend_chart(days: Sequence[PersonalDay], *, period_label: str, who:
         axes.bar(positions, values, bottom=bottoms, width=0.8, color=color_for(key), linewidth=0)
         bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
     value_axis(axes, fmt.tokens_axis)
-    axes.set_xlim(-0.6, len(days) - 0.4)
+    bar_xlim(axes, len(days))
     step = max(1, -(-len(days) // 8))
     ticks = list(range(0, len(days), step))
     axes.set_xticks(ticks)
@@ -72,8 +73,12 @@ def personal_trend_chart(days: Sequence[PersonalDay], *, period_label: str, who:
     legend(axes, handles, [*(series_name(k) for k in keys), "Cost"])
     peak = max(days, key=lambda d: d.total_tokens)
     alt = (
-        f"{title}. {fmt.tokens(total_tokens)} tokens and {fmt.usd(total_cost)} over {active} active days; "
+        f"{title}. {fmt.tokens(total_tokens)} tokens and {fmt.usd(total_cost)} over {_days(active)}; "
         f"busiest day {fmt.short_date(peak.date)} with {fmt.tokens(peak.total_tokens)} tokens. "
         "Bars are tokens per day by tool, the line is cost per day."
     )
     return Chart(to_png(figure), alt, int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
+
+
+def _days(active: int) -> str:
+    return "1 active day" if active == 1 else f"{active} active days"

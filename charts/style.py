@@ -7,8 +7,10 @@ at 150 dpi. Text is 11-13 pt, the grid is a light horizontal line only, and ther
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Literal
 
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -63,7 +65,7 @@ def new_figure(height_in: float = HEIGHT_IN) -> tuple[Figure, Axes]:
     return figure, axes
 
 
-def style_axes(axes: Axes, *, grid_axis: str = "y") -> None:
+def style_axes(axes: Axes, *, grid_axis: Literal["x", "y"] = "y") -> None:
     for side in ("top", "right", "left"):
         axes.spines[side].set_visible(False)
     axes.spines["bottom"].set_color(GRID)
@@ -93,7 +95,7 @@ def titles(figure: Figure, title: str, subtitle: str = "") -> None:
         )
 
 
-def legend(axes: Axes, handles: list, labels: list[str]) -> None:  # type: ignore[type-arg]
+def legend(axes: Axes, handles: Sequence[Artist], labels: Sequence[str]) -> None:
     if handles:
         axes.legend(
             handles,
@@ -122,3 +124,9 @@ def to_png(figure: Figure) -> bytes:
 
 def _height(figure: Figure) -> float:
     return float(figure.get_figheight())
+
+
+def bar_xlim(axes: Axes, count: int, *, min_slots: int = 7) -> None:
+    """Room for at least ``min_slots`` bars, centred, so one day is a bar and not a wall of colour."""
+    pad = max(min_slots - count, 0) / 2
+    axes.set_xlim(-0.6 - pad, count - 0.4 + pad)

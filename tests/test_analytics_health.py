@@ -38,6 +38,10 @@ def test_trends_project_the_late_days(engine: Engine) -> None:
     assert saturday.projected == {"claude_code": 1_000, "cursor": 1_000}  # estimated; 500 at noon doubled
     assert t.total_tokens == 5 * 1_000 + 7 * 500 and t.has_projection
     assert t.points[0].cost_usd == Decimal("1.35")  # the factory's 1.25 plus 0.10; cost is never projected
+    with transaction(engine) as s:
+        short = trends(s, date(2026, 11, 6), date(2026, 11, 7), now=datetime(2026, 11, 7, 12, tzinfo=UTC))
+    # The average comes from the weeks before today, not from the two visible days (W15).
+    assert [p.projected.get("claude_code") for p in short.points] == [1_000, 1_000]
 
 
 def test_trends_fold_into_weeks_above_90_days_and_filter_by_tool(engine: Engine) -> None:

@@ -175,6 +175,16 @@ def test_user_profile(data: Engine) -> None:
     assert (a.tool_accepted, a.tool_rejected, a.accept_rate) == (12, 4, 75.0)
 
 
+def test_user_profile_for_one_tool(data: Engine) -> None:
+    with transaction(data) as s:
+        p = user_profile(s, DANA, START, END, tool="cursor")
+    assert (p.summary.tokens, p.summary.cost_usd, p.summary.active_days) == (1_000, Decimal("0.50"), 1)
+    assert p.previous_tokens == 0 and p.tokens_change is None
+    assert [m.model for m in p.models.models] == ["gpt-5"]
+    assert sum(sum(d.tokens.values()) for d in p.daily) == 1_000
+    assert p.lifetime.tokens == 76_100  # the lifetime is always the whole picture
+
+
 def test_user_profile_standing_and_a_quiet_period(data: Engine) -> None:
     with transaction(data) as s:
         bob = user_profile(s, BOB, START, END)

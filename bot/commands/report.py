@@ -281,7 +281,7 @@ def user_command(
         email = find_person(s, who)
         if email is None:
             raise AbacusError(f"Nobody called {who!r} has any usage: check the spelling, or see `abacus report top`.")
-        profile = user_profile(s, email, p.start, p.end)
+        profile = user_profile(s, email, p.start, p.end, tool=req.tool)
         csv_text = usage_csv(s, p.start, p.end, view="models", tool=req.tool, email=email) if csv_path else ""
     written = _outputs(
         lambda: personal_trend_chart(chart_inputs.personal_days(profile), period_label=p.label, who=f"{email}'s"),

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import click
-from rich.table import Table
 
 from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, to_jsonable
 from bot.formatting import format_tokens, format_usd
@@ -27,27 +26,25 @@ def status_command(app: AppContext, provider: str | None, as_json: bool) -> None
     if as_json:
         payload = to_jsonable(status)
         for item, p in zip(payload["providers"], status.providers, strict=True):
+            del item["watermark_age"]
             item["watermark_age_seconds"] = p.watermark_age.total_seconds() if p.watermark_age else None
         emit_json(payload)
         return
     if not status.providers:
         console.print("No provider has synced or stored data yet: configure a key (see `abacus config`).")
     else:
-        table = Table(title=f"Sync status at {now:%Y-%m-%d %H:%M} UTC", title_justify="left")
-        for column in ("Provider", "Org", "State", "Complete to", "Last success", "Last attempt", "Backfill", "Error"):
-            table.add_column(column)
+        # One line per provider and org (not a table), so it stays readable in logs and narrow terminals.
+        console.print(f"[bold]Sync status at {now:%Y-%m-%d %H:%M} UTC[/bold]")
         for p in status.providers:
-            table.add_row(
-                tool_name(p.provider),
-                p.org_id or "-",
-                _state(p),
-                _complete_to(p),
-                _when(p.last_success_at, now),
-                _when(p.last_attempt_at, now),
-                _backfill(p),
-                (p.last_error or "")[:80] if p.failing else "",
+            org = f" · org {p.org_id}" if p.org_id else ""
+            line = (
+                f"{tool_name(p.provider)}{org}: {_state(p)} · complete to {_complete_to(p)} · "
+                f"last success {_when(p.last_success_at, now)} · last attempt {_when(p.last_attempt_at, now)} · "
+                f"backfill {_backfill(p)}"
             )
-        console.print(table)
+            console.print(line)
+            if p.failing:
+                console.print(f"  [red]Last error at {p.last_error_at:%Y-%m-%d %H:%M}: {p.last_error}[/red]")
     if status.unmapped_key_count:
         console.print(
             f"Unmapped API keys: {status.unmapped_key_count} with {format_tokens(status.unmapped_tokens)} tokens, "
@@ -77,7 +74,7 @@ def _state(p: ProviderStatus) -> str:
 
 def _complete_to(p: ProviderStatus) -> str:
     if p.forward_watermark is None:
-        return f"data to {p.newest_data_day}" if p.newest_data_day else "-"
+        return f"unknown (data stored to {p.newest_data_day})" if p.newest_data_day else "unknown"
     if p.provider == "cursor":
         return f"{p.forward_watermark:%Y-%m-%d %H:%M} UTC"
     return str(p.newest_complete_day)

@@ -111,40 +111,93 @@ class Overview:
     unattributed: UnattributedUsage
 
 
-def period_totals(session: Session, start: date, end: date, *, tool: str | None = None) -> PeriodTotals:
+@dataclass(frozen=True, slots=True)
+class _ToolSums:
+    tool: str
+    input_tokens: int
+    cache_write_tokens: int
+    cache_read_tokens: int
+    output_tokens: int
+    cost_usd: Decimal
+    users: int
+    attributed_tokens: int
+    attributed_cost_usd: Decimal
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens + self.output_tokens
+
+
+def _tool_sums(session: Session, start: date, end: date, tool: str | None) -> list[_ToolSums]:
+    """One pass over the period, grouped by tool: the totals are the sum of these rows."""
     attributed = D.email != ""
-    stmt = select(
-        sum_of(D.input_tokens),
-        sum_of(D.cache_write_tokens),
-        sum_of(D.cache_read_tokens),
-        sum_of(D.output_tokens),
-        sum_cost(),
-        func.count(distinct(func.nullif(D.email, ""))),
-        sum_of(when(attributed, TOTAL_TOKENS)),
-        sum_of(when(attributed, D.cost_usd)),
-    ).where(in_range(start, end))
+    stmt = (
+        select(
+            D.tool,
+            sum_of(D.input_tokens),
+            sum_of(D.cache_write_tokens),
+            sum_of(D.cache_read_tokens),
+            sum_of(D.output_tokens),
+            sum_cost(),
+            func.count(distinct(func.nullif(D.email, ""))),
+            sum_of(when(attributed, TOTAL_TOKENS)),
+            sum_of(when(attributed, D.cost_usd)),
+        )
+        .where(in_range(start, end))
+        .group_by(D.tool)
+    )
     if tool:
         stmt = stmt.where(D.tool == tool)
-    inp, cw, cr, out, cost, users, att_tokens, att_cost = session.execute(stmt).one()
+    return [
+        _ToolSums(name, int(i), int(cw), int(cr), int(o), to_decimal(c), int(u), int(at), to_decimal(ac))
+        for name, i, cw, cr, o, c, u, at, ac in session.execute(stmt)
+    ]
+
+
+def _active_users(session: Session, start: date, end: date, tool: str | None) -> int:
+    # People who use both tools count once, so this cannot be summed from the per-tool counts.
+    stmt = select(func.count(distinct(D.email))).where(in_range(start, end), D.email != "")
+    if tool:
+        stmt = stmt.where(D.tool == tool)
+    return int(session.scalar(stmt) or 0)
+
+
+def _totals(start: date, end: date, per_tool: list[_ToolSums], active_users: int) -> PeriodTotals:
     return PeriodTotals(
         start=start,
         end=end,
-        input_tokens=int(inp),
-        cache_write_tokens=int(cw),
-        cache_read_tokens=int(cr),
-        output_tokens=int(out),
-        cost_usd=to_decimal(cost),
-        active_users=int(users),
-        attributed_tokens=int(att_tokens),
-        attributed_cost_usd=to_decimal(att_cost),
+        input_tokens=sum(t.input_tokens for t in per_tool),
+        cache_write_tokens=sum(t.cache_write_tokens for t in per_tool),
+        cache_read_tokens=sum(t.cache_read_tokens for t in per_tool),
+        output_tokens=sum(t.output_tokens for t in per_tool),
+        cost_usd=sum((t.cost_usd for t in per_tool), Decimal(0)),
+        active_users=active_users,
+        attributed_tokens=sum(t.attributed_tokens for t in per_tool),
+        attributed_cost_usd=sum((t.attributed_cost_usd for t in per_tool), Decimal(0)),
     )
+
+
+def period_totals(session: Session, start: date, end: date, *, tool: str | None = None) -> PeriodTotals:
+    return _totals(start, end, _tool_sums(session, start, end, tool), _active_users(session, start, end, tool))
 
 
 def overview(session: Session, start: date, end: date, *, tool: str | None = None) -> Overview:
     """The numbers of the dashboard cards for ``start..end`` (inclusive UTC days)."""
-    current = period_totals(session, start, end, tool=tool)
+    per_tool = _tool_sums(session, start, end, tool)
+    current = _totals(start, end, per_tool, _active_users(session, start, end, tool))
     prev_start, prev_end = previous_period(start, end)
     previous = period_totals(session, prev_start, prev_end, tool=tool)
+    tools = [
+        ToolSplit(
+            tool=t.tool,
+            tokens=t.tokens,
+            cost_usd=t.cost_usd,
+            users=t.users,
+            token_pct=share_pct(t.tokens, current.total_tokens),
+            user_pct=share_pct(t.users, current.active_users),
+        )
+        for t in per_tool
+    ]
     return Overview(
         current=current,
         previous=previous,
@@ -154,33 +207,9 @@ def overview(session: Session, start: date, end: date, *, tool: str | None = Non
             active_users=percent_change(current.active_users, previous.active_users),
             avg_tokens_per_day=percent_change(current.avg_tokens_per_day, previous.avg_tokens_per_day),
         ),
-        tools=tool_split(session, start, end, current, tool=tool),
+        tools=sorted(tools, key=lambda r: (-r.tokens, r.tool)),
         unattributed=unattributed_usage(session, start, end, tool=tool),
     )
-
-
-def tool_split(
-    session: Session, start: date, end: date, totals: PeriodTotals, *, tool: str | None = None
-) -> list[ToolSplit]:
-    stmt = (
-        select(D.tool, sum_of(TOTAL_TOKENS), sum_cost(), func.count(distinct(func.nullif(D.email, ""))))
-        .where(in_range(start, end))
-        .group_by(D.tool)
-    )
-    if tool:
-        stmt = stmt.where(D.tool == tool)
-    rows = [
-        ToolSplit(
-            tool=name,
-            tokens=int(tokens),
-            cost_usd=to_decimal(cost),
-            users=int(users),
-            token_pct=share_pct(tokens, totals.total_tokens),
-            user_pct=share_pct(users, totals.active_users),
-        )
-        for name, tokens, cost, users in session.execute(stmt)
-    ]
-    return sorted(rows, key=lambda r: (-r.tokens, r.tool))
 
 
 def unattributed_usage(session: Session, start: date, end: date, *, tool: str | None = None) -> UnattributedUsage:

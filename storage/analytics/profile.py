@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
@@ -110,13 +111,16 @@ def find_person(session: Session, query: str) -> str | None:
     return session.scalar(select(D.email).where(condition, D.email != "").order_by(D.email).limit(1))
 
 
-def user_profile(session: Session, email: str, start: date, end: date) -> UserProfile:
+def user_profile(session: Session, email: str, start: date, end: date, *, tool: str | None = None) -> UserProfile:
     """The profile of ``email`` (as stored; see ``find_person``) for ``start..end``. A person with no usage
-    in the period still gets a profile, with zeros and their lifetime figures (the original answered 404)."""
-    summary = _summary(session, email, start, end)
+    in the period still gets a profile, with zeros and their lifetime figures (the original answered 404).
+
+    ``tool`` narrows the period figures (summary, comparison, days, models); the lifetime, the percentile
+    and the Claude Code activity always cover the person's whole usage."""
+    summary = _summary(session, email, start, end, tool)
     prev_start, prev_end = previous_period(start, end)
     prev_tokens, prev_cost = session.execute(
-        select(sum_tokens(), sum_cost()).where(D.email == email, in_range(prev_start, prev_end))
+        select(sum_tokens(), sum_cost()).where(*_scope(email, prev_start, prev_end, tool))
     ).one()
     prev_cost = to_decimal(prev_cost)
     return UserProfile(
@@ -128,16 +132,23 @@ def user_profile(session: Session, email: str, start: date, end: date) -> UserPr
         previous_cost_usd=prev_cost,
         tokens_change=percent_change(summary.tokens, int(prev_tokens)),
         cost_change=percent_change(summary.cost_usd, prev_cost),
-        daily=daily_totals(session, start, end, email=email),
-        models=model_breakdown(session, start, end, email=email),
+        daily=daily_totals(session, start, end, email=email, tool=tool),
+        models=model_breakdown(session, start, end, email=email, tool=tool),
         lifetime=_lifetime(session, email),
         percentile=user_percentile(session, email, start, end),
         activity=_activity(session, email, start, end),
     )
 
 
-def _summary(session: Session, email: str, start: date, end: date) -> UserSummary:
-    scope = (D.email == email, in_range(start, end))
+def _scope(email: str, start: date, end: date, tool: str | None) -> list[Any]:
+    scope: list[Any] = [D.email == email, in_range(start, end)]
+    if tool:
+        scope.append(D.tool == tool)
+    return scope
+
+
+def _summary(session: Session, email: str, start: date, end: date, tool: str | None) -> UserSummary:
+    scope = _scope(email, start, end, tool)
     inp, cw, cr, out, cost, days, first, last = session.execute(
         select(
             sum_of(D.input_tokens),

@@ -199,7 +199,7 @@ def _unmapped_keys(
     stmt = select(D.tool, D.org_id, D.actor, tokens, sum_cost(), func.max(D.date)).where(D.email == "")
     if provider:
         stmt = stmt.where(D.tool == provider)
-    rows = session.execute(stmt.group_by(D.tool, D.org_id, D.actor)).all()
+    rows = list(session.execute(stmt.group_by(D.tool, D.org_id, D.actor)).all())
     rows.sort(key=lambda r: (-int(r[3]), r[0], r[1], r[2]))
     shown = rows[:max_keys]
     mappings = select(IdentityMapping).where(IdentityMapping.external_id.in_([r[2] for r in shown]))

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from storage.analytics.common import D, escape_like, in_range, sum_cost, sum_of, sum_tokens, tool_tokens
+from storage.analytics.common import D, escape_like, in_range, sum_cost, sum_of, sum_tokens, to_decimal, tool_tokens
 
 SortKey = Literal[
     "email",
@@ -29,7 +29,7 @@ SortKey = Literal[
     "days_active",
     "avg_tokens_per_day",
 ]
-SORT_KEYS: tuple[str, ...] = SortKey.__args__  # type: ignore[attr-defined]
+SORT_KEYS: tuple[str, ...] = get_args(SortKey)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +105,7 @@ def team_table(
         TeamRow(
             email=r.email,
             total_tokens=int(r.total_tokens),
-            total_cost=Decimal(r.total_cost) if not isinstance(r.total_cost, Decimal) else r.total_cost,
+            total_cost=to_decimal(r.total_cost),
             claude_code_tokens=int(r.claude_code_tokens),
             cursor_tokens=int(r.cursor_tokens),
             input_tokens=int(r.input_tokens),

@@ -66,12 +66,20 @@ def daily_totals(
 
 
 def last_data_dates(session: Session, tools: list[str]) -> dict[str, date | None]:
-    rows = dict(session.execute(select(D.tool, func.max(D.date)).group_by(D.tool)).all())
-    return {tool: rows.get(tool) for tool in tools}
+    """Each tool's newest day with data; one index lookup per tool (the rollup's unique key starts with
+    (tool, date)), rather than a scan of the whole rollup."""
+    return {tool: session.scalar(select(func.max(D.date)).where(D.tool == tool)) for tool in tools}
 
 
 def known_tools(session: Session) -> list[str]:
-    return sorted(session.scalars(select(D.tool).distinct()))
+    """The tools present in the rollup, found by skipping through the (tool, ...) index one tool at a time:
+    a handful of lookups instead of a DISTINCT over every row."""
+    tools: list[str] = []
+    current = session.scalar(select(func.min(D.tool)))
+    while current is not None:
+        tools.append(current)
+        current = session.scalar(select(func.min(D.tool)).where(D.tool > current))
+    return tools
 
 
 def trends(
@@ -91,11 +99,10 @@ def trends(
     series_tools = [tool] if tool else (tools or known_tools(session))
     days = daily_totals(session, start, end, tool=tool)
     last_data = last_data_dates(session, series_tools)
-    # The history window ends at the oldest "last data day" and before today, so it holds complete days
-    # only, and it does not depend on which period is being looked at (W15).
+    # The history is the weeks before today whatever period is being looked at (W15); each tool's average
+    # then skips the days after its own last data day, so a late tool is not averaged over its missing days.
     yesterday = now.astimezone(UTC).date() - timedelta(days=1)
-    history_end = min([d for d in last_data.values() if d is not None] + [yesterday])
-    history = daily_totals(session, history_end - timedelta(days=HISTORY_DAYS - 1), history_end, tool=tool)
+    history = daily_totals(session, yesterday - timedelta(days=HISTORY_DAYS - 1), yesterday, tool=tool)
     points = project(days, tools=series_tools, now=now, last_data=last_data, history=history)
     granularity: Granularity = "day"
     if len(points) > MAX_DAILY_POINTS:
