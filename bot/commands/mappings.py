@@ -16,7 +16,7 @@ from bot.jobs.anthropic import TITLE, client_for
 from providers.claude_code_sync import KeyDirectory
 from providers.errors import ProviderError
 from storage.db import transaction
-from storage.mappings import CLAUDE_CODE, Reattribution, list_mappings, set_mapping, unmapped_keys
+from storage.mappings import CLAUDE_CODE, Reattribution, key_orgs, list_mappings, set_mapping, unmapped_keys
 from storage.models import IdentityMapping, Usage
 
 # Mappings an admin made by hand are never overwritten by what the provider's directory says.
@@ -86,22 +86,7 @@ def _org_for_key(app: AppContext, key: str, org: str | None) -> str:
     if org is not None:
         return org
     with transaction(app.engine) as session:
-        orgs = sorted(
-            set(
-                session.scalars(
-                    select(Usage.org_id)
-                    .where(Usage.tool == CLAUDE_CODE, Usage.actor_type == "api_key", Usage.actor == key)
-                    .distinct()
-                )
-            )
-            | set(
-                session.scalars(
-                    select(IdentityMapping.org_id).where(
-                        IdentityMapping.source == CLAUDE_CODE, IdentityMapping.external_id == key
-                    )
-                )
-            )
-        )
+        orgs = sorted(key_orgs(session, key))
     if len(orgs) > 1:
         raise AbacusError(f"API key {key!r} is used in several organisations ({', '.join(orgs)}); pass --org ORG_ID.")
     return orgs[0] if orgs else ""
