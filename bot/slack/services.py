@@ -40,6 +40,7 @@ from storage.analytics.status import sync_status
 from storage.analytics.top_users import top_users
 from storage.analytics.trends import trends
 from storage.db import transaction
+from storage.job_runs import last_runs
 
 
 def _utc_now() -> datetime:
@@ -198,7 +199,8 @@ class Services:
     def _status(self, _request: AbacusRequest, _asker: SlackUser, _period: Period, is_admin: bool) -> Answer:
         with transaction(self.engine) as session:
             status = sync_status(session, now=self.now())
-        blocks = status_blocks(status, configured=self.configured_tools(), is_admin=is_admin)
+            jobs = last_runs(session)
+        blocks = status_blocks(status, configured=self.configured_tools(), is_admin=is_admin, jobs=jobs)
         return Answer(notification_text(blocks), blocks)
 
     # --- App Home ------------------------------------------------------------------------------------

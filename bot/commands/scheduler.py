@@ -1,0 +1,33 @@
+"""`abacus scheduler`: the scheduled jobs (syncs, backfills, mappings, digests) in their own process."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from types import FrameType
+
+import click
+
+from bot.cli_support import AppContext, console, pass_app
+
+
+@click.command("scheduler")
+@pass_app
+def scheduler_command(app: AppContext) -> None:
+    """Run the scheduled jobs until stopped (SIGTERM or Ctrl-C). Several may run: one leads, the rest wait."""
+    from bot.scheduler import AbacusScheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    scheduler = AbacusScheduler(app.settings, app.engine, background=False)
+    for job in scheduler.jobs:
+        console.print(f"{job.id}: {job.trigger}")
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        # Let a running job finish its current step; the leader lock is released on the way out.
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)
