@@ -115,7 +115,7 @@ def _unusual_line(facts: DigestFacts) -> str:
 def _models_line(models: ModelBreakdown) -> str:
     if not models.models:
         return ""
-    shown = models.models[:4]
+    shown = sorted(models.models, key=lambda m: (-m.cost_usd, m.model))[:4]
     parts = [f"{m.model} {pct(m.cost_pct)}" for m in shown]
     rest = 100.0 - sum(m.cost_pct for m in shown)
     if len(models.models) > len(shown) or models.other_models:
