@@ -88,9 +88,13 @@ def list_subscriptions(
         return [_plain(r) for r in session.scalars(stmt)]
 
 
-def deactivate(engine: Engine, *, channel_id: str | None = None, subscription_id: int | None = None) -> int:
-    """Switch subscriptions off (all of a channel's, or one); returns how many were active."""
+def deactivate(
+    engine: Engine, *, channel_id: str | None = None, subscription_id: int | None = None, cadence: str | None = None
+) -> int:
+    """Switch subscriptions off (a channel's, of one cadence or all, or one by id); returns how many were on."""
     stmt = update(DigestSubscription).where(DigestSubscription.active.is_(True)).values(active=False)
+    if cadence is not None:
+        stmt = stmt.where(DigestSubscription.cadence == cadence)
     if channel_id is not None:
         stmt = stmt.where(DigestSubscription.channel_id == channel_id)
     if subscription_id is not None:

@@ -276,3 +276,32 @@ def test_preview_composes_what_would_be_posted(engine: Engine, slack: FakeSlack)
     tick(engine, slack, now)
     assert blocks_of(posts(slack)[0]) == message.blocks
     assert message.chart.png.startswith(PNG)
+
+
+def test_cli_preview_prints_the_digest_without_posting(
+    engine: Engine,
+    slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Any,
+) -> None:
+    from bot.cli import main
+
+    seed(engine)
+    add(engine, "CDIGEST", tz=TOKYO)
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+    png = tmp_path / "digest.png"
+    assert main(["digest", "preview", "--channel", "CDIGEST", "--date", "2026-11-24", "--png", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "Would post in CDIGEST (daily, period 2026-11-24)" in out
+    assert "AI CODING COSTS · TUESDAY NOV 24" in out and "$72.50 that day" in out
+    assert "[chart in the thread: Tokens per day · Oct 26 – Nov 24" in out
+    assert png.read_bytes().startswith(PNG)
+    assert slack.calls == []  # nothing was posted
+
+    assert main(["digest", "preview", "--weekly", "--date", "2026-11-24"]) == 0
+    assert "WEEK OF NOV 23 – NOV 29 2026" in capsys.readouterr().out
+    assert main(["digest", "preview", "--channel", "CNOPE"]) == 1
+    assert "No digest is set up for channel CNOPE" in capsys.readouterr().err

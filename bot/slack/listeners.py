@@ -23,7 +23,9 @@ def register(app: App, services: Services) -> None:
         ack()
         request = parse(command.get("text") or "")
         try:
-            answer = services.answer(request, context["abacus_user"], is_admin=context["abacus_admin"])
+            answer = services.answer(
+                request, context["abacus_user"], is_admin=context["abacus_admin"], channel_id=command["channel_id"]
+            )
             deliver(
                 answer, respond=respond, client=client, user_id=command["user_id"], channel_id=command["channel_id"]
             )
