@@ -332,3 +332,58 @@ def test_status_shows_the_last_run_of_each_job(
     assert "Cursor forward sync: 2 h ago · 1,234 rows" in admin
     assert "Claude Code forward sync: 5 min ago · failed: acme: HTTP 401" in admin
     assert "HTTP 401" not in member and "admins can see why" in member
+
+
+def test_two_scheduler_processes_one_leads_and_both_stop_cleanly(tmp_path: Path, slack: FakeSlack) -> None:
+    """`abacus scheduler` as the Procfile runs it: two processes on one SQLite database, SIGTERM ends both."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'procs.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ABACUS_", "SLACK_", "ANTHROPIC_", "CURSOR_"))} | {
+        "DATABASE_URL": url,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_URL": slack.api_url,
+    }
+    exe = Path(sys.executable).with_name("abacus")
+    procs = []
+    logs = []
+    try:
+        for n in range(2):
+            log = (tmp_path / f"scheduler-{n}.log").open("w+")
+            logs.append(log)
+            procs.append(subprocess.Popen([str(exe), "scheduler"], cwd=tmp_path, env=env, stdout=log, stderr=log))
+            deadline = time.monotonic() + 30
+            while "scheduler starting" not in (tmp_path / f"scheduler-{n}.log").read_text():
+                assert time.monotonic() < deadline and procs[-1].poll() is None, (
+                    tmp_path / f"scheduler-{n}.log"
+                ).read_text()
+                time.sleep(0.05)
+        outputs = [(tmp_path / f"scheduler-{n}.log").read_text() for n in range(2)]
+        assert "digests: interval[0:05:00]" in outputs[0]
+        assert "; leader" in outputs[0] and "standing by" in outputs[1]
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        assert [proc.wait(timeout=30) for proc in procs] == [0, 0]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+        for log in logs:
+            log.close()
+    # The leader lock was released on the way out: a new process could lead.
+    from bot.scheduler import Leadership
+
+    engine = make_engine(url)
+    leadership = Leadership(engine)
+    assert leadership.ensure()
+    leadership.release()
+    engine.dispose()
