@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -31,7 +31,7 @@ from bot.slack.plain_text import notification_text
 from charts.daily import digest_chart
 from storage.analytics.models_breakdown import model_breakdown
 from storage.analytics.overview import period_totals, tool_split, unattributed_usage
-from storage.analytics.status import sync_status
+from storage.analytics.status import SyncStatus, sync_status
 from storage.analytics.top_users import top_users
 from storage.analytics.trends import trends
 from storage.analytics.unusual import unusual_spenders
@@ -128,6 +128,7 @@ def compose_digest(
         base_start, base_end = period.start - timedelta(days=7), period.start - timedelta(days=1)
     chart_start = period.end - timedelta(days=CHART_DAYS - 1)
     with transaction(engine) as session:
+        status = sync_status(session, now=now, max_keys=0)
         totals = period_totals(session, period.start, period.end)
         baseline = period_totals(session, base_start, base_end)
         baseline_cost: Decimal | None = None
@@ -151,7 +152,8 @@ def compose_digest(
             ),
             unusual_factor=settings.digest_unusual_factor,
             unattributed=unattributed_usage(session, period.start, period.end),
-            freshness=freshness_line(sync_status(session, now=now, max_keys=0), configured_tools(settings)),
+            freshness=freshness_line(status, configured_tools(settings)),
+            incomplete=_incomplete(status, period.end),
         )
         series = trends(session, chart_start, period.end, now=now)
     blocks = digest_blocks(facts, late_note=late_note)
@@ -163,6 +165,19 @@ def compose_digest(
         blocks,
         ChartFile(chart.png, f"abacus-digest-{period.key}.png", title, chart.alt_text),
     )
+
+
+def _incomplete(status: SyncStatus, end: date) -> dict[str, date]:
+    """Per tool synced by Abacus, its newest complete UTC day when that is before ``end`` (slowest org wins).
+
+    A day is complete once the forward watermark reached the midnight after it, so a watermark of
+    Nov 24 06:00 completes Nov 23 (and one of Nov 25 00:00 completes Nov 24)."""
+    newest: dict[str, date] = {}
+    for p in status.providers:
+        if p.forward_watermark is not None:
+            complete = p.forward_watermark.astimezone(UTC).date() - timedelta(days=1)
+            newest[p.provider] = min(complete, newest.get(p.provider, complete))
+    return {tool: day for tool, day in newest.items() if day < end}
 
 
 def late_note(period: DuePeriod, now: datetime, timezone: str) -> str | None:

@@ -305,3 +305,14 @@ def test_cli_preview_prints_the_digest_without_posting(
     assert "WEEK OF NOV 23 – NOV 29 2026" in capsys.readouterr().out
     assert main(["digest", "preview", "--channel", "CNOPE"]) == 1
     assert "No digest is set up for channel CNOPE" in capsys.readouterr().err
+
+
+def test_late_data_is_marked_as_not_final(engine: Engine, slack: FakeSlack) -> None:
+    seed(engine)
+    record_success(engine, "cursor", "cursor:team", SET_UP, forward_watermark=datetime(2026, 11, 24, 6, tzinfo=UTC))
+    add(engine, "CDIGEST")
+    tick(engine, slack, datetime(2026, 11, 25, 9, 2, tzinfo=UTC))
+    text = blocks_to_text(blocks_of(posts(slack)[0]))
+    assert "Cursor to Nov 24 06:00 UTC" in text
+    assert "Not final yet: Cursor only to Nov 23, so these numbers may still grow" in text
+    assert "Claude Code only" not in text

@@ -8,7 +8,7 @@ and unattributed spend. People are named only when the privacy setting lets ever
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -42,6 +42,8 @@ class DigestFacts:
     unusual_factor: float
     unattributed: UnattributedUsage
     freshness: str
+    # Tools whose data is complete only to a day before ``end``: their numbers for the period may still grow.
+    incomplete: dict[str, date] = field(default_factory=dict)
 
 
 def period_title(cadence: str, start: date, end: date) -> str:
@@ -87,9 +89,19 @@ def digest_blocks(facts: DigestFacts, *, late_note: str | None = None) -> list[B
         if models:
             lines.append(models)
         blocks.append(section("\n".join(lines)))
-    notes = [facts.freshness, unattributed_line(facts.unattributed), late_note or ""]
+    notes = [facts.freshness, _incomplete_line(facts), unattributed_line(facts.unattributed), late_note or ""]
     blocks += [context(n) for n in notes if n]
     return blocks
+
+
+def _incomplete_line(facts: DigestFacts) -> str:
+    if not facts.incomplete:
+        return ""
+    parts = [f"{tool_name(t)} only to {short_day(d)}" for t, d in sorted(facts.incomplete.items())]
+    return (
+        f"Not final yet: {' · '.join(parts)}, so these numbers may still grow as late data arrives "
+        "(the chart hatches the projected part)."
+    )
 
 
 def _share(part: Decimal, whole: Decimal) -> float:
