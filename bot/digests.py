@@ -13,8 +13,11 @@ usage is stored), like every other report.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -52,6 +55,7 @@ CHANNEL_GONE = {"not_in_channel", "channel_not_found", "is_archived"}
 # A digest posted this long after its moment says it is late.
 LATE_AFTER = timedelta(minutes=30)
 CHART_DAYS = 30
+MIN_POST_GAP_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +66,9 @@ class DuePeriod:
     scheduled_at: datetime  # aware, in the subscription's timezone
 
 
-def _clock(local_time: str) -> time:
+def _clock(local_time: str) -> clock_time:
     hours, _, minutes = local_time.partition(":")
-    return time(int(hours), int(minutes))
+    return clock_time(int(hours), int(minutes))
 
 
 def latest_period(cadence: str, local_time: str, weekday: int | None, zone: ZoneInfo, now: datetime) -> DuePeriod:
@@ -101,8 +105,8 @@ def period_for_day(cadence: str, day: date) -> DuePeriod:
         start = day - timedelta(days=day.weekday())
         year, week, _ = start.isocalendar()
         end = start + timedelta(days=6)
-        return DuePeriod(f"{year}-W{week:02d}", start, end, datetime.combine(end, time(), tzinfo=ZoneInfo("UTC")))
-    return DuePeriod(day.isoformat(), day, day, datetime.combine(day, time(), tzinfo=ZoneInfo("UTC")))
+        return DuePeriod(f"{year}-W{week:02d}", start, end, datetime.combine(end, clock_time(), tzinfo=ZoneInfo("UTC")))
+    return DuePeriod(day.isoformat(), day, day, datetime.combine(day, clock_time(), tzinfo=ZoneInfo("UTC")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,9 +201,18 @@ class DigestTick:
     errors: list[str] = field(default_factory=list)
 
 
-def run_due_digests(settings: Settings, engine: Engine, client: WebClient, *, now: datetime) -> DigestTick:
-    """Post every digest whose time has come and that nobody posted yet (one at a time, in order)."""
+def run_due_digests(
+    settings: Settings,
+    engine: Engine,
+    client: WebClient,
+    *,
+    now: datetime,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DigestTick:
+    """Post every digest whose time has come and that nobody posted yet, one at a time, at most one post
+    per second into the same channel (Slack's chat.postMessage limit)."""
     tick = DigestTick()
+    last_post: dict[str, float] = {}
     for sub in list_subscriptions(engine):
         period = due_period(sub, now)
         if period is None:
@@ -207,6 +220,10 @@ def run_due_digests(settings: Settings, engine: Engine, client: WebClient, *, no
         run_id = claim_run(engine, sub.id, period.key, now)
         if run_id is None:
             continue  # posted already, or another process is posting it right now
+        wait = MIN_POST_GAP_SECONDS - (time.monotonic() - last_post.get(sub.channel_id, -MIN_POST_GAP_SECONDS))
+        if wait > 0:
+            sleep(wait)
+        last_post[sub.channel_id] = time.monotonic()
         try:
             _post(settings, engine, client, sub, period, run_id, now, tick)
         except Exception as exc:

@@ -316,3 +316,15 @@ def test_late_data_is_marked_as_not_final(engine: Engine, slack: FakeSlack) -> N
     assert "Cursor to Nov 24 06:00 UTC" in text
     assert "Not final yet: Cursor only to Nov 23, so these numbers may still grow" in text
     assert "Claude Code only" not in text
+
+
+def test_two_digests_for_one_channel_are_a_second_apart(engine: Engine, slack: FakeSlack) -> None:
+    seed(engine)
+    add(engine, "CDIGEST")
+    add(engine, "CDIGEST", cadence="weekly", weekday=2)  # Wednesday 09:00: due at the same moment
+    settings = settings_for(slack)
+    waits: list[float] = []
+    result = run_due_digests(
+        settings, engine, web_client(settings), now=datetime(2026, 11, 25, 9, 2, tzinfo=UTC), sleep=waits.append
+    )
+    assert result.posted == 2 and len(waits) == 1 and 0 < waits[0] <= 1.0

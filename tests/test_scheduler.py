@@ -352,6 +352,8 @@ def test_two_scheduler_processes_one_leads_and_both_stop_cleanly(tmp_path: Path,
         "DATABASE_URL": url,
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_API_URL": slack.api_url,
+        "ANTHROPIC_ADMIN_KEY": "sk-ant-admin01-unused",
+        "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
     }
     exe = Path(sys.executable).with_name("abacus")
     procs = []
@@ -369,6 +371,7 @@ def test_two_scheduler_processes_one_leads_and_both_stop_cleanly(tmp_path: Path,
                 time.sleep(0.05)
         outputs = [(tmp_path / f"scheduler-{n}.log").read_text() for n in range(2)]
         assert "digests: interval[0:05:00]" in outputs[0]
+        assert "mappings_sync: cron[hour='3', minute='30']" in outputs[0]
         assert "; leader" in outputs[0] and "standing by" in outputs[1]
         for proc in procs:
             proc.send_signal(signal.SIGTERM)

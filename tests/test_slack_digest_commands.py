@@ -102,3 +102,16 @@ def test_digest_parsing(text: str, expected: dict[str, object]) -> None:
 )
 def test_digest_parsing_problems(text: str, problem: str) -> None:
     assert any(problem in p for p in parse(text).problems)
+
+
+def test_status_shows_the_scheduled_jobs(slack_harness: SlackHarness) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from storage.job_runs import finish_run, start_run
+
+    started = datetime.now(UTC) - timedelta(minutes=10)
+    run = start_run(slack_harness.engine, "digests", started)
+    finish_run(slack_harness.engine, run, started + timedelta(seconds=3), ok=True, rows=2)
+    slack_harness.command("status", user="UADMIN")
+    body = reply_text(slack_harness)
+    assert "Scheduled jobs" in body and "Channel digests: 10 min ago · 2 rows" in body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 from types import FrameType
 
 import click
@@ -20,7 +21,11 @@ def scheduler_command(app: AppContext) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     scheduler = AbacusScheduler(app.settings, app.engine, background=False)
     for job in scheduler.jobs:
-        console.print(f"{job.id}: {job.trigger}")
+        # click.echo, not rich: triggers print as `cron[hour='3', minute='30']`, which rich reads as markup.
+        click.echo(f"{job.id}: {job.trigger} (misfire grace {job.misfire_grace_time} s)")
+    sys.stdout.flush()  # before the scheduler blocks: a process manager's log shows the schedule at once
+    if not scheduler.jobs:
+        console.print("No jobs: configure a provider key or SLACK_BOT_TOKEN (see `abacus config`).")
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         # Let a running job finish its current step; the leader lock is released on the way out.
