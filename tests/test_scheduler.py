@@ -390,3 +390,22 @@ def test_two_scheduler_processes_one_leads_and_both_stop_cleanly(tmp_path: Path,
     assert leadership.ensure()
     leadership.release()
     engine.dispose()
+
+
+def test_serve_runs_the_scheduler_by_default_only_with_sqlite(
+    engine: Engine, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import main
+    from bot.commands import serve
+
+    chosen: list[bool] = []
+    # gunicorn itself is not started here: only which way serve decided.
+    monkeypatch.setattr(serve._Gunicorn, "run", lambda self: chosen.append(self._with_scheduler))
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+    assert main(["serve", "--port", "3999"]) == 0
+    assert main(["serve", "--port", "3999", "--with-scheduler"]) == 0
+    assert main(["serve", "--port", "3999", "--without-scheduler"]) == 0
+    assert chosen == [engine.dialect.name == "sqlite", True, False]
