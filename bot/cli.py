@@ -11,7 +11,21 @@ import sys
 import click
 
 from bot.cli_support import AppContext
-from bot.commands import ask, config, db, gaps, import_csv, mappings, report, serve, stats, status, sync
+from bot.commands import (
+    ask,
+    config,
+    db,
+    digest,
+    gaps,
+    import_csv,
+    mappings,
+    report,
+    scheduler,
+    serve,
+    stats,
+    status,
+    sync,
+)
 from bot.errors import AbacusError
 
 
@@ -39,6 +53,8 @@ cli.add_command(gaps.gaps_command)
 cli.add_command(status.status_command)
 cli.add_command(ask.ask_command)
 cli.add_command(serve.serve_command)
+cli.add_command(scheduler.scheduler_command)
+cli.add_command(digest.digest_group)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,8 @@ Settings are read once here and passed down as plain values; nothing below ``bot
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -100,6 +102,21 @@ class Settings(BaseSettings):
     # Cursor's documented limit is 20 requests per minute per team; lower it if several tools share a team.
     cursor_requests_per_minute: int = Field(20, ge=1, le=1000, validation_alias="ABACUS_CURSOR_REQUESTS_PER_MINUTE")
 
+    # The scheduler (`abacus scheduler`, or `abacus serve --with-scheduler`). Times are UTC.
+    schedule_claude_code_sync_hours: int = Field(
+        6, ge=1, le=168, validation_alias="ABACUS_SCHEDULE_CLAUDE_CODE_SYNC_HOURS"
+    )
+    schedule_cursor_sync_minutes: int = Field(60, ge=5, le=1440, validation_alias="ABACUS_SCHEDULE_CURSOR_SYNC_MINUTES")
+    schedule_backfill_hours: int = Field(6, ge=1, le=168, validation_alias="ABACUS_SCHEDULE_BACKFILL_HOURS")
+    backfill_target: date = Field(date(2025, 1, 1), validation_alias="ABACUS_BACKFILL_TARGET")
+    schedule_mappings_sync_at: str = Field("03:30", validation_alias="ABACUS_SCHEDULE_MAPPINGS_SYNC_AT")
+    schedule_digest_minutes: int = Field(5, ge=1, le=60, validation_alias="ABACUS_SCHEDULE_DIGEST_MINUTES")
+    # A person is "unusual" in a digest above this many times their own median day, and above the floor.
+    digest_unusual_factor: float = Field(3.0, ge=1.0, le=100.0, validation_alias="ABACUS_DIGEST_UNUSUAL_FACTOR")
+    digest_unusual_floor_usd: Decimal = Field(
+        Decimal(10), ge=0, le=100_000, validation_alias="ABACUS_DIGEST_UNUSUAL_FLOOR_USD"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:
@@ -124,6 +141,11 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown timezone {value!r}; use an IANA name such as Europe/Vienna") from None
         return value
 
+    @field_validator("schedule_mappings_sync_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        return parse_clock(value)
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
@@ -146,6 +168,14 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def parse_clock(value: str) -> str:
+    """'9:5', '09:05' -> '09:05'; anything else is a ValueError that says the expected form."""
+    hours, sep, minutes = value.strip().partition(":")
+    if sep and hours.isdigit() and minutes.isdigit() and 0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59:
+        return f"{int(hours):02d}:{int(minutes):02d}"
+    raise ValueError(f"{value!r} is not a time of day; use HH:MM (24-hour), e.g. 09:00")
 
 
 def _secret(value: SecretStr | None) -> str | None:

@@ -38,6 +38,15 @@ def describe_settings(settings: Settings) -> dict[str, Any]:
         "ABACUS_CURSOR_BACKFILL_DAYS_PER_RUN": settings.cursor_backfill_days_per_run,
         "ABACUS_CURSOR_PAGE_SIZE": settings.cursor_page_size,
         "ABACUS_CURSOR_REQUESTS_PER_MINUTE": settings.cursor_requests_per_minute,
+        "ABACUS_PEOPLE_VISIBILITY": settings.people_visibility,
+        "ABACUS_SCHEDULE_CLAUDE_CODE_SYNC_HOURS": settings.schedule_claude_code_sync_hours,
+        "ABACUS_SCHEDULE_CURSOR_SYNC_MINUTES": settings.schedule_cursor_sync_minutes,
+        "ABACUS_SCHEDULE_BACKFILL_HOURS": settings.schedule_backfill_hours,
+        "ABACUS_BACKFILL_TARGET": settings.backfill_target.isoformat(),
+        "ABACUS_SCHEDULE_MAPPINGS_SYNC_AT": settings.schedule_mappings_sync_at,
+        "ABACUS_SCHEDULE_DIGEST_MINUTES": settings.schedule_digest_minutes,
+        "ABACUS_DIGEST_UNUSUAL_FACTOR": settings.digest_unusual_factor,
+        "ABACUS_DIGEST_UNUSUAL_FLOOR_USD": str(settings.digest_unusual_floor_usd),
     }
     return {"settings": values, "features": feature_readiness(settings)}
 

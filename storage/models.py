@@ -272,3 +272,23 @@ class DigestRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("subscription_id", "period", name="uq_digest_runs_period"),)
+
+
+class JobRun(Base):
+    """One run of a scheduled job: when it started and ended, what it stored, and why it failed.
+
+    `abacus status` and `/abacus status` show the newest run per job, so an operator sees a stuck or
+    failing schedule without reading logs.
+    """
+
+    __tablename__ = "job_runs"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # running | ok | failed
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rows: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_job_runs_job_id_started_at", "job_id", "started_at"),)

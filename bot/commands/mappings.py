@@ -11,16 +11,11 @@ from sqlalchemy import select
 from bot.cli_support import AppContext, console, emit_json, json_option, pass_app
 from bot.errors import AbacusError
 from bot.formatting import format_tokens, format_usd
-from bot.jobs import select_keys, utc_now
-from bot.jobs.anthropic import TITLE, client_for
-from providers.claude_code_sync import KeyDirectory
-from providers.errors import ProviderError
+from bot.jobs import utc_now
+from bot.jobs.mappings import sync_mappings
 from storage.db import transaction
 from storage.mappings import CLAUDE_CODE, Reattribution, key_orgs, list_mappings, set_mapping, unmapped_keys
-from storage.models import IdentityMapping, Usage
-
-# Mappings an admin made by hand are never overwritten by what the provider's directory says.
-_MANUAL = {"slack", "cli"}
+from storage.models import Usage
 
 
 @click.group("mappings", invoke_without_command=True)
@@ -150,60 +145,29 @@ def mappings_unset(app: AppContext, key: str, org: str | None) -> None:
 @pass_app
 def mappings_sync(app: AppContext, org: str | None, as_json: bool) -> None:
     """Map API keys to their creators from each Anthropic org's users and keys (manual mappings win)."""
-    keys = select_keys(app.settings.anthropic_keys, org, TITLE) if app.settings.anthropic_keys else []
-    if not keys:
+    if not app.settings.anthropic_keys:
         raise AbacusError("Claude Code is not configured: set ANTHROPIC_ADMIN_KEY or ANTHROPIC_ADMIN_KEYS.")
+    try:
+        synced = sync_mappings(app.settings, app.engine, org=org)
+    except LookupError as exc:
+        raise AbacusError(str(exc)) from None
     results: list[dict[str, Any]] = []
-    failed = []
-    for key in keys:
-        with client_for(app.settings, key) as client:
-            try:
-                organization = client.organization()
-                directory = KeyDirectory.fetch(client)
-            except ProviderError as exc:
-                failed.append(key.name)
-                results.append({"org": key.name, "ok": False, "error": str(exc)})
-                continue
-        created = updated = kept = 0
-        with transaction(app.engine) as session:
-            existing = {
-                m.external_id: m
-                for m in session.scalars(
-                    select(IdentityMapping).where(
-                        IdentityMapping.source == CLAUDE_CODE, IdentityMapping.org_id == organization.id
-                    )
-                )
-            }
-            for name, email in sorted(directory.emails.items()):
-                current = existing.get(name)
-                if current is not None and (current.method in _MANUAL or current.email == email):
-                    kept += 1
-                    continue
-                set_mapping(
-                    session,
-                    source=CLAUDE_CODE,
-                    org_id=organization.id,
-                    external_id=name,
-                    email=email,
-                    method="provider_api",
-                    by="anthropic-api",
-                    now=utc_now(),
-                )
-                if current is None:
-                    created += 1
-                else:
-                    updated += 1
+    for r in synced:
+        if not r.ok:
+            results.append({"org": r.org, "ok": False, "error": r.error})
+            continue
         results.append(
             {
-                "org": key.name,
-                "org_id": organization.id,
+                "org": r.org,
+                "org_id": r.org_id,
                 "ok": True,
-                "created": created,
-                "updated": updated,
-                "kept": kept,
-                "clashes": directory.clashes,
+                "created": r.created,
+                "updated": r.updated,
+                "kept": r.kept,
+                "clashes": r.clashes,
             }
         )
+    failed = [r.org for r in synced if not r.ok]
     if as_json:
         emit_json({"ok": not failed, "results": results})
     else:

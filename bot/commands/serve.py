@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot.cli_support import AppContext, console, pass_app
 from bot.errors import ConfigError
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from bot.scheduler import AbacusScheduler
 
 
 def _check_slack_settings(settings: Settings) -> None:
@@ -25,13 +31,21 @@ def _check_slack_settings(settings: Settings) -> None:
 @click.command("serve")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default: $PORT or 3000).")
 @click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on.")  # noqa: S104
+@click.option(
+    "--with-scheduler/--without-scheduler",
+    default=None,
+    help="Also run the scheduled jobs in this process (default: on with SQLite, off with PostgreSQL).",
+)
 @pass_app
-def serve_command(app: AppContext, port: int | None, host: str) -> None:
+def serve_command(app: AppContext, port: int | None, host: str, with_scheduler: bool | None) -> None:
     """Run the Slack app: HTTP at /slack/events (+ /healthz), or Socket Mode when SLACK_APP_TOKEN is set."""
     settings = app.settings
     _check_slack_settings(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine = app.engine  # proves the database is reachable before Slack traffic arrives
+    if with_scheduler is None:
+        # One process is the whole install with SQLite; PostgreSQL installs run `abacus scheduler` beside it.
+        with_scheduler = engine.dialect.name == "sqlite"
 
     from bot.slack.app import create_app
 
@@ -39,17 +53,30 @@ def serve_command(app: AppContext, port: int | None, host: str) -> None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         console.print("Abacus is connecting to Slack in Socket Mode.")
+        if with_scheduler:
+            start_background_scheduler(settings, engine)
         SocketModeHandler(create_app(settings, engine), settings.slack_app_token.get_secret_value()).start()
         return
     bind = f"{host}:{port or settings.port}"
     console.print(f"Abacus is listening on http://{bind}/slack/events")
-    _Gunicorn(settings, bind).run()
+    _Gunicorn(settings, bind, with_scheduler=with_scheduler).run()
+
+
+def start_background_scheduler(settings: Settings, engine: Engine) -> AbacusScheduler:
+    """The scheduler on a thread of this process, stopped (and its leader lock released) at exit. Every
+    web worker may start one: the leader lock lets exactly one of them do the work."""
+    from bot.scheduler import AbacusScheduler
+
+    scheduler = AbacusScheduler(settings, engine, background=True)
+    scheduler.start()
+    atexit.register(scheduler.shutdown, wait=False)
+    return scheduler
 
 
 class _Gunicorn:
     """gunicorn, configured in code: threads for Bolt's after-ack work, one app per worker process."""
 
-    def __init__(self, settings: Settings, bind: str) -> None:
+    def __init__(self, settings: Settings, bind: str, *, with_scheduler: bool = False) -> None:
         from gunicorn.app.base import BaseApplication
 
         outer = self
@@ -72,6 +99,8 @@ class _Gunicorn:
 
         self._application = Application()
         self._settings = settings
+        self._with_scheduler = with_scheduler
+        self.scheduler: AbacusScheduler | None = None
 
     def wsgi(self) -> Any:
         # Built in each worker after the fork: engines and thread pools must not cross a fork.
@@ -80,6 +109,9 @@ class _Gunicorn:
         from bot.web import AbacusWeb
 
         engine = connect(self._settings.database_url)
+        if self._with_scheduler:
+            # Started here, in the worker after the fork: a scheduler thread would not survive the fork.
+            self.scheduler = start_background_scheduler(self._settings, engine)
         return AbacusWeb(create_app(self._settings, engine), engine)
 
     def run(self) -> None:

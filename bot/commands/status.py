@@ -9,8 +9,10 @@ import click
 
 from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, to_jsonable
 from bot.formatting import format_tokens, format_usd
+from bot.jobs import job_title
 from bot.report_support import read_session, resolve_tool, tool_name, utc_now
 from storage.analytics.status import ProviderStatus, sync_status
+from storage.job_runs import JobRunSummary, last_runs
 
 
 @click.command("status")
@@ -23,11 +25,13 @@ def status_command(app: AppContext, provider: str | None, as_json: bool) -> None
     now = utc_now()
     with read_session(app) as s:
         status = sync_status(s, now=now, provider=tool)
+        jobs = last_runs(s)
     if as_json:
         payload = to_jsonable(status)
         for item, p in zip(payload["providers"], status.providers, strict=True):
             del item["watermark_age"]
             item["watermark_age_seconds"] = p.watermark_age.total_seconds() if p.watermark_age else None
+        payload["jobs"] = to_jsonable(jobs)
         emit_json(payload)
         return
     if not status.providers:
@@ -45,6 +49,7 @@ def status_command(app: AppContext, provider: str | None, as_json: bool) -> None
             console.print(line)
             if p.failing:
                 console.print(f"  [red]Last error at {p.last_error_at:%Y-%m-%d %H:%M}: {p.last_error}[/red]")
+    _print_jobs(jobs, now)
     if status.unmapped_key_count:
         console.print(
             f"Unmapped API keys: {status.unmapped_key_count} with {format_tokens(status.unmapped_tokens)} tokens, "
@@ -101,3 +106,23 @@ def _backfill(p: ProviderStatus) -> str:
         return str(parts[b.state])
     done = f" {b.percent:.0f}%" if b.percent is not None else ""
     return f"at {b.reached}{done}, {b.days_remaining} days to {b.target}"
+
+
+def _print_jobs(jobs: list[JobRunSummary], now: datetime) -> None:
+    if not jobs:
+        console.print("Scheduled jobs: none has run yet (`abacus scheduler`, or `abacus serve --with-scheduler`).")
+        return
+    table = Table(title="Scheduled jobs (last run)", title_justify="left")
+    for column in ("Job", "Started", "Finished", "Outcome", "Rows", "Error"):
+        table.add_column(column)
+    for run in jobs:
+        outcome = {"ok": "[green]ok[/green]", "failed": "[red]failed[/red]"}.get(run.status, run.status)
+        table.add_row(
+            job_title(run.job_id),
+            _when(run.started_at, now),
+            f"{run.finished_at:%Y-%m-%d %H:%M}" if run.finished_at else "-",
+            outcome,
+            f"{run.rows:,}",
+            (run.error or "")[:80],
+        )
+    console.print(table)

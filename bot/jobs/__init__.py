@@ -77,3 +77,18 @@ def select_keys(keys: list[ProviderKey], org: str | None, title: str) -> list[Pr
         known = ", ".join(k.name for k in keys) or "none"
         raise LookupError(f"No {title} organisation named {org!r} is configured (configured: {known}).")
     return chosen
+
+
+# Scheduled job ids (as recorded in job_runs) and how status screens name them.
+JOB_TITLES = {
+    "claude_code_sync": "Claude Code forward sync",
+    "cursor_sync": "Cursor forward sync",
+    "claude_code_backfill": "Claude Code backfill",
+    "cursor_backfill": "Cursor backfill",
+    "mappings_sync": "API key mappings sync",
+    "digests": "Channel digests",
+}
+
+
+def job_title(job_id: str) -> str:
+    return JOB_TITLES.get(job_id, job_id)

@@ -52,7 +52,8 @@ def create_app(settings: Settings, engine: Engine, *, client: WebClient | None =
     directory = UserDirectory(client, settings.user_cache_seconds)
     policy = access_policy(settings)
     app.use(_access_middleware(directory, policy))
-    listeners.register(app, Services(settings=settings, engine=engine, directory=directory, policy=policy))
+    services = Services(settings=settings, engine=engine, directory=directory, policy=policy, client=client)
+    listeners.register(app, services)
     return app
 
 

@@ -48,7 +48,12 @@ def help_blocks(*, is_admin: bool) -> list[Block]:
         ),
     ]
     if is_admin:
-        blocks.append(context("You are an Abacus admin: `/abacus map` maps API keys to people."))
+        blocks.append(
+            context(
+                "You are an Abacus admin: `/abacus map` maps API keys to people · "
+                "`/abacus digest here daily 09:00` posts a daily digest in a channel (`/abacus digest list`, `off`)."
+            )
+        )
     return blocks
 
 

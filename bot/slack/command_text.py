@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PERIOD = re.compile(r"^(\d{1,4}d|mtd|last-month|ytd|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})$")
 TOOLS = {
@@ -32,7 +33,10 @@ USAGE = {
     "status": "/abacus status",
     "map": "/abacus map [KEY <@person|email>]",
     "unmap": "/abacus unmap KEY",
+    "digest": "/abacus digest here daily [HH:MM] [timezone] | here weekly [weekday] [HH:MM] [timezone] | list | off",
 }
+CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ALIASES = {"": "help", "?": "help", "-h": "help", "--help": "help", "team": "overview", "dashboard": "overview"}
 
 
@@ -47,6 +51,12 @@ class AbacusRequest:
     target_email: str | None = None
     key: str | None = None  # an API key name, for map / unmap
     share: bool = False
+    # digest: action here | list | off; cadence daily | weekly; local time HH:MM; weekday 0 = Monday
+    action: str | None = None
+    cadence: str | None = None
+    local_time: str | None = None
+    weekday: int | None = None
+    timezone: str | None = None
     problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -62,7 +72,62 @@ def parse(text: str) -> AbacusRequest:
         return _parse_args("overview", words)
     if head not in USAGE:
         return AbacusRequest("unknown", problems=(f"I don't know `{words[0]}`.",))
+    if head == "digest":
+        return _parse_digest(words[1:])
     return _parse_args(head, words[1:])
+
+
+def _parse_digest(words: list[str]) -> AbacusRequest:
+    """`here daily [HH:MM] [tz]`, `here weekly [weekday] [HH:MM] [tz]`, `list`, `off [daily|weekly]`."""
+    action = words[0].lower() if words else ""
+    if action not in ("here", "list", "off"):
+        said = f"`{words[0]}` is not a digest action." if words else "Say what to do with digests."
+        return AbacusRequest("digest", problems=(f"{said} Use `here`, `list` or `off`.",))
+    values: dict[str, object] = {"action": action}
+    problems: list[str] = []
+    rest = words[1:]
+    if action == "list":
+        problems += [f"I don't understand `{w}` here." for w in rest]
+    elif action == "off":
+        for word in rest:
+            if word.lower() in ("daily", "weekly") and "cadence" not in values:
+                values["cadence"] = word.lower()
+            else:
+                problems.append(f"I don't understand `{word}` here.")
+    else:
+        cadence = rest[0].lower() if rest else ""
+        if cadence not in ("daily", "weekly"):
+            problems.append("Say `daily` or `weekly` after `here`.")
+        else:
+            values["cadence"] = cadence
+            problems += _digest_schedule(cadence, rest[1:], values)
+    return AbacusRequest("digest", problems=tuple(problems), **values)  # type: ignore[arg-type]
+
+
+def _digest_schedule(cadence: str, words: list[str], values: dict[str, object]) -> list[str]:
+    problems = []
+    for word in words:
+        lowered = word.lower()
+        weekday = next(
+            (i for i, name in enumerate(WEEKDAY_NAMES) if len(lowered) >= 3 and name.startswith(lowered)), None
+        )
+        if (match := CLOCK.match(word)) and "local_time" not in values:
+            hours, minutes = int(match.group(1)), int(match.group(2))
+            if hours > 23 or minutes > 59:
+                problems.append(f"`{word}` is not a time of day: use HH:MM, 24-hour (e.g. `09:00`).")
+            values["local_time"] = f"{hours:02d}:{minutes:02d}"
+        elif weekday is not None and cadence == "weekly" and "weekday" not in values:
+            values["weekday"] = weekday
+        elif ("/" in word or lowered == "utc") and "timezone" not in values:
+            name = "UTC" if lowered == "utc" else word
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                problems.append(f"`{word}` is not a timezone I know: use an IANA name such as `Europe/Vienna`.")
+            values["timezone"] = name
+        else:
+            problems.append(f"I don't understand `{word}` here.")
+    return problems
 
 
 def _parse_args(command: str, words: list[str]) -> AbacusRequest:

@@ -30,7 +30,9 @@ def register(app: App, services: Services) -> None:
                 if answer is None:
                     return  # the modal is open
             else:
-                answer = services.answer(request, context["abacus_user"], is_admin=context["abacus_admin"])
+                answer = services.answer(
+                    request, context["abacus_user"], is_admin=context["abacus_admin"], channel_id=command["channel_id"]
+                )
             deliver(
                 answer, respond=respond, client=client, user_id=command["user_id"], channel_id=command["channel_id"]
             )

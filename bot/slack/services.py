@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -21,6 +23,7 @@ from bot.settings import Settings
 from bot.slack.access import AccessPolicy
 from bot.slack.answers.common import freshness_line
 from bot.slack.answers.data_health import gaps_blocks, status_blocks
+from bot.slack.answers.digest import not_in_channel_blocks, stopped_blocks, subscribed_blocks, subscriptions_blocks
 from bot.slack.answers.personal import home_view, profile_blocks
 from bot.slack.answers.team import models_blocks, overview_blocks, top_blocks
 from bot.slack.blocks import help_blocks, problem_blocks, section
@@ -40,6 +43,8 @@ from storage.analytics.status import sync_status
 from storage.analytics.top_users import top_users
 from storage.analytics.trends import trends
 from storage.db import transaction
+from storage.digests import deactivate, list_subscriptions, subscribe
+from storage.job_runs import last_runs
 
 
 def _utc_now() -> datetime:
@@ -57,6 +62,7 @@ class Services:
     directory: UserDirectory | None
     policy: AccessPolicy
     now: Callable[[], datetime] = field(default=_utc_now)
+    client: WebClient | None = None  # for digest set-up (channel membership); None in `abacus ask`
 
     # --- helpers -------------------------------------------------------------------------------------
 
@@ -85,9 +91,13 @@ class Services:
 
     # --- answers -------------------------------------------------------------------------------------
 
-    def answer(self, request: AbacusRequest, asker: SlackUser, *, is_admin: bool) -> Answer:
+    def answer(
+        self, request: AbacusRequest, asker: SlackUser, *, is_admin: bool, channel_id: str | None = None
+    ) -> Answer:
         if request.command == "help":
             return Answer("What you can ask Abacus", help_blocks(is_admin=is_admin))
+        if request.command == "digest":
+            return self._digest(request, asker, is_admin=is_admin, channel_id=channel_id)
         if request.problems:
             return Answer(" ".join(request.problems), problem_blocks(request.problems, request.usage))
         try:
@@ -198,8 +208,50 @@ class Services:
     def _status(self, _request: AbacusRequest, _asker: SlackUser, _period: Period, is_admin: bool) -> Answer:
         with transaction(self.engine) as session:
             status = sync_status(session, now=self.now())
-        blocks = status_blocks(status, configured=self.configured_tools(), is_admin=is_admin)
+            jobs = last_runs(session)
+        blocks = status_blocks(status, configured=self.configured_tools(), is_admin=is_admin, jobs=jobs)
         return Answer(notification_text(blocks), blocks)
+
+    def _digest(self, request: AbacusRequest, asker: SlackUser, *, is_admin: bool, channel_id: str | None) -> Answer:
+        if not is_admin:
+            return _say("Only Abacus admins can manage digests (the ABACUS_ADMINS setting).")
+        if request.problems:
+            return Answer(" ".join(request.problems), problem_blocks(request.problems, request.usage))
+        if request.action == "list":
+            blocks = subscriptions_blocks(list_subscriptions(self.engine))
+            return Answer(notification_text(blocks), blocks)
+        if channel_id is None or self.client is None:
+            return _say("Set digests up from the Slack channel that should get them.")
+        if request.action == "off":
+            count = deactivate(self.engine, channel_id=channel_id, cadence=request.cadence)
+            blocks = stopped_blocks(channel_id, count)
+            return Answer(notification_text(blocks), blocks)
+        if not self._bot_is_member(channel_id):
+            blocks = not_in_channel_blocks()
+            return Answer(notification_text(blocks), blocks)
+        sub = subscribe(
+            self.engine,
+            channel_id=channel_id,
+            cadence=request.cadence or "daily",
+            local_time=request.local_time or "09:00",
+            weekday=(request.weekday or 0) if request.cadence == "weekly" else None,
+            timezone=request.timezone or self._zone(asker).key,
+            created_by=asker.id,
+            now=self.now(),
+        )
+        blocks = subscribed_blocks(sub)
+        return Answer(notification_text(blocks), blocks)
+
+    def _bot_is_member(self, channel_id: str) -> bool:
+        """Digests are posted (and charts uploaded) as a channel member; Slack refuses otherwise."""
+        assert self.client is not None
+        try:
+            info = self.client.conversations_info(channel=channel_id)
+        except SlackApiError as exc:
+            if exc.response.get("error") in ("channel_not_found", "not_in_channel"):
+                return False  # a private channel the bot is not in looks like this
+            raise
+        return bool(info["channel"].get("is_member") or info["channel"].get("is_im"))
 
     # --- App Home ------------------------------------------------------------------------------------
 

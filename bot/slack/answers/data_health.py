@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.jobs import job_title
 from bot.slack.answers.common import money, short_day, tokens, tool_name
 from bot.slack.answers.team import MAP_HINT
 from bot.slack.blocks import Block, context, header, section
 from storage.analytics.gaps import ProviderGaps
 from storage.analytics.status import SyncStatus
+from storage.job_runs import JobRunSummary
 
 
 def _org(org_id: str) -> str:
@@ -63,7 +65,9 @@ def _ago(now: datetime, when: datetime | None) -> str:
     return f"{minutes // 1440} days ago"
 
 
-def status_blocks(status: SyncStatus, *, configured: Sequence[str], is_admin: bool) -> list[Block]:
+def status_blocks(
+    status: SyncStatus, *, configured: Sequence[str], is_admin: bool, jobs: Sequence[JobRunSummary] = ()
+) -> list[Block]:
     blocks = [header("Abacus status")]
     lines = []
     icons = {"up_to_date": "🟢", "behind": "🟡", "never_synced": "⚪"}
@@ -94,6 +98,8 @@ def status_blocks(status: SyncStatus, *, configured: Sequence[str], is_admin: bo
         lines.append("Nothing synced yet.")
     text = "\n".join(lines) + _not_configured(configured, [p.provider for p in status.providers])
     blocks.append(section(text))
+    if jobs:
+        blocks.append(section(jobs_text(jobs, status.now, is_admin=is_admin)))
     if status.unmapped_key_count:
         blocks.append(
             context(
@@ -102,3 +108,20 @@ def status_blocks(status: SyncStatus, *, configured: Sequence[str], is_admin: bo
             )
         )
     return blocks
+
+
+def jobs_text(jobs: Sequence[JobRunSummary], now: datetime, *, is_admin: bool) -> str:
+    """The newest run of each scheduled job: when, how it ended, what it stored."""
+    lines = ["*Scheduled jobs* (last run)"]
+    for run in jobs:
+        icon = {"ok": "✅", "failed": "❌", "running": "⏳"}.get(run.status, "•")
+        line = f"{icon} {job_title(run.job_id)}: {_ago(now, run.started_at)}"
+        if run.status == "running":
+            line += ", still running"
+        elif run.status == "ok":
+            line += f" · {run.rows:,} rows"
+        else:
+            why = (run.error or "unknown error")[:200] if is_admin else "admins can see why in `abacus status`"
+            line += f" · failed: {why}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -1,0 +1,94 @@
+"""Mapping API keys to the people who created them, from each Anthropic org's users and keys.
+
+Shared by `abacus mappings sync` and the daily scheduled job. Mappings an admin made by hand are never
+overwritten by what the provider's directory says; key names shared by several people are reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+
+from bot.jobs import select_keys, utc_now
+from bot.jobs.anthropic import TITLE, client_for
+from bot.settings import Settings
+from providers.claude_code_sync import KeyDirectory
+from providers.errors import ProviderError
+from storage.db import transaction
+from storage.mappings import CLAUDE_CODE, set_mapping
+from storage.models import IdentityMapping
+
+# Mappings an admin made by hand are never overwritten by what the provider's directory says.
+MANUAL_METHODS = {"slack", "cli"}
+
+
+@dataclass(frozen=True, slots=True)
+class MappingSyncResult:
+    org: str
+    ok: bool
+    org_id: str = ""
+    created: int = 0
+    updated: int = 0
+    kept: int = 0
+    clashes: dict[str, list[str]] = field(default_factory=dict)
+    error: str = ""
+
+
+def sync_mappings(
+    settings: Settings, engine: Engine, *, org: str | None = None, now: Callable[[], datetime] = utc_now
+) -> list[MappingSyncResult]:
+    """One result per configured Anthropic org (or the one named); an org that fails does not stop the rest."""
+    keys = select_keys(settings.anthropic_keys, org, TITLE) if settings.anthropic_keys else []
+    results = []
+    for key in keys:
+        with client_for(settings, key) as client:
+            try:
+                organization = client.organization()
+                directory = KeyDirectory.fetch(client)
+            except ProviderError as exc:
+                results.append(MappingSyncResult(key.name, ok=False, error=str(exc)))
+                continue
+        created = updated = kept = 0
+        with transaction(engine) as session:
+            existing = {
+                m.external_id: m
+                for m in session.scalars(
+                    select(IdentityMapping).where(
+                        IdentityMapping.source == CLAUDE_CODE, IdentityMapping.org_id == organization.id
+                    )
+                )
+            }
+            for name, email in sorted(directory.emails.items()):
+                current = existing.get(name)
+                if current is not None and (current.method in MANUAL_METHODS or current.email == email):
+                    kept += 1
+                    continue
+                set_mapping(
+                    session,
+                    source=CLAUDE_CODE,
+                    org_id=organization.id,
+                    external_id=name,
+                    email=email,
+                    method="provider_api",
+                    by="anthropic-api",
+                    now=now(),
+                )
+                if current is None:
+                    created += 1
+                else:
+                    updated += 1
+        results.append(
+            MappingSyncResult(
+                key.name,
+                ok=True,
+                org_id=organization.id,
+                created=created,
+                updated=updated,
+                kept=kept,
+                clashes=dict(directory.clashes),
+            )
+        )
+    return results

@@ -1,0 +1,318 @@
+"""The scheduler: forward syncs, backfills, mapping sync and digests on APScheduler 3 timers.
+
+`abacus scheduler` runs it in its own process (BlockingScheduler); `abacus serve --with-scheduler` runs it
+inside the web process (BackgroundScheduler). Either way several processes may start one (two web
+workers, a deploy overlap), so a leader lock held in the database decides who works: the first
+scheduler to take ``scheduler-leader`` keeps it for its lifetime; every other one tries again at each
+job run and skips the run while someone else leads. Jobs live in memory (defined here in code), so no
+job store is shared between processes, which APScheduler does not support.
+
+Every run is recorded in ``job_runs`` (start, end, rows, error), and a failing job is logged and
+recorded, never allowed to stop the scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+
+from bot.jobs import JOB_TITLES, BackfillRequest, JobContext, OrgResult, SyncRequest, utc_now
+from bot.jobs.registry import PROVIDERS
+from bot.settings import Settings
+from storage.job_runs import finish_run, start_run
+from storage.locks import LockHeld, hold_lock
+
+log = logging.getLogger(__name__)
+
+UTC_ZONE = ZoneInfo("UTC")
+LEADER_LOCK = "scheduler-leader"
+
+# Job ids: stable, because `abacus status` shows runs by them.
+CLAUDE_CODE_SYNC = "claude_code_sync"
+CURSOR_SYNC = "cursor_sync"
+CLAUDE_CODE_BACKFILL = "claude_code_backfill"
+CURSOR_BACKFILL = "cursor_backfill"
+MAPPINGS_SYNC = "mappings_sync"
+DIGESTS = "digests"
+
+
+class Leadership:
+    """The leader lock, held open (on its own database connection, or as a file lock beside a SQLite
+    file) from the moment it is taken until the scheduler shuts down."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._stack = ExitStack()
+        self._held = False
+        self._guard = threading.Lock()
+
+    @property
+    def is_leader(self) -> bool:
+        return self._held
+
+    def ensure(self) -> bool:
+        """True when this process leads (taking the lock now if it is free)."""
+        with self._guard:
+            if self._held:
+                return True
+            try:
+                self._stack.enter_context(hold_lock(self._engine, LEADER_LOCK))
+            except LockHeld:
+                return False
+            self._held = True
+            log.info("this process now leads the scheduler")
+            return True
+
+    def release(self) -> None:
+        with self._guard:
+            try:
+                self._stack.close()
+            finally:
+                self._held = False
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    rows: int = 0
+    error: str | None = None  # None: the run succeeded
+
+
+@dataclass
+class SchedulerEnv:
+    """What every job needs; ``now`` and ``slack_client`` are swapped in tests."""
+
+    settings: Settings
+    engine: Engine
+    leadership: Leadership
+    now: Callable[[], datetime] = utc_now
+    slack_client: Callable[[], WebClient] | None = None
+
+    def client(self) -> WebClient:
+        if self.slack_client is not None:
+            return self.slack_client()
+        from bot.slack.app import web_client
+
+        return web_client(self.settings)
+
+    def job_context(self) -> JobContext:
+        return JobContext(settings=self.settings, engine=self.engine, now=self.now, report=log.info)
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    id: str
+    name: str
+    trigger: BaseTrigger
+    misfire_grace_time: int  # seconds a run may start late before it is skipped (coalesced into the next)
+
+
+# --- the jobs -----------------------------------------------------------------------------------------
+
+
+def _org_outcome(results: list[OrgResult]) -> JobOutcome:
+    failed = [f"{r.org}: {r.message or r.status or 'failed'}" for r in results if not r.ok]
+    return JobOutcome(sum(r.records for r in results), "; ".join(failed) or None)
+
+
+def _forward_sync(provider: str) -> Callable[[SchedulerEnv], JobOutcome]:
+    def work(env: SchedulerEnv) -> JobOutcome:
+        # start=None: the provider's own forward window (Claude Code re-syncs its rolling lookback days;
+        # Cursor continues from its watermark minus the overlap).
+        return _org_outcome(PROVIDERS[provider].sync(env.job_context(), SyncRequest()))
+
+    return work
+
+
+def _backfill(provider: str) -> Callable[[SchedulerEnv], JobOutcome]:
+    def work(env: SchedulerEnv) -> JobOutcome:
+        request = BackfillRequest(target=env.settings.backfill_target)  # bounded by the per-run day budget
+        return _org_outcome(PROVIDERS[provider].backfill(env.job_context(), request))
+
+    return work
+
+
+def _mappings(env: SchedulerEnv) -> JobOutcome:
+    from bot.jobs.mappings import sync_mappings
+
+    results = sync_mappings(env.settings, env.engine, now=env.now)
+    failed = [f"{r.org}: {r.error}" for r in results if not r.ok]
+    return JobOutcome(sum(r.created + r.updated for r in results), "; ".join(failed) or None)
+
+
+def _digests(env: SchedulerEnv) -> JobOutcome:
+    from bot.digests import run_due_digests
+
+    tick = run_due_digests(env.settings, env.engine, env.client(), now=env.now())
+    return JobOutcome(tick.posted, "; ".join(tick.errors) or None)
+
+
+def scheduled_jobs(settings: Settings, *, now: datetime | None = None) -> list[ScheduledJob]:
+    """The jobs this installation runs: providers without keys, and digests without Slack, have none.
+
+    Interval jobs first run shortly after start (staggered), so a fresh process catches up at once
+    instead of waiting a whole interval."""
+    start = (now or utc_now()).astimezone(UTC_ZONE)
+
+    def every(delay: timedelta, **interval: int) -> IntervalTrigger:
+        return IntervalTrigger(**interval, start_date=start + delay, timezone=UTC_ZONE)
+
+    jobs: list[ScheduledJob] = []
+    if settings.anthropic_keys:
+        hours = settings.schedule_claude_code_sync_hours
+        jobs.append(
+            ScheduledJob(
+                CLAUDE_CODE_SYNC,
+                JOB_TITLES[CLAUDE_CODE_SYNC],
+                every(timedelta(minutes=1), hours=hours),
+                3600,
+            )
+        )
+        jobs.append(
+            ScheduledJob(
+                CLAUDE_CODE_BACKFILL,
+                JOB_TITLES[CLAUDE_CODE_BACKFILL],
+                every(timedelta(minutes=15), hours=settings.schedule_backfill_hours),
+                3600,
+            )
+        )
+        hour, minute = (int(part) for part in settings.schedule_mappings_sync_at.split(":"))
+        jobs.append(
+            ScheduledJob(
+                MAPPINGS_SYNC,
+                JOB_TITLES[MAPPINGS_SYNC],
+                CronTrigger(hour=hour, minute=minute, timezone=UTC_ZONE),
+                6 * 3600,
+            )
+        )
+    if settings.cursor_keys:
+        jobs.append(
+            ScheduledJob(
+                CURSOR_SYNC,
+                JOB_TITLES[CURSOR_SYNC],
+                every(timedelta(minutes=2), minutes=settings.schedule_cursor_sync_minutes),
+                max(300, settings.schedule_cursor_sync_minutes * 30),
+            )
+        )
+        jobs.append(
+            ScheduledJob(
+                CURSOR_BACKFILL,
+                JOB_TITLES[CURSOR_BACKFILL],
+                every(timedelta(minutes=20), hours=settings.schedule_backfill_hours),
+                3600,
+            )
+        )
+    if settings.slack_bot_token is not None:
+        # Each subscription decides whether its time has come, so a skipped tick only delays by one tick.
+        minutes = settings.schedule_digest_minutes
+        jobs.append(ScheduledJob(DIGESTS, JOB_TITLES[DIGESTS], every(timedelta(seconds=30), minutes=minutes), 300))
+    return jobs
+
+
+JOB_WORK: dict[str, Callable[[SchedulerEnv], JobOutcome]] = {
+    CLAUDE_CODE_SYNC: _forward_sync("anthropic"),
+    CURSOR_SYNC: _forward_sync("cursor"),
+    CLAUDE_CODE_BACKFILL: _backfill("anthropic"),
+    CURSOR_BACKFILL: _backfill("cursor"),
+    MAPPINGS_SYNC: _mappings,
+    DIGESTS: _digests,
+}
+
+
+def run_job(env: SchedulerEnv, job_id: str) -> JobOutcome | None:
+    """Run one job if this process leads; record the run; never raise (a failure must not stop the
+    scheduler). Returns None when the run was skipped because another process leads."""
+    if not env.leadership.ensure():
+        log.info("skipping %s: another process leads the scheduler", job_id)
+        return None
+    work = JOB_WORK[job_id]
+    try:
+        run_id = start_run(env.engine, job_id, env.now())
+    except Exception:
+        log.exception("could not record the start of %s; skipping this run", job_id)
+        return None
+    try:
+        outcome = work(env)
+    except Exception as exc:
+        log.exception("job %s failed", job_id)
+        outcome = JobOutcome(0, f"{type(exc).__name__}: {exc}")
+    if outcome.error:
+        log.warning("job %s finished with errors: %s", job_id, outcome.error)
+    else:
+        log.info("job %s finished: %d rows", job_id, outcome.rows)
+    try:
+        finish_run(env.engine, run_id, env.now(), ok=outcome.error is None, rows=outcome.rows, error=outcome.error)
+    except Exception:
+        log.exception("could not record the end of %s", job_id)
+    return outcome
+
+
+class AbacusScheduler:
+    """An APScheduler scheduler with Abacus's jobs, and the leader lock it holds while it runs."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        background: bool,
+        now: Callable[[], datetime] = utc_now,
+        slack_client: Callable[[], WebClient] | None = None,
+    ) -> None:
+        self.env = SchedulerEnv(settings, engine, Leadership(engine), now, slack_client)
+        self.background = background
+        self.scheduler: BaseScheduler = (
+            BackgroundScheduler(timezone=UTC_ZONE) if background else BlockingScheduler(timezone=UTC_ZONE)
+        )
+        self.jobs = scheduled_jobs(settings, now=now())
+        for job in self.jobs:
+            self.scheduler.add_job(
+                run_job,
+                trigger=job.trigger,
+                args=[self.env, job.id],
+                id=job.id,
+                name=job.name,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=job.misfire_grace_time,
+                replace_existing=True,
+            )
+
+    @property
+    def running(self) -> bool:
+        return bool(self.scheduler.running)
+
+    def start(self) -> None:
+        """Start (a BlockingScheduler blocks here until shut down). Leadership is tried at once, so the
+        logs say early which process works, and again at every run if another process leads."""
+        if not self.jobs:
+            log.warning("the scheduler has no jobs: configure a provider key or Slack (see `abacus config`)")
+        leads = self.env.leadership.ensure()
+        log.info("scheduler starting with %d job(s); %s", len(self.jobs), "leader" if leads else "standing by")
+        if self.background:
+            self.scheduler.start()
+            return
+        try:
+            self.scheduler.start()  # blocks until shutdown
+        finally:
+            self.env.leadership.release()
+
+    def shutdown(self, wait: bool = True) -> None:
+        try:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=wait)
+        finally:
+            self.env.leadership.release()
