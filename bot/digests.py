@@ -33,7 +33,7 @@ from bot.slack.delivery import ChartFile
 from bot.slack.plain_text import notification_text
 from charts.daily import digest_chart
 from storage.analytics.models_breakdown import model_breakdown
-from storage.analytics.overview import period_totals, tool_split, unattributed_usage
+from storage.analytics.overview import overview, period_totals
 from storage.analytics.status import SyncStatus, sync_status
 from storage.analytics.top_users import top_users
 from storage.analytics.trends import trends
@@ -133,7 +133,8 @@ def compose_digest(
     chart_start = period.end - timedelta(days=CHART_DAYS - 1)
     with transaction(engine) as session:
         status = sync_status(session, now=now, max_keys=0)
-        totals = period_totals(session, period.start, period.end)
+        summary = overview(session, period.start, period.end)
+        totals = summary.current
         baseline = period_totals(session, base_start, base_end)
         baseline_cost: Decimal | None = None
         if baseline.total_tokens:
@@ -144,7 +145,7 @@ def compose_digest(
             end=period.end,
             totals=totals,
             baseline_cost_usd=baseline_cost,
-            tools=tool_split(session, period.start, period.end, totals),
+            tools=summary.tools,
             models=model_breakdown(session, period.start, period.end),
             top=top_users(session, period.start, period.end, rank_by="cost", limit=5) if named else None,
             unusual=unusual_spenders(
@@ -155,7 +156,7 @@ def compose_digest(
                 floor_usd=settings.digest_unusual_floor_usd,
             ),
             unusual_factor=settings.digest_unusual_factor,
-            unattributed=unattributed_usage(session, period.start, period.end),
+            unattributed=summary.unattributed,
             freshness=freshness_line(status, configured_tools(settings)),
             incomplete=_incomplete(status, period.end),
         )

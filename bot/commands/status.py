@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import click
+from rich.table import Table
 
 from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, to_jsonable
 from bot.formatting import format_tokens, format_usd
