@@ -209,6 +209,7 @@ def run_due_digests(
     *,
     now: datetime,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> DigestTick:
     """Post every digest whose time has come and that nobody posted yet, one at a time, at most one post
     per second into the same channel (Slack's chat.postMessage limit)."""
@@ -221,10 +222,10 @@ def run_due_digests(
         run_id = claim_run(engine, sub.id, period.key, now)
         if run_id is None:
             continue  # posted already, or another process is posting it right now
-        wait = MIN_POST_GAP_SECONDS - (time.monotonic() - last_post.get(sub.channel_id, -MIN_POST_GAP_SECONDS))
+        wait = MIN_POST_GAP_SECONDS - (clock() - last_post.get(sub.channel_id, -MIN_POST_GAP_SECONDS))
         if wait > 0:
             sleep(wait)
-        last_post[sub.channel_id] = time.monotonic()
+        last_post[sub.channel_id] = clock()
         try:
             _post(settings, engine, client, sub, period, run_id, now, tick)
         except Exception as exc:

@@ -168,12 +168,12 @@ def test_status_judges_each_provider_by_its_schedule(engine: Engine) -> None:
     csv_only = by_key[("claude_code", "org-3")]
     assert csv_only.freshness == "never_synced" and csv_only.backfill.state == "not_started"
     a = by_key[("cursor", "org-A")]
-    assert a.freshness == "up_to_date" and a.newest_complete_day == date(2026, 11, 25)
+    assert a.freshness == "up_to_date" and a.newest_complete_day == date(2026, 11, 24)  # watermark inside Nov 25
     assert (a.backfill.state, a.backfill.reached, a.backfill.days_remaining, a.backfill.percent) == (
         "in_progress",
         date(2026, 6, 1),
         151,
-        54.0,  # 177 of the 328 days between 2026-01-01 and 2026-11-25
+        53.8,  # 176 of the 327 days between 2026-01-01 and 2026-11-24
     )
     b = by_key[("cursor", "org-B")]
     assert b.freshness == "behind" and b.backfill.state == "complete" and b.backfill.percent == 100.0

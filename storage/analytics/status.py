@@ -94,10 +94,11 @@ class SyncStatus:
 
 
 def newest_complete_day(watermark: datetime | None) -> date | None:
-    """The last UTC day entirely before the watermark (a watermark at midnight completes the day before)."""
+    """The last UTC day entirely before the watermark: at midnight the day before, and also the day before
+    when the watermark is inside a day (Nov 24 06:00 completes Nov 23, not Nov 24)."""
     if watermark is None:
         return None
-    return (watermark.astimezone(UTC) - timedelta(microseconds=1)).date()
+    return watermark.astimezone(UTC).date() - timedelta(days=1)
 
 
 def judge(
