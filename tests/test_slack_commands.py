@@ -221,3 +221,26 @@ def test_people_visibility_setting(slack_harness: SlackHarness, visible: str) ->
         assert "bob@acme.com" not in text_of({"b": top.blocks}) and not top.charts
         assert "admins only" in someone.text
         assert "bob@acme.com" in text_of({"b": services.answer(parse("top"), admin, is_admin=True).blocks})
+
+
+def test_app_home_button_sends_the_chart_to_the_dm(slack_harness: SlackHarness) -> None:
+    seed(slack_harness.engine)
+    slack_harness.event({"type": "app_home_opened", "user": "UDANA", "channel": "DDANA", "tab": "home"})
+    [publish] = slack_harness.slack.wait_for("views.publish")
+    [button] = [e for b in publish.args["view"]["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    response = slack_harness.interaction(
+        {
+            "type": "block_actions",
+            "trigger_id": "1.2.3",
+            "container": {"type": "view", "view_id": "V1"},
+            "view": {"id": "V1", "type": "home"},
+            "actions": [
+                {"type": "button", "action_id": button["action_id"], "block_id": "b", "value": "30d", "action_ts": "1"}
+            ],
+        },
+        user="UDANA",
+    )
+    assert response.status_code == 200
+    [complete] = slack_harness.slack.wait_for("files.completeUploadExternal")
+    assert complete.args["channel_id"] == "DDANA"
+    assert all(body.startswith(PNG) for body in slack_harness.slack.uploads.values())

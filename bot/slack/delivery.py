@@ -47,17 +47,25 @@ def deliver(answer: Answer, *, respond: Respond, client: WebClient, user_id: str
     respond(text=answer.text, blocks=answer.blocks + note, response_type="ephemeral")
     if not answer.charts:
         return
-    try:
-        dm = client.conversations_open(users=user_id)["channel"]["id"]
-        _upload(client, dm, answer.charts, comment=answer.text)
-    except SlackApiError as exc:
-        error = exc.response.get("error", "unknown error")
-        log.warning("chart DM to %s failed: %s", user_id, error)
+    error = send_private_charts(client, user_id, answer)
+    if error:
         respond(
             text=f"I couldn't send the chart to your DM (Slack said `{error}`); the numbers above are complete.",
             response_type="ephemeral",
             replace_original=False,
         )
+
+
+def send_private_charts(client: WebClient, user_id: str, answer: Answer) -> str | None:
+    """Upload the answer's charts to the person's DM with the app; the Slack error code if that failed."""
+    try:
+        dm = client.conversations_open(users=user_id)["channel"]["id"]
+        _upload(client, dm, answer.charts, comment=answer.text)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", "unknown error"))
+        log.warning("chart DM to %s failed: %s", user_id, error)
+        return error
+    return None
 
 
 def _post_in_channel(answer: Answer, *, respond: Respond, client: WebClient, channel_id: str) -> None:

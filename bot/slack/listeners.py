@@ -10,9 +10,10 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.slack import mapping
+from bot.slack.answers.personal import HOME_CHART_ACTION
 from bot.slack.blocks import problem_blocks
 from bot.slack.command_text import AbacusRequest, parse
-from bot.slack.delivery import Answer, deliver
+from bot.slack.delivery import Answer, deliver, send_private_charts
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,14 @@ def register(app: App, services: Services) -> None:
             )
 
     mapping.register(app, services)
+
+    @app.action(HOME_CHART_ACTION)
+    def on_home_chart(ack: Any, context: Any, client: WebClient) -> None:
+        ack()
+        viewer = context["abacus_user"]
+        answer = services.answer(parse("me 30d"), viewer, is_admin=context["abacus_admin"])
+        if answer.charts:
+            send_private_charts(client, viewer.id, answer)
 
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any], context: Any, client: WebClient) -> None:

@@ -70,11 +70,29 @@ def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshnes
     return blocks
 
 
+# The Home tab cannot show a private image, so the full chart is one click away, in the person's DM.
+HOME_CHART_ACTION = "home_send_chart"
+
+
 def home_view(profile: UserProfile | None, period: Period, *, name: str, freshness: str) -> dict[str, object]:
     blocks: list[Block] = [header(f"Hi {name} 👋"), context(f"Your AI coding usage · {period.label}")]
     if profile is None:
         blocks.append(section("Abacus has no usage recorded for you yet."))
     else:
         blocks += profile_blocks(profile, period, whose="Your", freshness=freshness)[1:]
-    blocks.append(context("Ask `/abacus me 7d` (or `90d`, `mtd`…) for the chart · `/abacus help` for everything else."))
+    if profile is not None and profile.summary.tokens:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": HOME_CHART_ACTION,
+                        "text": {"type": "plain_text", "text": "Send me the chart"},
+                        "value": "30d",
+                    }
+                ],
+            }
+        )
+    blocks.append(context("`/abacus me 7d` (or `90d`, `mtd`…) for other periods · `/abacus help` for everything else."))
     return {"type": "home", "blocks": blocks}
