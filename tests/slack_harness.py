@@ -100,7 +100,7 @@ class SlackHarness:
 def people(slack: FakeSlack) -> None:
     slack.add_user("UDANA", "dana@acme.com")
     slack.add_user("UBOB", "Bob@ACME.com")
-    slack.add_user("UADMIN", "admin@acme.com")
+    slack.add_user("UADMIN", "admin@acme.com", tz="Europe/Vienna")  # digests default to the admin's zone
     slack.add_user("UOUT", "someone@gmail.com")
     slack.add_user("UGUEST", "guest@acme.com", is_restricted=True)
     slack.add_user("UNOMAIL", None)

@@ -49,7 +49,7 @@ def slack_user(user_id: str, email: str | None, **flags: Any) -> dict[str, Any]:
         "is_admin": False,
         "is_restricted": False,
         "is_ultra_restricted": False,
-        "tz": flags.pop("tz", "Europe/Vienna"),
+        "tz": flags.pop("tz", "UTC"),
         "profile": profile,
         **flags,
     }
