@@ -11,7 +11,7 @@ import sys
 import click
 
 from bot.cli_support import AppContext
-from bot.commands import ask, config, db, gaps, import_csv, mappings, report, serve, stats, status, sync
+from bot.commands import ask, config, db, demo, gaps, import_csv, mappings, report, serve, stats, status, sync
 from bot.errors import AbacusError
 
 
@@ -39,6 +39,7 @@ cli.add_command(gaps.gaps_command)
 cli.add_command(status.status_command)
 cli.add_command(ask.ask_command)
 cli.add_command(serve.serve_command)
+cli.add_command(demo.demo_command)
 
 
 def main(argv: list[str] | None = None) -> int:
