@@ -122,6 +122,10 @@ def serving(url: str, slack: TimedSlack, workers: int, threads: int, home: Path)
         else:
             raise SystemExit("abacus serve did not become healthy within 60 s")
         yield base, process.pid
+    except BaseException:
+        log.flush()
+        print("".join((home / "serve.log").read_text().splitlines(keepends=True)[-40:]), file=sys.stderr)
+        raise
     finally:
         process.send_signal(signal.SIGTERM)
         try:

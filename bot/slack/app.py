@@ -46,13 +46,17 @@ def create_app(settings: Settings, engine: Engine, *, client: WebClient | None =
     app = App(
         client=client,
         signing_secret=signing_secret,
-        # Chart rendering and uploads run on these threads after the ack; size them for that work.
+        # Listeners (acks, quick replies) run here; answers go to their own pool below, so acks never queue
+        # behind chart rendering.
         listener_executor=ThreadPoolExecutor(max_workers=max(4, settings.web_threads), thread_name_prefix="abacus"),
     )
+    # Queries, chart rendering and uploads run on these threads after the ack; size them for that work.
+    answers = ThreadPoolExecutor(max_workers=max(4, settings.web_threads), thread_name_prefix="abacus-answer")
     directory = UserDirectory(client, settings.user_cache_seconds)
     policy = access_policy(settings)
     app.use(_access_middleware(directory, policy))
-    listeners.register(app, Services(settings=settings, engine=engine, directory=directory, policy=policy))
+    services = Services(settings=settings, engine=engine, directory=directory, policy=policy)
+    listeners.register(app, services, answers)
     return app
 
 
