@@ -9,6 +9,7 @@ builds its own settings (its own file, its own email domain) instead of reading 
 from __future__ import annotations
 
 import shlex
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -113,16 +114,18 @@ def _remove_database(database: Path) -> None:
 
 def _next_steps(database: Path, out: Path, saved: list[Path], asker: str, heavy: str, took: float) -> None:
     env = shlex.quote(f"DATABASE_URL=sqlite:///{database}")
+    # The way the reader started us (`.venv/bin/abacus` in the quick start), so the commands work as printed.
+    abacus = shlex.quote(sys.argv[0]) if Path(sys.argv[0]).name == "abacus" else "abacus"
     domains = f"ABACUS_EMAIL_DOMAINS={DEMO_DOMAIN}"
     console.rule("Charts")
     for path in saved:
         console.print(f"  {path}")
     console.print(f"\nDone in {took:.1f} s. Try next (the demo data, as {asker} would be answered in Slack):\n")
-    console.print(f'  {env} {domains} abacus ask "top 5 7d" --as {asker}')
-    console.print(f'  {env} {domains} abacus ask "user {heavy} 90d" --as {asker} --png-dir {shlex.quote(str(out))}')
-    console.print(f"  {env} abacus report models --period 90d")
-    console.print(f"  {env} abacus gaps        # the two-day hole in the Cursor data")
-    console.print(f"  {env} abacus status      # freshness and the unmapped API key")
+    console.print(f'  {env} {domains} {abacus} ask "top 5 7d" --as {asker}')
+    console.print(f'  {env} {domains} {abacus} ask "user {heavy} 90d" --as {asker} --png-dir {shlex.quote(str(out))}')
+    console.print(f"  {env} {abacus} report models --period 90d")
+    console.print(f"  {env} {abacus} gaps        # the two-day hole in the Cursor data")
+    console.print(f"  {env} {abacus} status      # freshness and the unmapped API key")
     console.print(
         "\nConnect Slack: create the app from manifest.yml, set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and "
         "ABACUS_EMAIL_DOMAINS, then run `abacus serve` (README: The Slack app). Real data: set "
