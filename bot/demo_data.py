@@ -142,9 +142,12 @@ def _profile(rng: random.Random, index: int, *, named: bool = False) -> _Person:
     intensity = rng.lognormvariate(13.5, 1.0)
     if not named:
         return _Person(f"person{index:05d}@example.com", uses_cc, uses_cursor, intensity)
+    # Every (first, last) pair once before any repeats with a number: index -> (i mod F, (i mod F + i div F) mod L)
+    # is one-to-one below F * L because F >= L.
+    pairs = len(_FIRST) * len(_LAST)
     first = _FIRST[index % len(_FIRST)]
-    last = _LAST[(index // len(_FIRST) + index * 7) % len(_LAST)]
-    suffix = "" if index < len(_FIRST) * len(_LAST) else str(index)
+    last = _LAST[(index % len(_FIRST) + (index % pairs) // len(_FIRST)) % len(_LAST)]
+    suffix = "" if index < pairs else str(index // pairs + 1)
     return _Person(f"{first}.{last}{suffix}@{DEMO_DOMAIN}", uses_cc, uses_cursor, intensity)
 
 

@@ -63,3 +63,9 @@ def test_demo_refuses_a_directory_as_database(capsys: pytest.CaptureFixture[str]
     code = main(["demo", "--people", "2", "--days", "7", "--database", "somewhere"])
     _, err = capsys.readouterr()
     assert code != 0 and err.count("\n") == 1
+
+
+def test_demo_people_are_distinct_at_any_size() -> None:
+    for size in (1, 40, 360, 1_000):
+        emails = demo_people(size)
+        assert len(set(emails)) == size and all(e.endswith("@example.com") for e in emails)
