@@ -58,6 +58,15 @@ def test_demo_fills_its_own_database_answers_and_draws(
         assert png.read_bytes().startswith(PNG_SIGNATURE), name
 
 
+def test_demo_never_replaces_a_database_that_is_not_its_own(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    real = tmp_path / "abacus.db"
+    real.write_bytes(b"SQLite format 3\x00 real data")
+    code = main(["demo", "--people", "2", "--days", "7", "--database", str(real)])
+    _, err = capsys.readouterr()
+    assert code != 0 and "not an Abacus demo database" in err
+    assert real.read_bytes() == b"SQLite format 3\x00 real data"
+
+
 def test_demo_refuses_a_directory_as_database(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     (tmp_path / "somewhere").mkdir()
     code = main(["demo", "--people", "2", "--days", "7", "--database", "somewhere"])

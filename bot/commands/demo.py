@@ -9,8 +9,10 @@ builds its own settings (its own file, its own email domain) instead of reading 
 from __future__ import annotations
 
 import shlex
+import sqlite3
 import sys
 import time
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import click
 
 from bot.chart_inputs import trend_days
 from bot.cli_support import console
-from bot.demo_data import DEMO_DOMAIN, demo_people, generate_demo
+from bot.demo_data import DEMO_CLAUDE_ORG, DEMO_DOMAIN, demo_people, generate_demo
 from bot.errors import AbacusError
 from bot.settings import Settings
 from bot.slack.app import access_policy
@@ -105,11 +107,25 @@ def demo_command(people: int, days: int, seed: int, out: Path, database: Path) -
 
 
 def _remove_database(database: Path) -> None:
-    """Re-running replaces the demo: drop the file and SQLite's WAL/SHM companions (never a directory)."""
+    """Re-running replaces the demo: drop the file and SQLite's WAL/SHM companions. Only a demo database is
+    ever replaced: pointing --database at real data (say `abacus.db`) is refused, not obeyed."""
     if database.is_dir():
         raise AbacusError(f"{database} is a directory; give --database a file path.")
+    if database.exists() and database.stat().st_size and not _is_demo_database(database):
+        raise AbacusError(
+            f"{database} exists and is not an Abacus demo database; choose another --database or remove it yourself."
+        )
     for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
         path.unlink(missing_ok=True)
+
+
+def _is_demo_database(database: Path) -> bool:
+    try:
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT 1 FROM sync_state WHERE org_id = ?", (DEMO_CLAUDE_ORG,)).fetchone()
+    except sqlite3.Error:
+        return False
+    return row is not None
 
 
 def _next_steps(database: Path, out: Path, saved: list[Path], asker: str, heavy: str, took: float) -> None:
