@@ -4,6 +4,11 @@
 
 Each import runs in its own process (so its peak memory is its own) into a freshly migrated database,
 and is timed end to end: both passes over the file, the batched upserts, the rollup refresh, the commit.
+
+Beside it, the baseline: the same rows (parsed by the importer's own parser beforehand, outside the timing)
+loaded by the database's own bulk path into a plain table with the same columns (``benchmarks/bulk_load.py``:
+PostgreSQL ``COPY``, SQLite ``executemany`` in one transaction). The figure is import rows/s divided by
+baseline rows/s (target: at least 1/3).
 """
 
 from __future__ import annotations
@@ -74,6 +79,29 @@ def import_once(url: str, path: Path) -> dict[str, object]:
     }
 
 
+def baseline_once(url: str, path: Path) -> dict[str, object]:
+    """The same rows the importer would store, bulk-loaded raw. Parsing happens before the clock starts."""
+    from benchmarks.bulk_load import bulk_load, record_row
+    from providers.cursor import OccurrenceCounter, to_record
+    from providers.cursor_csv import CsvSummary, _rows, _scan
+    from storage.db import make_engine
+
+    summary = CsvSummary(file=str(path), org_id="cursor:bench", dry_run=True)
+    _scan(path, None, summary)
+    occurrences = OccurrenceCounter(per_timestamp=summary.sorted_by_time)
+    rows = []
+    for row in _rows(path, None):
+        event = row.event(summary.reading)
+        if event.is_empty:
+            continue
+        occurrence = occurrences.next(event.ts_ms, event.identity)
+        rows.append(record_row(to_record(event, org_id="cursor:bench", occurrence=occurrence, source="csv")))
+    engine = make_engine(url)
+    count, seconds = bulk_load(engine, rows)
+    engine.dispose()
+    return {"rows": count, "seconds": round(seconds, 2), "rows_per_second": round(count / seconds)}
+
+
 def fresh_postgres(server_url: str) -> str:
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
@@ -101,30 +129,50 @@ def drop_postgres(server_url: str, database_url: str) -> None:
     admin.dispose()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--postgres", default=os.environ.get("ABACUS_TEST_DATABASE_URL"), help="server URL")
     parser.add_argument("--one", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    parser.add_argument("--baseline", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(import_once(args.one[0], Path(args.one[1]))))
+        return
+    if args.baseline:
+        print(json.dumps(baseline_once(args.baseline[0], Path(args.baseline[1]))))
         return
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "usage.csv"
         generate(csv_path, args.rows)
         size = csv_path.stat().st_size / 2**20
-        print(f"{args.rows:,} rows, {size:.1f} MiB; {os.cpu_count()} CPUs, {platform.platform()}")
-        targets = [("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}")]
+        print(f"{args.rows:,} rows, {size:.1f} MiB; {os.cpu_count()} CPUs, {platform.platform()}\n")
+        print("| database | import | import rows/s | peak RSS | bulk load | bulk rows/s | ratio |")
+        print("|---|---|---|---|---|---|---|")
+        targets = [("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", f"sqlite:///{Path(tmp) / 'raw.db'}")]
         if args.postgres:
-            targets.append(("postgresql", fresh_postgres(args.postgres)))
-        for name, url in targets:
-            out = subprocess.run(  # noqa: S603 - our own interpreter and script
-                [sys.executable, __file__, "--one", url, str(csv_path)], check=True, capture_output=True, text=True
+            targets.append(("PostgreSQL", fresh_postgres(args.postgres), fresh_postgres(args.postgres)))
+        for name, url, raw_url in targets:
+            imported = _child("--one", url, csv_path)
+            raw = _child("--baseline", raw_url, csv_path)
+            ratio = float(raw["rows_per_second"]) / float(imported["rows_per_second"])  # type: ignore[arg-type]
+            print(
+                f"| {name} | {imported['seconds']} s | {imported['rows_per_second']:,} | "
+                f"{imported['peak_rss_mib']} MiB | {raw['seconds']} s | {raw['rows_per_second']:,} | 1/{ratio:.1f} |",
+                flush=True,
             )
-            print(name, out.stdout.strip())
-            if name == "postgresql":
+            if name == "PostgreSQL":
                 drop_postgres(args.postgres, url)
+                drop_postgres(args.postgres, raw_url)
+
+
+def _child(mode: str, url: str, csv_path: Path) -> dict[str, object]:
+    """One measurement in its own interpreter, so its peak memory is its own."""
+    out = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, __file__, mode, url, str(csv_path)], check=True, capture_output=True, text=True
+    )
+    result: dict[str, object] = json.loads(out.stdout)
+    return result
 
 
 if __name__ == "__main__":

@@ -42,8 +42,8 @@ END = date(2026, 11, 24)
 NOW = datetime(2026, 11, 25, 14, tzinfo=UTC)
 
 
-def main() -> None:
-    args = _arguments()
+def main(argv: list[str] | None = None) -> None:
+    args = _arguments(argv)
     engine = make_engine(args.url)
     if not args.reuse:
         upgrade(engine)
@@ -129,14 +129,14 @@ def _median_ms(fn: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
-def _arguments() -> argparse.Namespace:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="sqlite:///bench.db", help="database URL (created and migrated)")
     parser.add_argument("--people", type=int, default=2_000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--reuse", action="store_true", help="measure the data already in the database")
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 if __name__ == "__main__":

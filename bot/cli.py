@@ -15,6 +15,7 @@ from bot.commands import (
     ask,
     config,
     db,
+    demo,
     digest,
     gaps,
     import_csv,
@@ -55,6 +56,7 @@ cli.add_command(ask.ask_command)
 cli.add_command(serve.serve_command)
 cli.add_command(scheduler.scheduler_command)
 cli.add_command(digest.digest_group)
+cli.add_command(demo.demo_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk.models.blocks import Block
@@ -16,7 +17,9 @@ from storage.sync_state import record_success
 from storage.writes import UsageRecord, upsert_usage
 from tests.slack_harness import SlackHarness
 
-TODAY = datetime.now(UTC).date()
+# "Today" as Dana sees it (her Slack timezone is the fake's default, Europe/Vienna), so periods line up with the
+# seeded days at any hour, including 23:00-24:00 UTC when Vienna is already on the next day.
+TODAY = datetime.now(ZoneInfo("Europe/Vienna")).date()
 PNG = b"\x89PNG\r\n\x1a\n"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App
@@ -19,47 +20,66 @@ from bot.slack.services import Services
 log = logging.getLogger(__name__)
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, answers: Executor | None = None) -> None:
+    """``answers`` runs the work after the ack (queries, charts, uploads). Bolt runs acks on its listener
+    executor too, so if answers ran there, a burst of slow answers would keep later commands from being
+    acked within Slack's 3 s (measured: `benchmarks/slack_load.py`, 20 at a time against 8 threads)."""
+
     @app.command("/abacus")
     def on_abacus(ack: Any, command: dict[str, Any], respond: Any, context: Any, client: WebClient) -> None:
         # Ack first and with nothing to show: the answer follows within a second or two via response_url.
         ack()
         request = parse(command.get("text") or "")
-        try:
-            if request.command in ("map", "unmap") and not request.problems:
-                answer = _mapping(services, request, command, context, client)
-                if answer is None:
-                    return  # the modal is open
-            else:
-                answer = services.answer(
-                    request, context["abacus_user"], is_admin=context["abacus_admin"], channel_id=command["channel_id"]
-                )
-            deliver(
-                answer, respond=respond, client=client, user_id=command["user_id"], channel_id=command["channel_id"]
-            )
-        except Exception:
-            reference = uuid.uuid4().hex[:8]
-            log.exception("/abacus %r failed (ref %s)", command.get("text"), reference)
-            respond(
-                text=f"Sorry, something went wrong on my side (ref `{reference}`). An admin can find it in the logs.",
-                response_type="ephemeral",
-            )
+        # A mapping modal needs the trigger id within 3 s of the command: those answer on this thread.
+        if answers is None or (request.command in ("map", "unmap") and not request.problems):
+            _answer(services, request, command, respond, context, client)
+        else:
+            answers.submit(_answer, services, request, command, respond, context, client)
 
     mapping.register(app, services)
 
     @app.action(HOME_CHART_ACTION)
     def on_home_chart(ack: Any, context: Any, client: WebClient) -> None:
         ack()
-        viewer = context["abacus_user"]
-        answer = services.answer(parse("me 30d"), viewer, is_admin=context["abacus_admin"])
-        if answer.charts:
-            send_private_charts(client, viewer.id, answer)
+        viewer, is_admin = context["abacus_user"], context["abacus_admin"]
+
+        def send() -> None:
+            answer = services.answer(parse("me 30d"), viewer, is_admin=is_admin)
+            if answer.charts:
+                send_private_charts(client, viewer.id, answer)
+
+        if answers is None:
+            send()
+        else:
+            answers.submit(send)
 
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any], context: Any, client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
         client.views_publish(user_id=event["user"], view=services.home_view(context["abacus_user"]))
+
+
+def _answer(
+    services: Services, request: AbacusRequest, command: dict[str, Any], respond: Any, context: Any, client: WebClient
+) -> None:
+    try:
+        if request.command in ("map", "unmap") and not request.problems:
+            answer = _mapping(services, request, command, context, client)
+            if answer is None:
+                return  # the modal is open
+        else:
+            answer = services.answer(
+                request, context["abacus_user"], is_admin=context["abacus_admin"], channel_id=command["channel_id"]
+            )
+        deliver(answer, respond=respond, client=client, user_id=command["user_id"], channel_id=command["channel_id"])
+    except Exception:
+        reference = uuid.uuid4().hex[:8]
+        log.exception("/abacus %r failed (ref %s)", command.get("text"), reference)
+        respond(
+            text=f"Sorry, something went wrong on my side (ref `{reference}`). An admin can find it in the logs.",
+            response_type="ephemeral",
+        )
 
 
 def _mapping(

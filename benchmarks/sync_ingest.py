@@ -1,0 +1,223 @@
+"""Sync ingest throughput from the fake provider servers, with no network delay, beside the raw bulk load.
+
+    .venv/bin/python -m benchmarks.sync_ingest [--actors 5000] [--cc-days 3] [--events 20000] [--cursor-days 3]
+        [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+
+Claude Code: ``--actors`` people a day, each with one or two models, paged 1,000 records a request, through
+``providers.claude_code_sync.sync_org`` against ``tests.fakes.anthropic_server.FakeAnthropic``. Cursor:
+``--events`` events a day through ``providers.cursor_sync.range_sync`` against
+``tests.fakes.cursor_server.FakeCursorServer`` (its rate limit off, 1,000 events a page). Each fake server
+runs in its own process on 127.0.0.1, so its JSON encoding does not compete with the sync for the GIL.
+Each sync writes into a freshly migrated database; the baseline then bulk-loads the very rows the sync
+stored into a plain table (``benchmarks/bulk_load.py``). The figure is sync rows/s divided by bulk rows/s.
+Fixed seed; sizes bounded by the arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import random
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import Engine, select
+
+from benchmarks.bulk_load import bulk_load, record_row
+from benchmarks.cursor_csv_import import drop_postgres, fresh_postgres
+from providers.anthropic import AnthropicClient
+from providers.claude_code_sync import sync_org
+from providers.cursor import CursorClient, RatePacer
+from providers.cursor_sync import range_sync
+from storage.db import make_engine, transaction
+from storage.migrate import upgrade
+from storage.models import Usage
+from storage.writes import UsageRecord
+
+FIRST_DAY = date(2026, 11, 1)
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+CC_KEY = "sk-ant-admin01-bench"
+CURSOR_KEY = "key_bench"
+CC_MODELS = ("claude-sonnet-4-5-20250929", "claude-opus-4-5-20251101", "claude-haiku-4-5-20251001")
+CURSOR_MODELS = ("claude-4.5-sonnet", "gpt-5", "composer-1", "auto")
+
+
+# --- fake servers, each in its own process ------------------------------------------------------------
+
+
+def _serve_anthropic(conn: Connection, actors: int, days: int, seed: int) -> None:
+    from tests.fakes.anthropic_server import FakeAnthropic, user
+
+    rng = random.Random(seed)  # noqa: S311 - benchmark data
+    fake = FakeAnthropic()
+    org = fake.add_org(CC_KEY, "org-bench", "Bench")
+    for d in range(days):
+        day = FIRST_DAY + timedelta(days=d)
+        for i in range(actors):
+            models = rng.sample(CC_MODELS, rng.choice((1, 1, 2)))
+            org.add_usage(
+                day,
+                user(f"person{i:05d}@example.com"),
+                [(m, rng.randint(1, 9_999), rng.randint(1, 9_999), rng.randint(1, 999_999), 500, 123) for m in models],
+                sessions=rng.randint(1, 8),
+            )
+    conn.send(fake.url)
+    conn.recv()  # stop
+    fake.close()
+
+
+def _serve_cursor(conn: Connection, events: int, days: int, seed: int) -> None:
+    from tests.fakes.cursor_server import FakeCursorServer, api_event
+
+    rng = random.Random(seed)  # noqa: S311 - benchmark data
+    server = FakeCursorServer(limit_per_minute=None)
+    start_ms = int(datetime.combine(FIRST_DAY, datetime.min.time(), tzinfo=UTC).timestamp() * 1000)
+    span = days * 86_400_000
+    made = [
+        api_event(
+            start_ms + rng.randrange(span),
+            f"person{rng.randrange(2_000):05d}@example.com",
+            rng.choice(CURSOR_MODELS),
+            (rng.randint(0, 5_000), rng.randint(0, 30_000), rng.randint(0, 900_000), rng.randint(0, 15_000)),
+            total_cents=round(rng.random() * 50, 2),
+        )
+        for _ in range(events * days)
+    ]
+    server.add_team(CURSOR_KEY, events=made, members=[])
+    server.start()
+    conn.send(server.base_url)
+    conn.recv()
+    server.stop()
+
+
+def _with_server(target: Callable[..., None], *args: Any) -> tuple[str, Callable[[], None]]:
+    parent, child = mp.get_context("fork").Pipe()
+    process = mp.get_context("fork").Process(target=target, args=(child, *args), daemon=True)
+    process.start()
+    url = parent.recv()
+
+    def stop() -> None:
+        parent.send("stop")
+        process.join(timeout=10)
+        if process.is_alive():
+            process.terminate()
+
+    return url, stop
+
+
+# --- measurements ---------------------------------------------------------------------------------
+
+
+def _sync_claude_code(engine: Engine, url: str, days: int) -> tuple[int, float]:
+    client = AnthropicClient(CC_KEY, who="Claude Code org 'bench'", base_url=url)
+    wanted = [FIRST_DAY + timedelta(days=d) for d in range(days)]
+    started = time.perf_counter()
+    with client:
+        result = sync_org(engine, client, wanted, now=lambda: NOW)
+    seconds = time.perf_counter() - started
+    if result.error is not None:
+        raise SystemExit(f"Claude Code sync failed: {result.error}")
+    return result.rows, seconds
+
+
+def _sync_cursor(engine: Engine, url: str, days: int) -> tuple[int, float]:
+    pacer = RatePacer(limit=1_000_000, period=1.0)
+    client = CursorClient(CURSOR_KEY, who="Cursor team bench", base_url=url, page_size=1_000, pacer=pacer)
+    last = FIRST_DAY + timedelta(days=days - 1)
+    started = time.perf_counter()
+    with client:
+        result = range_sync(engine, client, "cursor:bench", first_day=FIRST_DAY, last_day=last, now=NOW)
+    return result.stored, time.perf_counter() - started
+
+
+def _stored_rows(engine: Engine, tool: str) -> list[tuple[Any, ...]]:
+    with transaction(engine) as session:
+        usage = list(session.scalars(select(Usage).where(Usage.tool == tool)))
+        return [
+            record_row(UsageRecord(**{f: getattr(u, f) for f in UsageRecord.__dataclass_fields__}))  # type: ignore[arg-type]
+            for u in usage
+        ]
+
+
+def measure(
+    url: str, raw_url: str, tool: str, sync: Callable[[Engine, str, int], tuple[int, float]], server: str, days: int
+) -> dict[str, float]:
+    engine = make_engine(url)
+    upgrade(engine)
+    rows, seconds = sync(engine, server, days)
+    stored = _stored_rows(engine, tool)
+    engine.dispose()
+    raw_engine = make_engine(raw_url)
+    loaded, raw_seconds = bulk_load(raw_engine, stored)
+    raw_engine.dispose()
+    return {"rows": rows, "seconds": seconds, "raw_rows": loaded, "raw_seconds": raw_seconds}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--actors", type=int, default=5_000, help="Claude Code actors per day")
+    parser.add_argument("--cc-days", type=int, default=3)
+    parser.add_argument("--events", type=int, default=20_000, help="Cursor events per day")
+    parser.add_argument("--cursor-days", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--postgres", help="PostgreSQL server URL (a throwaway database is created and dropped)")
+    parser.add_argument("--dir", type=Path, default=Path("."), help="where the SQLite files go (removed after)")
+    args = parser.parse_args(argv)
+
+    cc_url, stop_cc = _with_server(_serve_anthropic, args.actors, args.cc_days, args.seed)
+    cursor_url, stop_cursor = _with_server(_serve_cursor, args.events, args.cursor_days, args.seed)
+    print(
+        f"Claude Code: {args.actors:,} actors/day x {args.cc_days} days; "
+        f"Cursor: {args.events:,} events/day x {args.cursor_days} days\n"
+    )
+    print("| database | source | rows | sync | sync rows/s | bulk load | bulk rows/s | ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    try:
+        targets = ["sqlite"] + (["postgresql"] if args.postgres else [])
+        for dialect in targets:
+            for tool, sync, server, days in (
+                ("claude_code", _sync_claude_code, cc_url, args.cc_days),
+                ("cursor", _sync_cursor, cursor_url, args.cursor_days),
+            ):
+                files: list[Path] = []
+                if dialect == "sqlite":
+                    files = [args.dir / f"bench-sync-{tool}.db", args.dir / f"bench-sync-{tool}-raw.db"]
+                    for f in files:
+                        _remove(f)
+                    url, raw_url = (f"sqlite:///{f}" for f in files)
+                else:
+                    url, raw_url = fresh_postgres(args.postgres), fresh_postgres(args.postgres)
+                try:
+                    m = measure(url, raw_url, tool, sync, server, days)
+                finally:
+                    if dialect == "postgresql":
+                        drop_postgres(args.postgres, url)
+                        drop_postgres(args.postgres, raw_url)
+                    for f in files:
+                        _remove(f)
+                rate, raw_rate = m["rows"] / m["seconds"], m["raw_rows"] / m["raw_seconds"]
+                print(
+                    f"| {'SQLite' if dialect == 'sqlite' else 'PostgreSQL'} | {tool} | {int(m['rows']):,} | "
+                    f"{m['seconds']:.1f} s | {rate:,.0f} | {m['raw_seconds']:.2f} s | {raw_rate:,.0f} | "
+                    f"1/{raw_rate / rate:.1f} |",
+                    flush=True,
+                )
+    finally:
+        stop_cc()
+        stop_cursor()
+
+
+def _remove(database: Path) -> None:
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm"), Path(f"{database}.lock")):
+        path.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()

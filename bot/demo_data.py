@@ -1,0 +1,235 @@
+"""A synthetic organisation written through the real write path (``upsert_usage``), so the daily rollup is
+built exactly as a sync would build it. Used by `abacus demo` and by the benchmarks (``benchmarks/``), which
+are not an installed package and so import it from here.
+
+Deterministic for a given seed. People are busier on weekdays; about 70% use Claude Code and 50% Cursor,
+with one or two models a day. ``generate`` writes the bare version the benchmarks measure (Cursor as one
+row per person, day and model: the analytics read only the rollup, whose size is what matters).
+``generate_demo`` writes what a newcomer should see: named people, one heavy user, Cursor as individual
+events, an API key nobody is mapped to, a two-day hole in the Cursor data and sync states, so every answer
+(freshness lines, gaps, status, unmapped usage) has something real to say.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Engine
+
+from storage.db import transaction
+from storage.sync_state import record_attempt, record_success
+from storage.writes import ActivityRecord, UsageRecord, upsert_activity, upsert_usage
+
+CLAUDE_MODELS = ("claude-sonnet-4-5-20250929", "claude-opus-4-5-20251101", "claude-haiku-4-5-20251001")
+CURSOR_MODELS = ("gpt-5", "claude-4.5-sonnet", "composer-1", "auto")
+
+DEMO_DOMAIN = "example.com"
+DEMO_CLAUDE_ORG = "org_demo"
+DEMO_CURSOR_ORG = "cursor:default"
+DEMO_UNMAPPED_KEY = "ci-release-bot"
+_FIRST = (
+    "ada", "grace", "alan", "edsger", "barbara", "donald", "margaret", "ken", "frances", "john",
+    "radia", "linus", "katherine", "dennis", "sophie", "tim", "hedy", "guido", "anita", "bjarne",
+)  # fmt: skip
+_LAST = (
+    "lovelace", "hopper", "turing", "dijkstra", "liskov", "knuth", "hamilton", "thompson", "allen",
+    "backus", "perlman", "torvalds", "johnson", "ritchie", "wilson", "berners", "lamarr", "rossum",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Generated:
+    people: int
+    days: int
+    usage_rows: int
+    activity_rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Person:
+    email: str
+    claude_code: bool
+    cursor: bool
+    intensity: float  # median tokens per active day, heavy-tailed across people
+    weekday_rate: float = 0.7
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What distinguishes the demo organisation from the benchmark one."""
+
+    claude_org: str = ""
+    cursor_org: str = ""
+    cursor_events: bool = False  # one row per event (as a sync stores them) instead of per (day, model)
+    cursor_gap: frozenset[date] = frozenset()  # days with no Cursor data at all
+    unmapped_key: str = ""  # a Claude Code API key whose usage nobody is tied to
+
+
+def generate(engine: Engine, *, people: int, days: int, end: date, seed: int = 7, chunk_days: int = 15) -> Generated:
+    """The benchmarks' organisation: ``person00000@example.com``…, rows per (person, day, model)."""
+    rng = random.Random(seed)  # noqa: S311 - test data, not security
+    profiles = [_profile(rng, i) for i in range(people)]
+    return _write(engine, rng, profiles, days=days, end=end, chunk_days=chunk_days, shape=_Shape())
+
+
+def generate_demo(engine: Engine, *, people: int, days: int, end: date, now: datetime, seed: int = 7) -> Generated:
+    """The demo organisation ending on ``end`` (normally yesterday), with sync states as of ``now``.
+
+    Person 0 is the heavy user (about ten times the median, active every weekday); ``DEMO_UNMAPPED_KEY``
+    spends on weekdays without an owner; Cursor has no data 12 and 11 days before ``end`` (when the
+    period is long enough), which `abacus gaps` reports.
+    """
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    profiles = [_profile(rng, i, named=True) for i in range(people)]
+    if profiles:
+        heavy = profiles[0]
+        profiles[0] = _Person(heavy.email, True, True, max(heavy.intensity, 1.0) * 10 + 4_000_000, 0.97)
+    gap = frozenset({end - timedelta(days=12), end - timedelta(days=11)}) if days > 20 else frozenset()
+    shape = _Shape(DEMO_CLAUDE_ORG, DEMO_CURSOR_ORG, True, gap, DEMO_UNMAPPED_KEY)
+    made = _write(engine, rng, profiles, days=days, end=end, chunk_days=31, shape=shape)
+    # Claude Code is complete to `end` (its data lags a day); Cursor synced up to the last full hour.
+    claude_mark = datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC)
+    cursor_mark = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    for provider, org, mark in (
+        ("claude_code", DEMO_CLAUDE_ORG, claude_mark),
+        ("cursor", DEMO_CURSOR_ORG, cursor_mark),
+    ):
+        record_attempt(engine, provider, org, now)
+        record_success(engine, provider, org, now, forward_watermark=mark)
+    return made
+
+
+def demo_people(people: int, seed: int = 7) -> list[str]:
+    """The demo's emails in generation order (index 0 is the heavy user), without touching a database."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    return [_profile(rng, i, named=True).email for i in range(people)]
+
+
+def _write(
+    engine: Engine, rng: random.Random, profiles: list[_Person], *, days: int, end: date, chunk_days: int, shape: _Shape
+) -> Generated:
+    start = end - timedelta(days=days - 1)
+    usage_rows = activity_rows = 0
+    day = start
+    while day <= end:
+        last = min(day + timedelta(days=chunk_days - 1), end)
+        usage: list[UsageRecord] = []
+        activity: list[ActivityRecord] = []
+        for current in _days(day, last):
+            for person in profiles:
+                u, a = _person_day(rng, person, current, shape)
+                usage.extend(u)
+                activity.extend(a)
+            if shape.unmapped_key and current.weekday() < 5:
+                usage.append(_unmapped(rng, current, shape))
+        with transaction(engine) as session:
+            upsert_usage(session, usage)
+            upsert_activity(session, activity)
+        usage_rows += len(usage)
+        activity_rows += len(activity)
+        day = last + timedelta(days=1)
+    return Generated(len(profiles), days, usage_rows, activity_rows)
+
+
+def _profile(rng: random.Random, index: int, *, named: bool = False) -> _Person:
+    uses_cc = rng.random() < 0.7
+    uses_cursor = rng.random() < 0.5 or not uses_cc
+    intensity = rng.lognormvariate(13.5, 1.0)
+    if not named:
+        return _Person(f"person{index:05d}@example.com", uses_cc, uses_cursor, intensity)
+    # Every (first, last) pair once before any repeats with a number: index -> (i mod F, (i mod F + i div F) mod L)
+    # is one-to-one below F * L because F >= L.
+    pairs = len(_FIRST) * len(_LAST)
+    first = _FIRST[index % len(_FIRST)]
+    last = _LAST[(index % len(_FIRST) + (index % pairs) // len(_FIRST)) % len(_LAST)]
+    suffix = "" if index < pairs else str(index // pairs + 1)
+    return _Person(f"{first}.{last}{suffix}@{DEMO_DOMAIN}", uses_cc, uses_cursor, intensity)
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    while first <= last:
+        yield first
+        first += timedelta(days=1)
+
+
+def _person_day(
+    rng: random.Random, p: _Person, day: date, shape: _Shape
+) -> tuple[list[UsageRecord], list[ActivityRecord]]:
+    active = rng.random() < (p.weekday_rate if day.weekday() < 5 else 0.15)
+    if not active:
+        return [], []
+    usage: list[UsageRecord] = []
+    activity: list[ActivityRecord] = []
+    if p.claude_code:
+        for model in rng.sample(CLAUDE_MODELS, rng.choice((1, 1, 2))):
+            usage.append(_record(rng, "claude_code", day, p, model, "", shape.claude_org))
+        activity.append(
+            ActivityRecord(
+                date=day,
+                actor=p.email,
+                org_id=shape.claude_org,
+                email=p.email,
+                sessions=rng.randint(1, 8),
+                lines_added=rng.randint(0, 800),
+                lines_removed=rng.randint(0, 300),
+                commits=rng.randint(0, 5),
+                pull_requests=rng.randint(0, 2),
+                tool_accepted=rng.randint(0, 40),
+                tool_rejected=rng.randint(0, 10),
+            )
+        )
+    if p.cursor and day not in shape.cursor_gap:
+        for model in rng.sample(CURSOR_MODELS, rng.choice((1, 2))):
+            if shape.cursor_events:
+                usage.extend(_cursor_events(rng, day, p, model, shape.cursor_org))
+            else:
+                usage.append(_record(rng, "cursor", day, p, model, f"{p.email}:{day}:{model}"))
+    return usage, activity
+
+
+def _record(
+    rng: random.Random, tool: str, day: date, p: _Person, model: str, event_key: str, org_id: str = "", scale: float = 1
+) -> UsageRecord:
+    total = int(p.intensity * scale * rng.uniform(0.3, 1.7))
+    cache_read = int(total * 0.8)
+    output = int(total * 0.05)
+    cache_write = int(total * 0.05)
+    return UsageRecord(
+        tool=tool,
+        date=day,
+        actor=p.email,
+        org_id=org_id,
+        email=p.email,
+        raw_model=model,
+        event_key=event_key,
+        input_tokens=total - cache_read - output - cache_write,
+        cache_write_tokens=cache_write,
+        cache_read_tokens=cache_read,
+        output_tokens=output,
+        cost_usd=Decimal(total) * Decimal("0.0000012"),
+    )
+
+
+def _cursor_events(rng: random.Random, day: date, p: _Person, model: str, org_id: str) -> list[UsageRecord]:
+    """A few events spread over the working day, keyed like a sync keys them (a hash of what they say)."""
+    count = rng.randint(1, 4)
+    events = []
+    for _ in range(count):
+        at = datetime.combine(day, time(rng.randint(7, 19), rng.randint(0, 59), rng.randint(0, 59)), tzinfo=UTC)
+        ms = int(at.timestamp() * 1000)
+        row = _record(rng, "cursor", day, p, model, "", org_id, scale=1 / count)
+        key = hashlib.sha256(f"{ms}|{p.email}|{model}|{row.total_tokens}".encode()).hexdigest()[:32]
+        events.append(replace(row, event_key=key, event_ts_ms=ms, kind="Included in Business", max_mode=False))
+    return events
+
+
+def _unmapped(rng: random.Random, day: date, shape: _Shape) -> UsageRecord:
+    """Usage through an API key (a CI job) that no identity mapping ties to a person."""
+    bot = _Person(shape.unmapped_key, True, False, 2_500_000)
+    row = _record(rng, "claude_code", day, bot, CLAUDE_MODELS[0], "", shape.claude_org)
+    return replace(row, actor_type="api_key", email="")

@@ -1,0 +1,80 @@
+"""`abacus demo`: a fresh machine reaches real answers and charts, without touching the real database."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.cli import main
+from bot.demo_data import DEMO_UNMAPPED_KEY, demo_people
+from storage.db import make_engine, transaction
+from storage.mappings import unmapped_keys
+from storage.models import ClaudeCodeActivity, SyncState, Usage
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_demo_fills_its_own_database_answers_and_draws(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = tmp_path / "abacus.db"
+    real.write_bytes(b"not touched")
+    # Even a configured real database must be left alone.
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{real}")
+    for _ in range(2):  # re-running replaces the demo database instead of adding to it
+        code = main(["demo", "--people", "6", "--days", "25", "--seed", "3", "--out", "charts"])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+    assert real.read_bytes() == b"not touched"
+
+    database = tmp_path / "abacus-demo.db"
+    assert database.is_file()
+    engine = make_engine(f"sqlite:///{database}")
+    with transaction(engine) as s:
+        people = s.scalar(select(func.count(func.distinct(Usage.email))).where(Usage.email != ""))
+        tools = set(s.scalars(select(Usage.tool).distinct()))
+        activity = s.scalar(select(func.count()).select_from(ClaudeCodeActivity))
+        states = s.scalar(select(func.count()).select_from(SyncState))
+        unmapped = [k.key_name for k in unmapped_keys(s)]
+    engine.dispose()
+    assert people == 6 and tools == {"claude_code", "cursor"} and activity and states == 2
+    assert unmapped == [DEMO_UNMAPPED_KEY]
+    stated = re.search(r"(\d[\d,]*) usage rows", out)
+    assert stated is not None and int(stated.group(1).replace(",", "")) > 0
+
+    heavy = demo_people(6, 3)[0]
+    assert "AI CODING USAGE · LAST 30 DAYS" in out
+    assert re.search(r"\$[\d,.]+ \(", out)  # the overview's cost with its change
+    assert "TOP 5 BY COST · LAST 30 DAYS" in out and f"1. {heavy}" in out
+    assert f"{heavy.split('@')[0].upper()} AI CODING USAGE" in out and re.search(r"\d+ active days", out)
+    assert "Unattributed:" in out and "Data: Claude Code complete to" in out
+    assert "DATABASE_URL=sqlite:///" in out and "abacus ask" in out
+
+    for name in ("daily", "top", "user", "models", "digest"):
+        png = tmp_path / "charts" / f"{name}.png"
+        assert png.read_bytes().startswith(PNG_SIGNATURE), name
+
+
+def test_demo_never_replaces_a_database_that_is_not_its_own(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    real = tmp_path / "abacus.db"
+    real.write_bytes(b"SQLite format 3\x00 real data")
+    code = main(["demo", "--people", "2", "--days", "7", "--database", str(real)])
+    _, err = capsys.readouterr()
+    assert code != 0 and "not an Abacus demo database" in err
+    assert real.read_bytes() == b"SQLite format 3\x00 real data"
+
+
+def test_demo_refuses_a_directory_as_database(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "somewhere").mkdir()
+    code = main(["demo", "--people", "2", "--days", "7", "--database", "somewhere"])
+    _, err = capsys.readouterr()
+    assert code != 0 and err.count("\n") == 1
+
+
+def test_demo_people_are_distinct_at_any_size() -> None:
+    for size in (1, 40, 360, 1_000):
+        emails = demo_people(size)
+        assert len(set(emails)) == size and all(e.endswith("@example.com") for e in emails)
