@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk.models.blocks import Block
@@ -19,7 +18,7 @@ from tests.slack_harness import SlackHarness
 
 # "Today" as Dana sees it (her Slack timezone is the fake's default, Europe/Vienna), so periods line up with the
 # seeded days at any hour, including 23:00-24:00 UTC when Vienna is already on the next day.
-TODAY = datetime.now(ZoneInfo("Europe/Vienna")).date()
+TODAY = datetime.now(UTC).date()  # the fake users' Slack timezone is UTC
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
