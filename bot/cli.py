@@ -16,6 +16,7 @@ from bot.commands import (
     config,
     db,
     digest,
+    doctor,
     gaps,
     import_csv,
     mappings,
@@ -55,6 +56,7 @@ cli.add_command(ask.ask_command)
 cli.add_command(serve.serve_command)
 cli.add_command(scheduler.scheduler_command)
 cli.add_command(digest.digest_group)
+cli.add_command(doctor.doctor_command)
 
 
 def main(argv: list[str] | None = None) -> int:

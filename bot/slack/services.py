@@ -18,12 +18,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.chart_inputs import model_bars, personal_days, top_user_bars, trend_days
+from bot.doctor import run_doctor
 from bot.periods import Period, PeriodError, parse_period, today_in
 from bot.settings import Settings
 from bot.slack.access import AccessPolicy
 from bot.slack.answers.common import freshness_line
 from bot.slack.answers.data_health import gaps_blocks, status_blocks
 from bot.slack.answers.digest import not_in_channel_blocks, stopped_blocks, subscribed_blocks, subscriptions_blocks
+from bot.slack.answers.doctor import doctor_blocks
 from bot.slack.answers.personal import home_view, profile_blocks
 from bot.slack.answers.team import models_blocks, overview_blocks, top_blocks
 from bot.slack.blocks import help_blocks, problem_blocks, section
@@ -45,6 +47,8 @@ from storage.analytics.trends import trends
 from storage.db import transaction
 from storage.digests import deactivate, list_subscriptions, subscribe
 from storage.job_runs import last_runs
+
+STATUS_TIMEOUT = 3.0  # seconds per network call of the admin's status checks
 
 
 def _utc_now() -> datetime:
@@ -210,6 +214,10 @@ class Services:
             status = sync_status(session, now=self.now())
             jobs = last_runs(session)
         blocks = status_blocks(status, configured=self.configured_tools(), is_admin=is_admin, jobs=jobs)
+        if is_admin:
+            # The same checks as `abacus doctor`, with short timeouts so the answer stays quick.
+            report = run_doctor(self.settings, engine=self.engine, slack_client=self.client, timeout=STATUS_TIMEOUT)
+            blocks += doctor_blocks(report.checks)
         return Answer(notification_text(blocks), blocks)
 
     def _digest(self, request: AbacusRequest, asker: SlackUser, *, is_admin: bool, channel_id: str | None) -> Answer:
