@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    # Enables `POST /jobs/<job>` on `abacus serve` for an external scheduler; unset, the route does not exist.
+    cron_secret: SecretStr | None = Field(None, validation_alias="CRON_SECRET")
 
     email_domains: CommaList = Field(default_factory=list, validation_alias="ABACUS_EMAIL_DOMAINS")
     admins: CommaList = Field(default_factory=list, validation_alias="ABACUS_ADMINS")

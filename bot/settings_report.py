@@ -26,6 +26,7 @@ def describe_settings(settings: Settings) -> dict[str, Any]:
         "SLACK_SIGNING_SECRET": _mask(settings.slack_signing_secret),
         "SLACK_APP_TOKEN": _mask(settings.slack_app_token),
         "SLACK_API_URL": settings.slack_api_url,
+        "CRON_SECRET": _mask(settings.cron_secret),
         "ABACUS_EMAIL_DOMAINS": settings.email_domains,
         "ABACUS_ADMINS": settings.admins,
         "ABACUS_TIMEZONE": settings.timezone,

@@ -112,7 +112,7 @@ class _Gunicorn:
         if self._with_scheduler:
             # Started here, in the worker after the fork: a scheduler thread would not survive the fork.
             self.scheduler = start_background_scheduler(self._settings, engine)
-        return AbacusWeb(create_app(self._settings, engine), engine)
+        return AbacusWeb(create_app(self._settings, engine), engine, self._settings)
 
     def run(self) -> None:
         self._application.run()
