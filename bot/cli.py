@@ -28,6 +28,7 @@ from bot.commands import (
     sync,
 )
 from bot.errors import AbacusError
+from bot.observability import bound, capture_exception
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,8 +66,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(command: click.Command, argv: list[str] | None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    name = " ".join(a for a in args[:2] if not a.startswith("-")) or "abacus"
     try:
-        result = command.main(args=argv, prog_name="abacus", standalone_mode=False)
+        with bound(command=name):
+            result = command.main(args=argv, prog_name="abacus", standalone_mode=False)
     except click.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx is not None else "abacus"
         return _fail(f"{exc.format_message()} Run `{where} --help` for usage.", exc.exit_code)
@@ -76,6 +80,10 @@ def run(command: click.Command, argv: list[str] | None) -> int:
         return _fail(exc.format_message(), exc.exit_code)
     except AbacusError as exc:
         return _fail(str(exc), exc.exit_code)
+    except Exception as exc:
+        # A bug, not an operator's mistake: report it (scrubbed) with the command's name, then crash as usual.
+        capture_exception(exc, command=name)
+        raise
     return result if isinstance(result, int) else 0
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import Engine
 
 from bot.jobs import JOB_TITLES, BackfillRequest, JobContext, OrgResult, SyncRequest, utc_now
 from bot.jobs.registry import PROVIDERS
+from bot.observability import bound, new_id
 from bot.settings import Settings
 from storage.job_runs import finish_run, start_run
 from storage.locks import LockHeld, hold_lock
@@ -272,6 +273,11 @@ def run_job_once(env: SchedulerEnv, job_id: str) -> JobRunResult | None:
 
 def _execute(env: SchedulerEnv, job_id: str) -> JobRunResult | None:
     """The run itself, recorded in job_runs; never raises. None when even the start could not be recorded."""
+    with bound(job=job_id, request_id=new_id()):
+        return _execute_bound(env, job_id)
+
+
+def _execute_bound(env: SchedulerEnv, job_id: str) -> JobRunResult | None:
     work = JOB_WORK[job_id]
     started = env.now()
     try:

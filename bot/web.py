@@ -17,6 +17,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, text
 
+from bot.observability import bound, new_id
 from bot.scheduler import JobRunResult, Leadership, SchedulerEnv, run_job_once, scheduled_jobs
 from bot.settings import Settings
 
@@ -38,6 +39,11 @@ class AbacusWeb:
         self.jobs_env = jobs_env
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        # Every log line of this request carries its id (the Slack middleware's refusals included).
+        with bound(request_id=new_id()):
+            return self._route(environ, start_response)
+
+    def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or ""
         if path == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             return self._health(start_response)

@@ -10,6 +10,7 @@ import click
 
 from bot.cli_support import AppContext, console, pass_app
 from bot.errors import ConfigError
+from bot.observability import configure_logging
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def serve_command(app: AppContext, port: int | None, host: str, with_scheduler: 
     """Run the Slack app: HTTP at /slack/events (+ /healthz), or Socket Mode when SLACK_APP_TOKEN is set."""
     settings = app.settings
     _check_slack_settings(settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings, logging.INFO)
     engine = app.engine  # proves the database is reachable before Slack traffic arrives
     if with_scheduler is None:
         # One process is the whole install with SQLite; PostgreSQL installs run `abacus scheduler` beside it.

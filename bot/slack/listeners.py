@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.observability import bound, current_context, new_id
 from bot.slack import mapping
 from bot.slack.answers.personal import HOME_CHART_ACTION
 from bot.slack.blocks import problem_blocks
@@ -25,25 +25,9 @@ def register(app: App, services: Services) -> None:
         # Ack first and with nothing to show: the answer follows within a second or two via response_url.
         ack()
         request = parse(command.get("text") or "")
-        try:
-            if request.command in ("map", "unmap") and not request.problems:
-                answer = _mapping(services, request, command, context, client)
-                if answer is None:
-                    return  # the modal is open
-            else:
-                answer = services.answer(
-                    request, context["abacus_user"], is_admin=context["abacus_admin"], channel_id=command["channel_id"]
-                )
-            deliver(
-                answer, respond=respond, client=client, user_id=command["user_id"], channel_id=command["channel_id"]
-            )
-        except Exception:
-            reference = uuid.uuid4().hex[:8]
-            log.exception("/abacus %r failed (ref %s)", command.get("text"), reference)
-            respond(
-                text=f"Sorry, something went wrong on my side (ref `{reference}`). An admin can find it in the logs.",
-                response_type="ephemeral",
-            )
+        # Listeners run on Bolt's worker threads, so the request's log context is bound here.
+        with bound(request_id=new_id(), command=f"/abacus {request.command}"):
+            _answer_command(services, request, command, respond, context, client)
 
     mapping.register(app, services)
 
@@ -51,15 +35,40 @@ def register(app: App, services: Services) -> None:
     def on_home_chart(ack: Any, context: Any, client: WebClient) -> None:
         ack()
         viewer = context["abacus_user"]
-        answer = services.answer(parse("me 30d"), viewer, is_admin=context["abacus_admin"])
-        if answer.charts:
-            send_private_charts(client, viewer.id, answer)
+        with bound(request_id=new_id(), command="home chart"):
+            answer = services.answer(parse("me 30d"), viewer, is_admin=context["abacus_admin"])
+            if answer.charts:
+                send_private_charts(client, viewer.id, answer)
 
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any], context: Any, client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
-        client.views_publish(user_id=event["user"], view=services.home_view(context["abacus_user"]))
+        with bound(request_id=new_id(), command="app home"):
+            client.views_publish(user_id=event["user"], view=services.home_view(context["abacus_user"]))
+
+
+def _answer_command(
+    services: Services, request: AbacusRequest, command: dict[str, Any], respond: Any, context: Any, client: WebClient
+) -> None:
+    try:
+        if request.command in ("map", "unmap") and not request.problems:
+            answer = _mapping(services, request, command, context, client)
+            if answer is None:
+                return  # the modal is open
+        else:
+            answer = services.answer(
+                request, context["abacus_user"], is_admin=context["abacus_admin"], channel_id=command["channel_id"]
+            )
+        deliver(answer, respond=respond, client=client, user_id=command["user_id"], channel_id=command["channel_id"])
+    except Exception:
+        # The reference is the request id: it is on every log line of this request (and the Sentry event).
+        reference = current_context().get("request_id", "")
+        log.exception("/abacus %r failed (ref %s)", command.get("text"), reference)
+        respond(
+            text=f"Sorry, something went wrong on my side (ref `{reference}`). An admin can find it in the logs.",
+            response_type="ephemeral",
+        )
 
 
 def _mapping(
