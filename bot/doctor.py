@@ -88,7 +88,24 @@ def run_doctor(
 ) -> DoctorReport:
     """Run every check. ``engine``: an open engine (the web process's); otherwise the doctor connects itself."""
     report = DoctorReport()
+    owned = engine is None
     engine = _check_database(report, settings, engine)
+    try:
+        _run_checks(report, settings, engine, slack_client, now, timeout)
+    finally:
+        if owned and engine is not None:
+            engine.dispose()
+    return report
+
+
+def _run_checks(
+    report: DoctorReport,
+    settings: Settings,
+    engine: Engine | None,
+    slack_client: WebClient | None,
+    now: Callable[[], datetime],
+    timeout: float,
+) -> None:
     client = slack_client
     if client is None and settings.slack_bot_token is not None:
         client = _slack_client(settings, timeout)
@@ -102,13 +119,14 @@ def run_doctor(
     _check_providers(report, settings, statuses, timeout)
     if engine is not None:
         _check_jobs(report, engine)
-    return report
 
 
 # --- database ----------------------------------------------------------------------------------------
 
 
 def _check_database(report: DoctorReport, settings: Settings, engine: Engine | None) -> Engine | None:
+    """The engine when the database is usable, else None (disposing of an engine the doctor opened itself)."""
+    created = engine is None
     if engine is None:
         try:
             engine = connect(settings.database_url)
@@ -118,10 +136,11 @@ def _check_database(report: DoctorReport, settings: Settings, engine: Engine | N
     try:
         problem = schema_problem(engine)
     except Exception as exc:  # the report explains; it never raises
-        report.add("database", "fail", f"Cannot read the schema version: {type(exc).__name__}.", "Check DATABASE_URL.")
-        return None
+        problem = f"Cannot read the schema version ({type(exc).__name__}): check DATABASE_URL."
     if problem is not None:
         report.add("database", "fail", problem, "Run `abacus db migrate`.")
+        if created:
+            engine.dispose()
         return None
     report.add("database", "ok", "Reachable and migrated to the latest schema.")
     return engine

@@ -216,3 +216,26 @@ def test_admin_status_in_slack_shows_the_checks(slack_harness: SlackHarness) -> 
     slack_harness.command("status", user="UDANA")
     member = json.dumps(slack_harness.slack.wait_for_responses(2)[1], ensure_ascii=False)
     assert "Abacus status" in member and "abacus doctor" not in member
+
+
+def test_unreachable_database_fails_without_showing_the_password() -> None:
+    settings = Settings(DATABASE_URL="postgresql://abacus:hunter2@127.0.0.1:1/abacus")  # type: ignore[call-arg]
+    report = run_doctor(settings)
+    state, detail, fix = check(report, "database")
+    assert state == "fail" and "Cannot reach the database" in detail and "hunter2" not in detail
+    assert fix is not None and "DATABASE_URL" in fix
+
+
+def test_socket_mode_needs_no_signing_secret(engine: Engine, slack: FakeSlack) -> None:
+    settings = Settings(
+        **{  # type: ignore[arg-type]
+            "SLACK_BOT_TOKEN": "xoxb-doctor",
+            "SLACK_APP_TOKEN": "xapp-1-doctor",
+            "SLACK_API_URL": slack.api_url,
+        }
+    )
+    report = run_doctor(settings, engine=engine)
+    assert (
+        check(report, "slack signing secret")[0] == "ok" and "Socket Mode" in check(report, "slack signing secret")[1]
+    )
+    assert report.ok
