@@ -187,3 +187,24 @@ def test_scrub_event_walks_nested_values() -> None:
         "extra": {"headers": [("Authorization", "Bearer [redacted]")], "n": 3},
         "message": "[redacted]",
     }
+
+
+def test_a_failing_slack_command_is_reported_with_its_command_and_reference(
+    slack_harness: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.slack.services import Services
+
+    transport = MemoryTransport()
+    assert init_sentry(sentry_settings(), transport=transport)
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError(f"query failed near {SLACK_TOKEN}")
+
+    monkeypatch.setattr(Services, "answer", broken)
+    slack_harness.command("top 7d", user="UDANA")
+    text = slack_harness.slack.wait_for_responses(1)[0]["text"]
+    reference = text.split("ref `")[1].split("`")[0]
+    observability.shutdown_sentry()
+    event = next(e for e in transport.events if e.get("tags", {}).get("command") == "/abacus top")
+    assert event["tags"]["request_id"] == reference
+    assert SLACK_TOKEN not in json.dumps(event)

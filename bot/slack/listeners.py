@@ -36,16 +36,22 @@ def register(app: App, services: Services) -> None:
         ack()
         viewer = context["abacus_user"]
         with bound(request_id=new_id(), command="home chart"):
-            answer = services.answer(parse("me 30d"), viewer, is_admin=context["abacus_admin"])
-            if answer.charts:
-                send_private_charts(client, viewer.id, answer)
+            try:
+                answer = services.answer(parse("me 30d"), viewer, is_admin=context["abacus_admin"])
+                if answer.charts:
+                    send_private_charts(client, viewer.id, answer)
+            except Exception:
+                log.exception("the App Home chart for %s failed", viewer.id)  # logged (and reported) with its id
 
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any], context: Any, client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
         with bound(request_id=new_id(), command="app home"):
-            client.views_publish(user_id=event["user"], view=services.home_view(context["abacus_user"]))
+            try:
+                client.views_publish(user_id=event["user"], view=services.home_view(context["abacus_user"]))
+            except Exception:
+                log.exception("the App Home of %s failed", event["user"])
 
 
 def _answer_command(
