@@ -33,6 +33,8 @@ from storage.digests import list_subscriptions
 from storage.job_runs import last_runs
 
 log = logging.getLogger(__name__)
+_QUIET_SLACK_LOG = logging.getLogger("bot.doctor.slack_client")
+_QUIET_SLACK_LOG.setLevel(logging.CRITICAL)
 
 CheckState = Literal["ok", "warn", "fail", "skip"]
 
@@ -138,7 +140,7 @@ def _check_database(report: DoctorReport, settings: Settings, engine: Engine | N
     except Exception as exc:  # the report explains; it never raises
         problem = f"Cannot read the schema version ({type(exc).__name__}): check DATABASE_URL."
     if problem is not None:
-        report.add("database", "fail", problem, "Run `abacus db migrate`.")
+        report.add("database", "fail", problem, "The Procfile's release step migrates on every deploy.")
         if created:
             engine.dispose()
         return None
@@ -152,7 +154,10 @@ def _check_database(report: DoctorReport, settings: Settings, engine: Engine | N
 def _slack_client(settings: Settings, timeout: float) -> WebClient:
     assert settings.slack_bot_token is not None
     client = WebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=int(timeout)
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=max(1, int(timeout)),
+        logger=_QUIET_SLACK_LOG,  # a failure is one of the doctor's lines, not an ERROR log (or a Sentry event)
     )
     client.proxy = None
     return client
