@@ -17,6 +17,7 @@ from bot.commands import (
     db,
     demo,
     digest,
+    doctor,
     gaps,
     import_csv,
     mappings,
@@ -28,6 +29,7 @@ from bot.commands import (
     sync,
 )
 from bot.errors import AbacusError
+from bot.observability import bound, capture_exception
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -57,6 +59,7 @@ cli.add_command(serve.serve_command)
 cli.add_command(scheduler.scheduler_command)
 cli.add_command(digest.digest_group)
 cli.add_command(demo.demo_command)
+cli.add_command(doctor.doctor_command)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(command: click.Command, argv: list[str] | None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    name = " ".join(a for a in args[:2] if not a.startswith("-")) or "abacus"
     try:
-        result = command.main(args=argv, prog_name="abacus", standalone_mode=False)
+        with bound(command=name):
+            result = command.main(args=argv, prog_name="abacus", standalone_mode=False)
     except click.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx is not None else "abacus"
         return _fail(f"{exc.format_message()} Run `{where} --help` for usage.", exc.exit_code)
@@ -76,6 +82,10 @@ def run(command: click.Command, argv: list[str] | None) -> int:
         return _fail(exc.format_message(), exc.exit_code)
     except AbacusError as exc:
         return _fail(str(exc), exc.exit_code)
+    except Exception as exc:
+        # A bug, not an operator's mistake: report it (scrubbed) with the command's name, then crash as usual.
+        capture_exception(exc, command=name)
+        raise
     return result if isinstance(result, int) else 0
 
 

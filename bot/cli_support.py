@@ -36,6 +36,10 @@ class AppContext:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings()
+            # Logging and error tracking start as soon as the secrets they must scrub are known.
+            from bot.observability import setup
+
+            setup(self._settings)
         return self._settings
 
     @property

@@ -32,6 +32,7 @@ from sqlalchemy import Engine
 
 from bot.jobs import JOB_TITLES, BackfillRequest, JobContext, OrgResult, SyncRequest, utc_now
 from bot.jobs.registry import PROVIDERS
+from bot.observability import bound, new_id
 from bot.settings import Settings
 from storage.job_runs import finish_run, start_run
 from storage.locks import LockHeld, hold_lock
@@ -232,15 +233,55 @@ JOB_WORK: dict[str, Callable[[SchedulerEnv], JobOutcome]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class JobRunResult:
+    """One recorded run: what `POST /jobs/<job>` answers with."""
+
+    job_id: str
+    outcome: JobOutcome
+    started_at: datetime
+    finished_at: datetime
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.outcome.error is None else "failed"
+
+
 def run_job(env: SchedulerEnv, job_id: str) -> JobOutcome | None:
     """Run one job if this process leads; record the run; never raise (a failure must not stop the
     scheduler). Returns None when the run was skipped because another process leads."""
     if not env.leadership.ensure():
         log.info("skipping %s: another process leads the scheduler", job_id)
         return None
-    work = JOB_WORK[job_id]
+    result = _execute(env, job_id)
+    return result.outcome if result is not None else None
+
+
+def run_job_once(env: SchedulerEnv, job_id: str) -> JobRunResult | None:
+    """Run one job now, for an external trigger (a platform's cron calling `POST /jobs/<job>`).
+
+    It takes the same ``scheduler-leader`` lock as the scheduler, but only for this run, so an external
+    trigger never works beside a running scheduler or a second trigger. Returns None when the lock is held.
+    """
     try:
-        run_id = start_run(env.engine, job_id, env.now())
+        with hold_lock(env.engine, LEADER_LOCK):
+            return _execute(env, job_id)
+    except LockHeld:
+        log.info("not running %s: the scheduler lock is held (a scheduler or another trigger runs)", job_id)
+        return None
+
+
+def _execute(env: SchedulerEnv, job_id: str) -> JobRunResult | None:
+    """The run itself, recorded in job_runs; never raises. None when even the start could not be recorded."""
+    with bound(job=job_id, request_id=new_id()):
+        return _execute_bound(env, job_id)
+
+
+def _execute_bound(env: SchedulerEnv, job_id: str) -> JobRunResult | None:
+    work = JOB_WORK[job_id]
+    started = env.now()
+    try:
+        run_id = start_run(env.engine, job_id, started)
     except Exception:
         log.exception("could not record the start of %s; skipping this run", job_id)
         return None
@@ -253,11 +294,12 @@ def run_job(env: SchedulerEnv, job_id: str) -> JobOutcome | None:
         log.warning("job %s finished with errors: %s", job_id, outcome.error)
     else:
         log.info("job %s finished: %d rows", job_id, outcome.rows)
+    finished = env.now()
     try:
-        finish_run(env.engine, run_id, env.now(), ok=outcome.error is None, rows=outcome.rows, error=outcome.error)
+        finish_run(env.engine, run_id, finished, ok=outcome.error is None, rows=outcome.rows, error=outcome.error)
     except Exception:
         log.exception("could not record the end of %s", job_id)
-    return outcome
+    return JobRunResult(job_id, outcome, started, finished)
 
 
 class AbacusScheduler:

@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    # Enables `POST /jobs/<job>` on `abacus serve` for an external scheduler; unset, the route does not exist.
+    cron_secret: SecretStr | None = Field(None, validation_alias="CRON_SECRET")
+    # Error tracking (needs the optional `[sentry]` extra) and the log line format.
+    sentry_dsn: SecretStr | None = Field(None, validation_alias="SENTRY_DSN")
+    log_format: Literal["plain", "json"] = Field("plain", validation_alias="ABACUS_LOG_FORMAT")
+    # Unset: warnings for one-off commands, info for `serve` and `scheduler`.
+    log_level: Literal["debug", "info", "warning", "error"] | None = Field(None, validation_alias="ABACUS_LOG_LEVEL")
 
     email_domains: CommaList = Field(default_factory=list, validation_alias="ABACUS_EMAIL_DOMAINS")
     admins: CommaList = Field(default_factory=list, validation_alias="ABACUS_ADMINS")

@@ -10,6 +10,7 @@ from types import FrameType
 import click
 
 from bot.cli_support import AppContext, console, pass_app
+from bot.observability import configure_logging
 
 
 @click.command("scheduler")
@@ -18,7 +19,7 @@ def scheduler_command(app: AppContext) -> None:
     """Run the scheduled jobs until stopped (SIGTERM or Ctrl-C). Several may run: one leads, the rest wait."""
     from bot.scheduler import AbacusScheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(app.settings, logging.INFO)
     scheduler = AbacusScheduler(app.settings, app.engine, background=False)
     for job in scheduler.jobs:
         # click.echo, not rich: triggers print as `cron[hour='3', minute='30']`, which rich reads as markup.

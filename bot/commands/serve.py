@@ -10,6 +10,7 @@ import click
 
 from bot.cli_support import AppContext, console, pass_app
 from bot.errors import ConfigError
+from bot.observability import configure_logging
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def serve_command(app: AppContext, port: int | None, host: str, with_scheduler: 
     """Run the Slack app: HTTP at /slack/events (+ /healthz), or Socket Mode when SLACK_APP_TOKEN is set."""
     settings = app.settings
     _check_slack_settings(settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings, logging.INFO)
     engine = app.engine  # proves the database is reachable before Slack traffic arrives
     if with_scheduler is None:
         # One process is the whole install with SQLite; PostgreSQL installs run `abacus scheduler` beside it.
@@ -112,7 +113,7 @@ class _Gunicorn:
         if self._with_scheduler:
             # Started here, in the worker after the fork: a scheduler thread would not survive the fork.
             self.scheduler = start_background_scheduler(self._settings, engine)
-        return AbacusWeb(create_app(self._settings, engine), engine)
+        return AbacusWeb(create_app(self._settings, engine), engine, self._settings)
 
     def run(self) -> None:
         self._application.run()

@@ -36,6 +36,8 @@ def help_blocks(*, is_admin: bool) -> list[Block]:
         f"`{USAGE['top']}` who uses the most",
         f"`{USAGE['user']}` someone's usage",
         f"`{USAGE['models']}` which models, and what they cost",
+        f"`{USAGE['table']}` everyone's numbers in one table",
+        f"`{USAGE['export']}` a CSV to your DM",
         f"`{USAGE['gaps']}` days with missing data",
         f"`{USAGE['status']}` how fresh the data is",
     ]

@@ -31,13 +31,46 @@ USAGE = {
     "overview": "/abacus overview [period] [claude|cursor] [share]",
     "gaps": "/abacus gaps [claude|cursor]",
     "status": "/abacus status",
+    "table": "/abacus table [period] [claude|cursor] [sort tokens|cost|days|avg|last|…] [asc|desc]",
+    "export": "/abacus export usage|team [period] [claude|cursor] [models|tools]",
     "map": "/abacus map [KEY <@person|email>]",
     "unmap": "/abacus unmap KEY",
     "digest": "/abacus digest here daily [HH:MM] [timezone] | here weekly [weekday] [HH:MM] [timezone] | list | off",
 }
 CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-ALIASES = {"": "help", "?": "help", "-h": "help", "--help": "help", "team": "overview", "dashboard": "overview"}
+ALIASES = {
+    "": "help",
+    "?": "help",
+    "-h": "help",
+    "--help": "help",
+    "team": "overview",
+    "dashboard": "overview",
+    "team-table": "table",
+    "pivot": "table",
+    "csv": "export",
+}
+# `sort` words of `/abacus table`, to the team table's sort keys.
+SORT_WORDS = {
+    "tokens": "total_tokens",
+    "cost": "total_cost",
+    "claude": "claude_code_tokens",
+    "claude-code": "claude_code_tokens",
+    "cursor": "cursor_tokens",
+    "input": "input_tokens",
+    "output": "output_tokens",
+    "days": "days_active",
+    "active": "days_active",
+    "avg": "avg_tokens_per_day",
+    "average": "avg_tokens_per_day",
+    "first": "first_active",
+    "last": "last_active",
+    "email": "email",
+    "name": "email",
+}
+EXPORTS = ("usage", "team")
+_SORT_CHOICES = ("tokens", "cost", "claude", "cursor", "days", "avg", "first", "last", "email")
+TOOL_COMMANDS = ("top", "models", "overview", "gaps", "table", "export")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +90,11 @@ class AbacusRequest:
     local_time: str | None = None
     weekday: int | None = None
     timezone: str | None = None
+    # table: sort key and direction; export: what (usage | team) and the usage view (models | tools)
+    sort: str | None = None
+    ascending: bool | None = None
+    export: str | None = None
+    view: str | None = None
     problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -133,9 +171,16 @@ def _digest_schedule(cadence: str, words: list[str], values: dict[str, object]) 
 def _parse_args(command: str, words: list[str]) -> AbacusRequest:
     values: dict[str, object] = {}
     problems: list[str] = []
-    expect_by = False
+    expect_by = expect_sort = False
     for word in words:
         lowered = word.lower()
+        if expect_sort:
+            expect_sort = False
+            if lowered in SORT_WORDS:
+                values["sort"] = SORT_WORDS[lowered]
+            else:
+                problems.append(f"I can't sort by `{word}`: use {', '.join(f'`{w}`' for w in _SORT_CHOICES)}.")
+            continue
         if expect_by:
             expect_by = False
             if lowered in ("cost", "tokens"):
@@ -145,7 +190,7 @@ def _parse_args(command: str, words: list[str]) -> AbacusRequest:
             continue
         if PERIOD.match(lowered) and command not in ("gaps", "status", "help") and "period" not in values:
             values["period"] = lowered
-        elif lowered in TOOLS and command in ("top", "models", "overview", "gaps") and "tool" not in values:
+        elif lowered in TOOLS and command in TOOL_COMMANDS and "tool" not in values:
             values["tool"] = TOOLS[lowered]
         elif command == "top" and lowered.isdigit() and "limit" not in values:
             values["limit"] = int(lowered)
@@ -153,6 +198,14 @@ def _parse_args(command: str, words: list[str]) -> AbacusRequest:
             expect_by = True
         elif command == "top" and lowered in ("cost", "tokens"):
             values["by"] = lowered
+        elif command == "table" and lowered == "sort" and "sort" not in values:
+            expect_sort = True
+        elif command == "table" and lowered in ("asc", "desc") and "ascending" not in values:
+            values["ascending"] = lowered == "asc"
+        elif command == "export" and lowered in EXPORTS and "export" not in values:
+            values["export"] = lowered
+        elif command == "export" and lowered in ("models", "tools") and "view" not in values:
+            values["view"] = lowered
         elif command == "overview" and lowered in ("share", "public", "post"):
             values["share"] = True
         elif command in ("map", "unmap") and "key" not in values and not MENTION.match(word) and "@" not in word:
@@ -167,6 +220,12 @@ def _parse_args(command: str, words: list[str]) -> AbacusRequest:
             problems.append(f"I don't understand `{word}` here.")
     if expect_by:
         problems.append("`by` takes `cost` or `tokens`.")
+    if expect_sort:
+        problems.append(f"Say what to sort by: {', '.join(f'`{w}`' for w in _SORT_CHOICES)}.")
+    if command == "export" and "export" not in values:
+        problems.append("Say what to export: `usage` or `team`.")
+    if command == "export" and values.get("export") == "team" and "view" in values:
+        problems.append("`models` and `tools` are views of the usage export, not of the team export.")
     if command == "user" and "target" not in values:
         problems.append("Say whose usage: mention them (`@dana`) or give their email.")
     if command == "map" and ("key" in values) != ("target" in values):

@@ -29,11 +29,21 @@ class ChartFile:
 
 
 @dataclass(frozen=True, slots=True)
+class ExportFile:
+    """A file for the asker's DM (a CSV export): private data never goes to a channel."""
+
+    content: bytes
+    filename: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     text: str  # notification and screen-reader fallback
     blocks: list[Block]
     charts: list[ChartFile] = field(default_factory=list)
     public: bool = False
+    files: list[ExportFile] = field(default_factory=list)
 
 
 Respond = Callable[..., Any]
@@ -45,22 +55,24 @@ def deliver(answer: Answer, *, respond: Respond, client: WebClient, user_id: str
         return
     note = [context(":chart_with_upwards_trend: Chart on its way to your DM with Abacus.")] if answer.charts else []
     respond(text=answer.text, blocks=answer.blocks + note, response_type="ephemeral")
-    if not answer.charts:
+    if not answer.charts and not answer.files:
         return
     error = send_private_charts(client, user_id, answer)
     if error:
+        what = "the file" if answer.files else "the chart"
+        rest = "" if answer.files else "; the numbers above are complete"
         respond(
-            text=f"I couldn't send the chart to your DM (Slack said `{error}`); the numbers above are complete.",
+            text=f"I couldn't send {what} to your DM (Slack said `{error}`){rest}.",
             response_type="ephemeral",
             replace_original=False,
         )
 
 
 def send_private_charts(client: WebClient, user_id: str, answer: Answer) -> str | None:
-    """Upload the answer's charts to the person's DM with the app; the Slack error code if that failed."""
+    """Upload the answer's charts and files to the person's DM with the app; the Slack error code if that failed."""
     try:
         dm = client.conversations_open(users=user_id)["channel"]["id"]
-        _upload(client, dm, answer.charts, comment=answer.text)
+        _upload(client, dm, answer.charts, comment=answer.text, files=answer.files)
     except SlackApiError as exc:
         error = str(exc.response.get("error", "unknown error"))
         log.warning("chart DM to %s failed: %s", user_id, error)
@@ -84,11 +96,18 @@ def _post_in_channel(answer: Answer, *, respond: Respond, client: WebClient, cha
 
 
 def _upload(
-    client: WebClient, channel: str, charts: list[ChartFile], *, comment: str = "", thread_ts: str = ""
+    client: WebClient,
+    channel: str,
+    charts: list[ChartFile],
+    *,
+    comment: str = "",
+    thread_ts: str = "",
+    files: list[ExportFile] | None = None,
 ) -> None:
-    uploads = [
+    uploads: list[dict[str, Any]] = [
         {"content": c.png, "filename": c.filename, "title": c.title, "alt_txt": c.alt_text[:1000]} for c in charts
     ]
+    uploads += [{"content": f.content, "filename": f.filename, "title": f.title} for f in files or []]
     kwargs: dict[str, Any] = {"channel": channel, "file_uploads": uploads}
     if thread_ts:
         kwargs["thread_ts"] = thread_ts

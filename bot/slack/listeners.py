@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-import uuid
+from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.observability import bound, current_context, new_id
 from bot.slack import mapping
 from bot.slack.answers.personal import HOME_CHART_ACTION
 from bot.slack.blocks import problem_blocks
@@ -25,16 +26,31 @@ def register(app: App, services: Services, answers: Executor | None = None) -> N
     executor too, so if answers ran there, a burst of slow answers would keep later commands from being
     acked within Slack's 3 s (measured: `benchmarks/slack_load.py`, 20 at a time against 8 threads)."""
 
+    def run(work: Callable[[], None], *, command: str, now: bool = False) -> None:
+        # The log context (request id, command) is bound in the thread that does the work.
+        tags = {"request_id": new_id(), "command": command}
+
+        def in_context() -> None:
+            with bound(**tags):
+                work()
+
+        if answers is None or now:
+            in_context()
+        else:
+            answers.submit(in_context)
+
     @app.command("/abacus")
     def on_abacus(ack: Any, command: dict[str, Any], respond: Any, context: Any, client: WebClient) -> None:
         # Ack first and with nothing to show: the answer follows within a second or two via response_url.
         ack()
         request = parse(command.get("text") or "")
         # A mapping modal needs the trigger id within 3 s of the command: those answer on this thread.
-        if answers is None or (request.command in ("map", "unmap") and not request.problems):
-            _answer(services, request, command, respond, context, client)
-        else:
-            answers.submit(_answer, services, request, command, respond, context, client)
+        modal = request.command in ("map", "unmap") and not request.problems
+        run(
+            lambda: _answer_command(services, request, command, respond, context, client),
+            command=f"/abacus {request.command}",
+            now=modal,
+        )
 
     mapping.register(app, services)
 
@@ -44,23 +60,27 @@ def register(app: App, services: Services, answers: Executor | None = None) -> N
         viewer, is_admin = context["abacus_user"], context["abacus_admin"]
 
         def send() -> None:
-            answer = services.answer(parse("me 30d"), viewer, is_admin=is_admin)
-            if answer.charts:
-                send_private_charts(client, viewer.id, answer)
+            try:
+                answer = services.answer(parse("me 30d"), viewer, is_admin=is_admin)
+                if answer.charts:
+                    send_private_charts(client, viewer.id, answer)
+            except Exception:
+                log.exception("the App Home chart for %s failed", viewer.id)  # logged (and reported) with its id
 
-        if answers is None:
-            send()
-        else:
-            answers.submit(send)
+        run(send, command="home chart")
 
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any], context: Any, client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
-        client.views_publish(user_id=event["user"], view=services.home_view(context["abacus_user"]))
+        with bound(request_id=new_id(), command="app home"):
+            try:
+                client.views_publish(user_id=event["user"], view=services.home_view(context["abacus_user"]))
+            except Exception:
+                log.exception("the App Home of %s failed", event["user"])
 
 
-def _answer(
+def _answer_command(
     services: Services, request: AbacusRequest, command: dict[str, Any], respond: Any, context: Any, client: WebClient
 ) -> None:
     try:
@@ -74,7 +94,8 @@ def _answer(
             )
         deliver(answer, respond=respond, client=client, user_id=command["user_id"], channel_id=command["channel_id"])
     except Exception:
-        reference = uuid.uuid4().hex[:8]
+        # The reference is the request id: it is on every log line of this request (and the Sentry event).
+        reference = current_context().get("request_id", "")
         log.exception("/abacus %r failed (ref %s)", command.get("text"), reference)
         respond(
             text=f"Sorry, something went wrong on my side (ref `{reference}`). An admin can find it in the logs.",

@@ -18,33 +18,42 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.chart_inputs import model_bars, personal_days, top_user_bars, trend_days
+from bot.doctor import run_doctor
 from bot.periods import Period, PeriodError, parse_period, today_in
 from bot.settings import Settings
 from bot.slack.access import AccessPolicy
 from bot.slack.answers.common import freshness_line
 from bot.slack.answers.data_health import gaps_blocks, status_blocks
 from bot.slack.answers.digest import not_in_channel_blocks, stopped_blocks, subscribed_blocks, subscriptions_blocks
+from bot.slack.answers.doctor import doctor_blocks
 from bot.slack.answers.personal import home_view, profile_blocks
 from bot.slack.answers.team import models_blocks, overview_blocks, top_blocks
+from bot.slack.answers.team_table import MAX_PEOPLE, export_blocks, team_table_blocks
 from bot.slack.blocks import help_blocks, problem_blocks, section
 from bot.slack.command_text import AbacusRequest
-from bot.slack.delivery import Answer, ChartFile
+from bot.slack.delivery import Answer, ChartFile, ExportFile
 from bot.slack.plain_text import notification_text
 from bot.slack.users import SlackUser, UserDirectory, UserLookupFailed
 from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart
 from charts.data import Chart
 from charts.personal import personal_trend_chart
+from storage.analytics.exports import team_csv, usage_csv
 from storage.analytics.gaps import find_gaps
 from storage.analytics.models_breakdown import model_breakdown
 from storage.analytics.overview import overview
 from storage.analytics.profile import find_person, user_profile
 from storage.analytics.status import sync_status
+from storage.analytics.team import team_table
 from storage.analytics.top_users import top_users
 from storage.analytics.trends import trends
 from storage.db import transaction
 from storage.digests import deactivate, list_subscriptions, subscribe
 from storage.job_runs import last_runs
+
+STATUS_TIMEOUT = 3.0  # seconds per network call of the admin's status checks
+TEAM_EXPORT_LIMIT = 10_000  # the original's export limit
+PEOPLE_ADMINS_ONLY = "{what} names people, which only Abacus admins may see here. `/abacus overview` shows the totals."
 
 
 def _utc_now() -> datetime:
@@ -205,11 +214,63 @@ class Services:
         blocks = gaps_blocks(results, configured=self.configured_tools())
         return Answer(notification_text(blocks), blocks)
 
+    def _table(self, request: AbacusRequest, asker: SlackUser, period: Period, _admin: bool) -> Answer:
+        if not self.policy.can_see_people(asker):
+            return _say(PEOPLE_ADMINS_ONLY.format(what="The team table"))
+        sort = request.sort or "total_tokens"
+        # Names and dates read naturally A→Z and oldest first; amounts, largest first.
+        ascending = request.ascending if request.ascending is not None else sort == "email"
+        with transaction(self.engine) as session:
+            table = team_table(
+                session,
+                period.start,
+                period.end,
+                today=today_in(self._zone(asker), self.now()),
+                sort_by=sort,
+                descending=not ascending,
+                tool=request.tool,
+                limit=MAX_PEOPLE,
+            )
+            freshness = self._freshness(session)
+        blocks = team_table_blocks(
+            table, period, sort=sort, ascending=ascending, tool=request.tool, freshness=freshness
+        )
+        return Answer(notification_text(blocks), blocks)
+
+    def _export(self, request: AbacusRequest, asker: SlackUser, period: Period, _admin: bool) -> Answer:
+        """The original's CSV exports, same columns and file names, as a file in the asker's DM."""
+        start, end = period.start.isoformat(), period.end.isoformat()
+        if request.export == "team":
+            if not self.policy.can_see_people(asker):
+                return _say(PEOPLE_ADMINS_ONLY.format(what="The team export"))
+            with transaction(self.engine) as session:
+                table = team_table(
+                    session,
+                    period.start,
+                    period.end,
+                    today=today_in(self._zone(asker), self.now()),
+                    tool=request.tool,
+                    limit=TEAM_EXPORT_LIMIT,
+                )
+            content, rows, filename = team_csv(table), len(table.rows), f"team_{start}_to_{end}.csv"
+        else:
+            view = request.view or "models"
+            with transaction(self.engine) as session:
+                content = usage_csv(session, period.start, period.end, view=view, tool=request.tool)  # type: ignore[arg-type]
+            rows, filename = content.count("\n") - 1, f"usage_{view}_{start}_to_{end}.csv"
+        blocks = export_blocks(filename, rows=rows, what=request.export or "usage", period=period)
+        title = f"{'Team' if request.export == 'team' else 'Usage'} export · {period.label}"
+        return Answer(notification_text(blocks), blocks, files=[ExportFile(content.encode(), filename, title)])
+
     def _status(self, _request: AbacusRequest, _asker: SlackUser, _period: Period, is_admin: bool) -> Answer:
         with transaction(self.engine) as session:
             status = sync_status(session, now=self.now())
             jobs = last_runs(session)
         blocks = status_blocks(status, configured=self.configured_tools(), is_admin=is_admin, jobs=jobs)
+        if is_admin:
+            # The same checks as `abacus doctor`, with short timeouts so the answer stays quick.
+            report = run_doctor(self.settings, engine=self.engine, slack_client=self.client, timeout=STATUS_TIMEOUT)
+            blocks += doctor_blocks(report.checks)
         return Answer(notification_text(blocks), blocks)
 
     def _digest(self, request: AbacusRequest, asker: SlackUser, *, is_admin: bool, channel_id: str | None) -> Answer:

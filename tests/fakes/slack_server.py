@@ -18,6 +18,8 @@ from tests.fakes.http_server import FakeServer, Request, Response
 
 TEAM = "T0ACME"
 BOT_USER = "UBOT"
+# The bot scopes manifest.yml asks for; Slack reports a token's scopes in x-oauth-scopes on every call.
+MANIFEST_SCOPES = "commands,chat:write,files:write,im:write,users:read,users:read.email,channels:read,groups:read"
 
 
 @dataclass
@@ -63,6 +65,7 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}
         self.responses: list[dict[str, Any]] = []  # bodies POSTed to response URLs
         self.faults: list[SlackFault] = []
+        self.scopes: str | None = MANIFEST_SCOPES  # None: send no x-oauth-scopes header
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.server = FakeServer(self._handle)
@@ -139,9 +142,10 @@ class FakeSlack:
         if not request.headers.get("authorization", "").startswith("Bearer xoxb-"):
             return Response(200, {"ok": False, "error": "not_authed"})
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        headers = {"x-oauth-scopes": self.scopes} if self.scopes is not None else {}
         if handler is None:
-            return Response(200, {"ok": True})
-        return Response(200, {"ok": True, **handler(args)})
+            return Response(200, {"ok": True}, headers)
+        return Response(200, {"ok": True, **handler(args)}, headers)
 
     def _m_auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
         return {
