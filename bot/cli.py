@@ -25,6 +25,7 @@ from bot.commands import (
     stats,
     status,
     sync,
+    teams,
 )
 from bot.errors import AbacusError
 
@@ -55,6 +56,7 @@ cli.add_command(ask.ask_command)
 cli.add_command(serve.serve_command)
 cli.add_command(scheduler.scheduler_command)
 cli.add_command(digest.digest_group)
+cli.add_command(teams.teams_group)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     digest_unusual_floor_usd: Decimal = Field(
         Decimal(10), ge=0, le=100_000, validation_alias="ABACUS_DIGEST_UNUSUAL_FLOOR_USD"
     )
+    # Teams: Slack user groups to follow (handles, refreshed daily at the sync time), and the privacy floor:
+    # a team with fewer active people than this in a period is shown as counts only.
+    team_usergroups: CommaList = Field(default_factory=list, validation_alias="ABACUS_TEAM_USERGROUPS")
+    team_min_people: int = Field(3, ge=1, le=1000, validation_alias="ABACUS_TEAM_MIN_PEOPLE")
+    schedule_team_sync_at: str = Field("04:00", validation_alias="ABACUS_SCHEDULE_TEAM_SYNC_AT")
 
     @field_validator("database_url")
     @classmethod
@@ -141,7 +146,12 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown timezone {value!r}; use an IANA name such as Europe/Vienna") from None
         return value
 
-    @field_validator("schedule_mappings_sync_at")
+    @field_validator("team_usergroups", mode="before")
+    @classmethod
+    def _handles(cls, value: Any) -> Any:
+        return [h.lower().lstrip("@") for h in _split_commas(value)]
+
+    @field_validator("schedule_mappings_sync_at", "schedule_team_sync_at")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         return parse_clock(value)

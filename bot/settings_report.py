@@ -47,6 +47,9 @@ def describe_settings(settings: Settings) -> dict[str, Any]:
         "ABACUS_SCHEDULE_DIGEST_MINUTES": settings.schedule_digest_minutes,
         "ABACUS_DIGEST_UNUSUAL_FACTOR": settings.digest_unusual_factor,
         "ABACUS_DIGEST_UNUSUAL_FLOOR_USD": str(settings.digest_unusual_floor_usd),
+        "ABACUS_TEAM_USERGROUPS": settings.team_usergroups,
+        "ABACUS_TEAM_MIN_PEOPLE": settings.team_min_people,
+        "ABACUS_SCHEDULE_TEAM_SYNC_AT": settings.schedule_team_sync_at,
     }
     return {"settings": values, "features": feature_readiness(settings)}
 

@@ -292,3 +292,38 @@ class JobRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_job_runs_job_id_started_at", "job_id", "started_at"),)
+
+
+class Team(Base):
+    """A named set of people: a Slack user group followed by Abacus, or a team an admin defined.
+
+    ``name`` is the lower-case handle people type (`/abacus team backend`). A team synced from Slack keeps
+    the user group's id, so a renamed handle still refreshes the same team.
+    """
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))  # slack | admin | csv
+    usergroup_id: Mapped[str] = mapped_column(String(32), server_default=_empty())
+    updated_by: Mapped[str] = mapped_column(String(255), server_default=_empty())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("name", name="uq_teams_name"),)
+
+
+class TeamMember(Base):
+    """One person (by email, as usage is attributed) in one team; a person may be in several teams."""
+
+    __tablename__ = "team_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(255))
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "email", name="uq_team_members_member"),
+        Index("ix_team_members_email", "email"),
+    )

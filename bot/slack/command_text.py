@@ -26,9 +26,11 @@ USAGE = {
     "help": "/abacus help",
     "me": "/abacus me [period]",
     "user": "/abacus user <@person|email> [period]",
-    "top": "/abacus top [N] [period] [claude|cursor] [by cost|tokens]",
+    "top": "/abacus top [N] [period] [claude|cursor] [by cost|tokens] · /abacus top teams [period] [claude|cursor]",
     "models": "/abacus models [period] [claude|cursor]",
     "overview": "/abacus overview [period] [claude|cursor] [share]",
+    "team": "/abacus team NAME [period] [claude|cursor] | team list | team sync [@group] | "
+    "team add NAME @person… | team remove NAME [@person…]",
     "gaps": "/abacus gaps [claude|cursor]",
     "status": "/abacus status",
     "map": "/abacus map [KEY <@person|email>]",
@@ -37,7 +39,10 @@ USAGE = {
 }
 CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-ALIASES = {"": "help", "?": "help", "-h": "help", "--help": "help", "team": "overview", "dashboard": "overview"}
+ALIASES = {"": "help", "?": "help", "-h": "help", "--help": "help", "dashboard": "overview"}
+# A Slack user-group mention as an escaped slash command sends it: <!subteam^S0123|@backend>.
+SUBTEAM = re.compile(r"^<!subteam\^([A-Z0-9]+)(?:\|@?([^>]*))?>$")
+TEAM_ACTIONS = ("list", "sync", "add", "remove")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,13 @@ class AbacusRequest:
     local_time: str | None = None
     weekday: int | None = None
     timezone: str | None = None
+    # teams: `top teams`; `team NAME`; team actions list | sync | add | remove with their people or group
+    teams: bool = False
+    team_name: str | None = None
+    member_ids: tuple[str, ...] = ()
+    member_emails: tuple[str, ...] = ()
+    usergroup_id: str | None = None
+    usergroup_handle: str | None = None
     problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -74,6 +86,8 @@ def parse(text: str) -> AbacusRequest:
         return AbacusRequest("unknown", problems=(f"I don't know `{words[0]}`.",))
     if head == "digest":
         return _parse_digest(words[1:])
+    if head == "team":
+        return _parse_team(words[1:])
     return _parse_args(head, words[1:])
 
 
@@ -102,6 +116,68 @@ def _parse_digest(words: list[str]) -> AbacusRequest:
             values["cadence"] = cadence
             problems += _digest_schedule(cadence, rest[1:], values)
     return AbacusRequest("digest", problems=tuple(problems), **values)  # type: ignore[arg-type]
+
+
+def _parse_team(words: list[str]) -> AbacusRequest:
+    """`team` alone (or with a period) is the company overview, as before teams existed; `team NAME ...`
+    is one team; `list`, `sync`, `add` and `remove` manage teams."""
+    first = words[0].lower() if words else ""
+    if not words or PERIOD.match(first) or first in TOOLS:
+        return _parse_args("overview", words)
+    if first not in TEAM_ACTIONS:
+        try:
+            name = _team_name(words[0])
+        except ValueError as exc:
+            return AbacusRequest("team", problems=(str(exc),))
+        found = _parse_args("team", words[1:])
+        return AbacusRequest("team", period=found.period, tool=found.tool, team_name=name, problems=found.problems)
+    values: dict[str, object] = {"action": first}
+    problems: list[str] = []
+    rest = words[1:]
+    if first == "list":
+        problems += [f"I don't understand `{w}` here." for w in rest]
+    elif first == "sync":
+        for word in rest:
+            if "usergroup" in values:
+                problems.append(f"I don't understand `{word}` here: sync one group at a time.")
+            elif match := SUBTEAM.match(word):
+                values["usergroup"] = True
+                values["usergroup_id"] = match.group(1)
+                values["usergroup_handle"] = (match.group(2) or "").lstrip("@").lower() or None
+            else:
+                values["usergroup"] = True
+                values["usergroup_handle"] = word.lstrip("@").lower()
+    else:
+        if not rest:
+            problems.append(f"Say which team to {first}: `/abacus team {first} NAME @person`.")
+        else:
+            try:
+                values["team_name"] = _team_name(rest[0])
+            except ValueError as exc:
+                problems.append(str(exc))
+            ids, emails = [], []
+            for word in rest[1:]:
+                if match := MENTION.match(word):
+                    ids.append(match.group(1))
+                elif match := EMAIL.match(word):
+                    emails.append(match.group(1).lower())
+                else:
+                    problems.append(f"`{word}` is not a person: mention them (`@dana`) or give their email.")
+            values["member_ids"], values["member_emails"] = tuple(ids), tuple(emails)
+            if first == "add" and not ids and not emails:
+                problems.append("Say who to add: mention them (`@dana`) or give their emails.")
+    values.pop("usergroup", None)
+    return AbacusRequest("team", problems=tuple(problems), **values)  # type: ignore[arg-type]
+
+
+def _team_name(word: str) -> str:
+    """Team names look like Slack handles; ``team list`` and friends are commands, not names."""
+    name = word.strip().lstrip("@").lower()
+    if SUBTEAM.match(word.strip()):
+        raise ValueError("Name the team with a word (`backend`); to follow a Slack group use `team sync @group`.")
+    if not re.match(r"^[a-z0-9][a-z0-9._-]{0,63}$", name) or name in TEAM_ACTIONS or PERIOD.match(name):
+        raise ValueError(f"`{word}` cannot be a team name: use letters, digits, `.`, `_` or `-` (like a Slack handle).")
+    return name
 
 
 def _digest_schedule(cadence: str, words: list[str], values: dict[str, object]) -> list[str]:
@@ -145,7 +221,7 @@ def _parse_args(command: str, words: list[str]) -> AbacusRequest:
             continue
         if PERIOD.match(lowered) and command not in ("gaps", "status", "help") and "period" not in values:
             values["period"] = lowered
-        elif lowered in TOOLS and command in ("top", "models", "overview", "gaps") and "tool" not in values:
+        elif lowered in TOOLS and command in ("top", "models", "overview", "gaps", "team") and "tool" not in values:
             values["tool"] = TOOLS[lowered]
         elif command == "top" and lowered.isdigit() and "limit" not in values:
             values["limit"] = int(lowered)
@@ -153,6 +229,8 @@ def _parse_args(command: str, words: list[str]) -> AbacusRequest:
             expect_by = True
         elif command == "top" and lowered in ("cost", "tokens"):
             values["by"] = lowered
+        elif command == "top" and lowered == "teams" and "teams" not in values:
+            values["teams"] = True
         elif command == "overview" and lowered in ("share", "public", "post"):
             values["share"] = True
         elif command in ("map", "unmap") and "key" not in values and not MENTION.match(word) and "@" not in word:
