@@ -17,12 +17,14 @@ from sqlalchemy import Engine, func, select
 
 from bot import scheduler as scheduler_module
 from bot.scheduler import (
+    BUDGETS,
     CLAUDE_CODE_BACKFILL,
     CLAUDE_CODE_SYNC,
     CURSOR_BACKFILL,
     CURSOR_SYNC,
     DIGESTS,
     MAPPINGS_SYNC,
+    SPIKES,
     TEAM_SYNC,
     AbacusScheduler,
     JobOutcome,
@@ -41,7 +43,17 @@ from tests.fakes.slack_server import FakeSlack
 NOW = datetime(2026, 11, 20, 12, 34, tzinfo=UTC)
 ANTHROPIC_KEY = "sk-ant-admin01-acme"
 CURSOR_KEY = "key_" + "c" * 64
-ALL_JOBS = {CLAUDE_CODE_SYNC, CURSOR_SYNC, CLAUDE_CODE_BACKFILL, CURSOR_BACKFILL, MAPPINGS_SYNC, DIGESTS, TEAM_SYNC}
+ALL_JOBS = {
+    CLAUDE_CODE_SYNC,
+    CURSOR_SYNC,
+    CLAUDE_CODE_BACKFILL,
+    CURSOR_BACKFILL,
+    MAPPINGS_SYNC,
+    DIGESTS,
+    TEAM_SYNC,
+    BUDGETS,
+    SPIKES,
+}
 
 
 def frozen() -> datetime:
@@ -131,6 +143,8 @@ def test_wiring_ids_triggers_and_policies(tmp_path: Path) -> None:
         CLAUDE_CODE_BACKFILL: timedelta(hours=6),
         CURSOR_BACKFILL: timedelta(hours=6),
         DIGESTS: timedelta(minutes=5),
+        BUDGETS: timedelta(minutes=60),
+        SPIKES: timedelta(minutes=60),
     }
     assert all(isinstance(jobs[j].trigger, IntervalTrigger) for j in hours)
     # Interval jobs start soon after the process starts, not a whole interval later.
@@ -286,7 +300,7 @@ def test_serve_with_scheduler_starts_it_in_the_worker(tmp_path: Path, slack: Fak
     try:
         server.wsgi()
         assert server.scheduler is not None and server.scheduler.running
-        assert sorted(j.id for j in server.scheduler.scheduler.get_jobs()) == [DIGESTS, TEAM_SYNC]
+        assert sorted(j.id for j in server.scheduler.scheduler.get_jobs()) == [BUDGETS, DIGESTS, SPIKES, TEAM_SYNC]
         assert server.scheduler.env.leadership.is_leader
     finally:
         if server.scheduler is not None:

@@ -88,6 +88,8 @@ JOB_TITLES = {
     "mappings_sync": "API key mappings sync",
     "digests": "Channel digests",
     "team_sync": "Slack user-group teams sync",
+    "budgets": "Budget alerts",
+    "spikes": "Spike alerts",
 }
 
 

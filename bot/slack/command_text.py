@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PERIOD = re.compile(r"^(\d{1,4}d|mtd|last-month|ytd|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})$")
@@ -35,6 +36,8 @@ USAGE = {
     "status": "/abacus status",
     "map": "/abacus map [KEY <@person|email>]",
     "unmap": "/abacus unmap KEY",
+    "budget": "/abacus budget set org|team NAME|person @someone $AMOUNT monthly|weekly [claude|cursor] [#channel] | "
+    "budget list | budget off org|team NAME|person @someone [monthly|weekly] [claude|cursor]",
     "digest": "/abacus digest here daily [HH:MM] [timezone] | here weekly [weekday] [HH:MM] [timezone] | list | off",
 }
 CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -43,6 +46,8 @@ ALIASES = {"": "help", "?": "help", "-h": "help", "--help": "help", "dashboard":
 # A Slack user-group mention as an escaped slash command sends it: <!subteam^S0123|@backend>.
 SUBTEAM = re.compile(r"^<!subteam\^([A-Z0-9]+)(?:\|@?([^>]*))?>$")
 TEAM_ACTIONS = ("list", "sync", "add", "remove")
+CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+AMOUNT = re.compile(r"^\$?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +74,11 @@ class AbacusRequest:
     member_emails: tuple[str, ...] = ()
     usergroup_id: str | None = None
     usergroup_handle: str | None = None
+    # budget: scope org | team | person, the team name or email, the amount in dollars, the alert channel
+    budget_scope: str | None = None
+    budget_target: str | None = None
+    amount: Decimal | None = None
+    alert_channel: str | None = None
     problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -88,6 +98,8 @@ def parse(text: str) -> AbacusRequest:
         return _parse_digest(words[1:])
     if head == "team":
         return _parse_team(words[1:])
+    if head == "budget":
+        return _parse_budget(words[1:])
     return _parse_args(head, words[1:])
 
 
@@ -168,6 +180,59 @@ def _parse_team(words: list[str]) -> AbacusRequest:
                 problems.append("Say who to add: mention them (`@dana`) or give their emails.")
     values.pop("usergroup", None)
     return AbacusRequest("team", problems=tuple(problems), **values)  # type: ignore[arg-type]
+
+
+def _parse_budget(words: list[str]) -> AbacusRequest:
+    """`set SCOPE $AMOUNT CADENCE [tool] [#channel]`, `list`, `off SCOPE [cadence] [tool]`; SCOPE is `org`,
+    `team NAME` or `person @someone|email`."""
+    action = words[0].lower() if words else ""
+    if action not in ("set", "list", "off"):
+        said = f"`{words[0]}` is not a budget action." if words else "Say what to do with budgets."
+        return AbacusRequest("budget", problems=(f"{said} Use `set`, `list` or `off`.",))
+    values: dict[str, object] = {"action": action}
+    problems: list[str] = []
+    rest = words[1:]
+    if action == "list":
+        problems += [f"I don't understand `{w}` here." for w in rest]
+        return AbacusRequest("budget", problems=tuple(problems), action="list")
+    scope = rest[0].lower() if rest else ""
+    if scope == "org":
+        values["budget_scope"], rest = "org", rest[1:]
+    elif scope in ("team", "person") and len(rest) >= 2:
+        values["budget_scope"] = scope
+        if scope == "team":
+            try:
+                values["budget_target"] = _team_name(rest[1])
+            except ValueError as exc:
+                problems.append(str(exc))
+        elif match := MENTION.match(rest[1]):
+            values["target_user_id"] = match.group(1)
+        elif match := EMAIL.match(rest[1]):
+            values["budget_target"] = match.group(1).lower()
+        else:
+            problems.append(f"`{rest[1]}` is not a person: mention them (`@dana`) or give their email.")
+        rest = rest[2:]
+    else:
+        problems.append("Say whose budget: `org`, `team NAME` or `person @someone`.")
+        rest = []
+    for word in rest:
+        lowered = word.lower()
+        if lowered in ("monthly", "weekly") and "cadence" not in values:
+            values["cadence"] = lowered
+        elif lowered in TOOLS and "tool" not in values:
+            values["tool"] = TOOLS[lowered]
+        elif action == "set" and (match := AMOUNT.match(word)) and "amount" not in values:
+            values["amount"] = Decimal(match.group(1).replace(",", "") + (match.group(2) or ""))
+        elif action == "set" and (match := CHANNEL.match(word)) and "alert_channel" not in values:
+            values["alert_channel"] = match.group(1)
+        else:
+            problems.append(f"I don't understand `{word}` here.")
+    if action == "set" and "budget_scope" in values:
+        if not values.get("amount"):
+            problems.append("Say the amount in dollars, e.g. `$5000`.")
+        if "cadence" not in values:
+            problems.append("Say `monthly` or `weekly`.")
+    return AbacusRequest("budget", problems=tuple(problems), **values)  # type: ignore[arg-type]
 
 
 def _team_name(word: str) -> str:

@@ -17,17 +17,19 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bot.budgets import BudgetState, budget_states
 from bot.chart_inputs import model_bars, personal_days, top_user_bars, trend_days
 from bot.periods import Period, PeriodError, parse_period, today_in
 from bot.settings import Settings
 from bot.slack.access import AccessPolicy
+from bot.slack.answers.budgets import budget_list_blocks, budget_status_blocks, state_line
 from bot.slack.answers.common import freshness_line
 from bot.slack.answers.data_health import gaps_blocks, status_blocks
 from bot.slack.answers.digest import not_in_channel_blocks, stopped_blocks, subscribed_blocks, subscriptions_blocks
 from bot.slack.answers.personal import home_view, profile_blocks
 from bot.slack.answers.team import models_blocks, overview_blocks, top_blocks
 from bot.slack.answers.teams import team_blocks, team_changed_blocks, team_list_blocks, top_teams_blocks
-from bot.slack.blocks import help_blocks, problem_blocks, section
+from bot.slack.blocks import context, help_blocks, problem_blocks, section
 from bot.slack.command_text import AbacusRequest
 from bot.slack.delivery import Answer, ChartFile
 from bot.slack.plain_text import notification_text
@@ -45,6 +47,7 @@ from storage.analytics.status import sync_status
 from storage.analytics.team_usage import rank_teams, team_usage
 from storage.analytics.top_users import top_users
 from storage.analytics.trends import trends
+from storage.budgets import set_budget, switch_off
 from storage.db import transaction
 from storage.digests import deactivate, list_subscriptions, subscribe
 from storage.job_runs import last_runs
@@ -102,6 +105,8 @@ class Services:
             return Answer("What you can ask Abacus", help_blocks(is_admin=is_admin))
         if request.command == "digest":
             return self._digest(request, asker, is_admin=is_admin, channel_id=channel_id)
+        if request.command == "budget":
+            return self._budget(request, asker, is_admin=is_admin, channel_id=channel_id)
         if request.command == "team" and request.action is not None:
             return self._team_action(request, asker, is_admin=is_admin)
         if request.problems:
@@ -115,7 +120,11 @@ class Services:
         return answer
 
     def _me(self, request: AbacusRequest, asker: SlackUser, period: Period, _admin: bool) -> Answer:
-        return self._profile(asker.email, period, whose="Your")
+        answer = self._profile(asker.email, period, whose="Your")
+        mine = budget_states(self.engine, self.now().date(), scope="person", target=asker.email)
+        if mine:
+            answer.blocks.append(context("Your budget: " + " · ".join(state_line(s) for s in mine)))
+        return answer
 
     def _user(self, request: AbacusRequest, asker: SlackUser, period: Period, is_admin: bool) -> Answer:
         email = request.target_email
@@ -331,8 +340,68 @@ class Services:
         with transaction(self.engine) as session:
             status = sync_status(session, now=self.now())
             jobs = last_runs(session)
+            sizes = {t.name: len(t.members) for t in list_teams(session)}
         blocks = status_blocks(status, configured=self.configured_tools(), is_admin=is_admin, jobs=jobs)
+        blocks += budget_status_blocks(
+            [s for s in budget_states(self.engine, self.now().date()) if self._may_see(s, is_admin, sizes)]
+        )
         return Answer(notification_text(blocks), blocks)
+
+    def _may_see(self, state: BudgetState, is_admin: bool, team_sizes: dict[str, int]) -> bool:
+        """Admins see every budget; others the company's and those of teams above the privacy floor
+        (a person's budget is theirs: `/abacus me` shows it)."""
+        scope = state.budget.scope
+        if is_admin or scope == "org":
+            return True
+        return scope == "team" and team_sizes.get(state.budget.target, 0) >= self.settings.team_min_people
+
+    # --- budgets -------------------------------------------------------------------------------------
+
+    def _budget(self, request: AbacusRequest, asker: SlackUser, *, is_admin: bool, channel_id: str | None) -> Answer:
+        if not is_admin:
+            return _say("Only Abacus admins can manage budgets (the ABACUS_ADMINS setting).")
+        if request.problems:
+            return Answer(" ".join(request.problems), problem_blocks(request.problems, request.usage))
+        if request.action == "list":
+            blocks = budget_list_blocks(budget_states(self.engine, self.now().date()))
+            return Answer(notification_text(blocks), blocks)
+        scope = request.budget_scope or "org"
+        target = request.budget_target or ""
+        if request.target_user_id:
+            if self.directory is None:
+                return _say("Give an email address here: mentions need Slack.")
+            try:
+                target = self.directory.get(request.target_user_id).email
+            except UserLookupFailed:
+                target = ""
+            if not target:
+                return _say("Slack doesn't share that person's email, so I can't budget their usage.")
+        if request.action == "off":
+            count = switch_off(self.engine, scope=scope, target=target, cadence=request.cadence, tool=request.tool)
+            return _say(f"Switched off {count} budget(s)." if count else "No budget matched; `/abacus budget list`.")
+        if scope == "team":
+            with transaction(self.engine) as session:
+                if get_team(session, target) is None:
+                    return _say(f"There is no team `{target}`; `/abacus team list` shows the teams.")
+        channel = request.alert_channel or channel_id
+        if channel is None or self.client is None:
+            return _say("Set budgets up from Slack: alerts go to the channel you set them in (or `#channel`).")
+        if not self._bot_is_member(channel):
+            return _say(f"I'm not a member of <#{channel}>, so I can't post its alerts there: `/invite @Abacus` first.")
+        assert request.amount is not None and request.cadence is not None
+        budget = set_budget(
+            self.engine,
+            scope=scope,
+            target=target,
+            cadence=request.cadence,
+            tool=request.tool or "",
+            amount_usd=request.amount,
+            channel_id=channel,
+            created_by=asker.email,
+            now=self.now(),
+        )
+        [state] = [s for s in budget_states(self.engine, self.now().date()) if s.budget.id == budget.id]
+        return _say(f"Budget set: {state_line(state)}. Alerts go to <#{channel}>.")
 
     def _digest(self, request: AbacusRequest, asker: SlackUser, *, is_admin: bool, channel_id: str | None) -> Answer:
         if not is_admin:
