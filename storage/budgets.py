@@ -117,6 +117,12 @@ def set_budget(
         return _plain(row)
 
 
+def active_budgets(session: Session) -> list[Budget]:
+    """The budgets that are on, inside a caller's transaction (the digest reads them with its numbers)."""
+    stmt = select(BudgetRow).where(BudgetRow.active.is_(True))
+    return [_plain(r) for r in session.scalars(stmt.order_by(BudgetRow.scope, BudgetRow.target, BudgetRow.id))]
+
+
 def list_budgets(engine: Engine, *, active_only: bool = True) -> list[Budget]:
     stmt = select(BudgetRow).order_by(BudgetRow.scope, BudgetRow.target, BudgetRow.cadence, BudgetRow.tool)
     if active_only:

@@ -54,7 +54,8 @@ def help_blocks(*, is_admin: bool) -> list[Block]:
                 "You are an Abacus admin: `/abacus map` maps API keys to people · "
                 "`/abacus digest here daily 09:00` posts a daily digest in a channel (`/abacus digest list`, `off`) · "
                 "`/abacus team sync @group` follows a Slack user group · "
-                "`/abacus team add NAME @person…` defines a team."
+                "`/abacus team add NAME @person…` defines a team · "
+                "`/abacus budget set org $5000 monthly` alerts this channel at 50/80/100% (`budget list`, `off`)."
             )
         )
     return blocks

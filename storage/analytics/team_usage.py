@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from statistics import median
 from typing import Any
 
 from sqlalchemy import select
@@ -203,3 +204,54 @@ def rank_teams(
         for i, (name, members, active, cost, tokens, before) in enumerate(rows, start=1)
     ]
     return TeamRanking(ranked, small, min_people)
+
+
+@dataclass(frozen=True, slots=True)
+class TeamSpike:
+    name: str
+    cost_usd: Decimal
+    usual_usd: Decimal  # the median of the team's active days in the history window
+    ratio: float
+
+
+def team_spikes(
+    session: Session,
+    teams: Mapping[str, Collection[str]],
+    day: date,
+    *,
+    factor: float,
+    floor_usd: Decimal,
+    min_people: int,
+    history_days: int = 28,
+    min_active_days: int = 3,
+) -> list[TeamSpike]:
+    """Teams whose ``day`` cost more than ``factor`` times their usual day and more than ``floor_usd``;
+    largest ratio first. Usual is the median of the team's active days before (zero days left out, as for
+    people); a team with fewer than ``min_people`` active that day is never named (the privacy floor)."""
+    everyone = {email for members in teams.values() for email in members}
+    if not everyone:
+        return []
+    daily: dict[str, dict[date, Decimal]] = {}
+    rows = session.execute(
+        select(D.email, D.date, sum_cost())
+        .where(in_range(day - timedelta(days=history_days), day), D.email.in_(sorted(everyone)))
+        .group_by(D.email, D.date)
+    )
+    for email, row_day, cost in rows:
+        daily.setdefault(email, {})[row_day] = to_decimal(cost)
+    found = []
+    for name, members in sorted(teams.items()):
+        if sum(1 for e in members if daily.get(e, {}).get(day)) < min_people:
+            continue
+        totals: dict[date, Decimal] = {}
+        for email in members:
+            for row_day, cost in daily.get(email, {}).items():
+                totals[row_day] = totals.get(row_day, Decimal(0)) + cost
+        cost = totals.get(day, Decimal(0))
+        history = [c for d, c in totals.items() if d < day and c > 0]
+        if cost <= floor_usd or len(history) < min_active_days:
+            continue
+        usual = Decimal(median(history))
+        if usual > 0 and cost > usual * Decimal(str(factor)):
+            found.append(TeamSpike(name, cost, usual, round(float(cost / usual), 1)))
+    return sorted(found, key=lambda s: (-s.ratio, s.name))
