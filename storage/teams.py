@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from storage.db import transaction
@@ -112,11 +112,14 @@ def add_members(engine: Engine, name: str, emails: Iterable[str], *, by: str, no
 
 
 def remove_members(engine: Engine, name: str, emails: Iterable[str], *, by: str, now: datetime) -> Team | None:
-    """Take people out of a team; None when there is no such team."""
+    """Take people out of a team; None when there is no such team. A team that follows a Slack user group
+    is refused, as for adds."""
     with transaction(engine) as session:
         row = session.scalar(select(TeamRow).where(TeamRow.name == name))
         if row is None:
             return None
+        if row.source == "slack":
+            raise TeamNameError(f"`{name}` follows a Slack user group; change the group in Slack.")
         session.execute(delete(TeamMember).where(TeamMember.team_id == row.id, TeamMember.email.in_(_clean(emails))))
         row.updated_by = by
         row.updated_at = now
@@ -153,7 +156,3 @@ def list_teams(session: Session) -> list[Team]:
 def slack_teams(session: Session) -> list[Team]:
     """Teams that follow a Slack user group (refreshed by the daily team sync)."""
     return [t for t in list_teams(session) if t.usergroup_id]
-
-
-def team_count(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(TeamRow)) or 0)

@@ -208,3 +208,14 @@ def test_admins_set_list_and_switch_off_budgets_in_slack(slack_harness: SlackHar
     slack_harness.command("budget off person dana@acme.com", user="UADMIN")
     assert "Switched off 1 budget(s)." in body_of(slack.wait_for_responses(8)[-1])
     assert [b.scope for b in list_budgets(slack_harness.engine)] == ["org"]
+
+
+def test_threshold_and_spike_settings_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ABACUS_BUDGET_THRESHOLDS", "80%, 50,100")
+    monkeypatch.setenv("ABACUS_TEAM_USERGROUPS", "@Backend, web")
+    loaded = Settings()  # type: ignore[call-arg]
+    assert loaded.budget_thresholds == [50, 80, 100] and loaded.team_usergroups == ["backend", "web"]
+    assert (loaded.spike_factor, loaded.spike_floor_usd, loaded.team_min_people) == (3.0, Decimal(20), 3)
+    monkeypatch.setenv("ABACUS_BUDGET_THRESHOLDS", "half")
+    with pytest.raises(ValueError, match="whole percentages"):
+        Settings()  # type: ignore[call-arg]

@@ -82,6 +82,8 @@ def test_admins_cannot_edit_a_team_that_follows_slack(engine: Engine) -> None:
     replace_members(engine, "backend", ["a@x.com"], source="slack", by="s", now=NOW, usergroup_id="S1")
     with pytest.raises(ValueError, match="follows a Slack user group"):
         add_members(engine, "backend", ["z@x.com"], by="admin", now=NOW)
+    with pytest.raises(ValueError, match="follows a Slack user group"):
+        remove_members(engine, "backend", ["a@x.com"], by="admin", now=NOW)
 
 
 # --- analytics and the privacy floor -------------------------------------------------------------------
@@ -201,6 +203,7 @@ def test_team_commands_parse() -> None:
     assert parse("team add web").problems and parse("team add list @x").problems
     assert parse("team remove web").problems == () and parse("team list extra").problems
     assert parse("top teams 30d").teams and parse("team web/x").problems
+    assert parse("top teams by tokens").problems == ("`top teams` ranks by cost only.",)
 
 
 # --- CSV import -----------------------------------------------------------------------------------------

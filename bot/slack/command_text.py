@@ -310,6 +310,8 @@ def _parse_args(command: str, words: list[str]) -> AbacusRequest:
             problems.append(f"I don't understand `{word}` here.")
     if expect_by:
         problems.append("`by` takes `cost` or `tokens`.")
+    if values.get("teams") and values.get("by") == "tokens":
+        problems.append("`top teams` ranks by cost only.")
     if command == "user" and "target" not in values:
         problems.append("Say whose usage: mention them (`@dana`) or give their email.")
     if command == "map" and ("key" in values) != ("target" in values):
