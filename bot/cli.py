@@ -27,6 +27,7 @@ from bot.commands import (
     stats,
     status,
     sync,
+    teams,
 )
 from bot.errors import AbacusError
 from bot.observability import bound, capture_exception
@@ -60,6 +61,7 @@ cli.add_command(scheduler.scheduler_command)
 cli.add_command(digest.digest_group)
 cli.add_command(demo.demo_command)
 cli.add_command(doctor.doctor_command)
+cli.add_command(teams.teams_group)
 
 
 def main(argv: list[str] | None = None) -> int:

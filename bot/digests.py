@@ -24,9 +24,12 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from bot.budgets import budget_state
 from bot.chart_inputs import trend_days
 from bot.settings import Settings
+from bot.slack.answers.budgets import state_line
 from bot.slack.answers.common import freshness_line, short_day
 from bot.slack.answers.digest import WEEKDAYS, DigestFacts, digest_blocks, disabled_note, period_title
 from bot.slack.delivery import ChartFile
@@ -35,9 +38,11 @@ from charts.daily import digest_chart
 from storage.analytics.models_breakdown import model_breakdown
 from storage.analytics.overview import overview, period_totals
 from storage.analytics.status import SyncStatus, sync_status
+from storage.analytics.team_usage import TeamSpike, team_spikes
 from storage.analytics.top_users import top_users
 from storage.analytics.trends import trends
 from storage.analytics.unusual import unusual_spenders
+from storage.budgets import active_budgets
 from storage.db import transaction
 from storage.digests import (
     Subscription,
@@ -47,6 +52,7 @@ from storage.digests import (
     list_subscriptions,
     record_posted,
 )
+from storage.teams import list_teams
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +165,8 @@ def compose_digest(
             unattributed=summary.unattributed,
             freshness=freshness_line(status, configured_tools(settings)),
             incomplete=_incomplete(status, period.end),
+            team_spikes=_team_spikes(settings, session, period.end) if cadence == "daily" else [],
+            budget_lines=_budget_lines(settings, session, period.end),
         )
         series = trends(session, chart_start, period.end, now=now)
     blocks = digest_blocks(facts, late_note=late_note)
@@ -170,6 +178,29 @@ def compose_digest(
         blocks,
         ChartFile(chart.png, f"abacus-digest-{period.key}.png", title, chart.alt_text),
     )
+
+
+def _team_spikes(settings: Settings, session: Session, day: date) -> list[TeamSpike]:
+    teams = {t.name: t.members for t in list_teams(session)}
+    return team_spikes(
+        session,
+        teams,
+        day,
+        factor=settings.digest_unusual_factor,
+        floor_usd=settings.digest_unusual_floor_usd,
+        min_people=settings.team_min_people,
+    )
+
+
+def _budget_lines(settings: Settings, session: Session, as_of: date) -> list[str]:
+    """The company's budgets and those of teams above the privacy floor: a channel sees no one's own."""
+    sizes = {t.name: len(t.members) for t in list_teams(session)}
+    shown = [
+        b
+        for b in active_budgets(session)
+        if b.scope == "org" or (b.scope == "team" and sizes.get(b.target, 0) >= settings.team_min_people)
+    ]
+    return [state_line(budget_state(session, b, as_of)) for b in shown]
 
 
 def _incomplete(status: SyncStatus, end: date) -> dict[str, date]:

@@ -49,6 +49,9 @@ CLAUDE_CODE_BACKFILL = "claude_code_backfill"
 CURSOR_BACKFILL = "cursor_backfill"
 MAPPINGS_SYNC = "mappings_sync"
 DIGESTS = "digests"
+TEAM_SYNC = "team_sync"
+BUDGETS = "budgets"
+SPIKES = "spikes"
 
 
 class Leadership:
@@ -161,6 +164,28 @@ def _digests(env: SchedulerEnv) -> JobOutcome:
     return JobOutcome(tick.posted, "; ".join(tick.errors) or None)
 
 
+def _team_sync(env: SchedulerEnv) -> JobOutcome:
+    from bot.teams import sync_followed_usergroups
+
+    results = sync_followed_usergroups(env.settings, env.engine, env.client(), now=env.now())
+    failed = [f"{r.team}: {r.error}" for r in results if not r.ok]
+    return JobOutcome(sum(r.members for r in results if r.ok), "; ".join(failed) or None)
+
+
+def _budgets(env: SchedulerEnv) -> JobOutcome:
+    from bot.budgets import check_budgets
+
+    tick = check_budgets(env.settings, env.engine, env.client(), now=env.now())
+    return JobOutcome(tick.posted, "; ".join(tick.errors) or None)
+
+
+def _spikes(env: SchedulerEnv) -> JobOutcome:
+    from bot.spikes import check_spikes
+
+    tick = check_spikes(env.settings, env.engine, env.client(), now=env.now())
+    return JobOutcome(tick.sent, "; ".join(tick.errors) or None)
+
+
 def scheduled_jobs(settings: Settings, *, now: datetime | None = None) -> list[ScheduledJob]:
     """The jobs this installation runs: providers without keys, and digests without Slack, have none.
 
@@ -220,6 +245,17 @@ def scheduled_jobs(settings: Settings, *, now: datetime | None = None) -> list[S
         # Each subscription decides whether its time has come, so a skipped tick only delays by one tick.
         minutes = settings.schedule_digest_minutes
         jobs.append(ScheduledJob(DIGESTS, JOB_TITLES[DIGESTS], every(timedelta(seconds=30), minutes=minutes), 300))
+        minutes = settings.schedule_budget_minutes
+        jobs.append(ScheduledJob(BUDGETS, JOB_TITLES[BUDGETS], every(timedelta(minutes=3), minutes=minutes), 600))
+        minutes = settings.schedule_spike_minutes
+        jobs.append(ScheduledJob(SPIKES, JOB_TITLES[SPIKES], every(timedelta(minutes=4), minutes=minutes), 600))
+        # Teams that follow Slack user groups (by command or by ABACUS_TEAM_USERGROUPS), refreshed daily.
+        hour, minute = (int(part) for part in settings.schedule_team_sync_at.split(":"))
+        jobs.append(
+            ScheduledJob(
+                TEAM_SYNC, JOB_TITLES[TEAM_SYNC], CronTrigger(hour=hour, minute=minute, timezone=UTC_ZONE), 6 * 3600
+            )
+        )
     return jobs
 
 
@@ -230,6 +266,9 @@ JOB_WORK: dict[str, Callable[[SchedulerEnv], JobOutcome]] = {
     CURSOR_BACKFILL: _backfill("cursor"),
     MAPPINGS_SYNC: _mappings,
     DIGESTS: _digests,
+    TEAM_SYNC: _team_sync,
+    BUDGETS: _budgets,
+    SPIKES: _spikes,
 }
 
 

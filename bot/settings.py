@@ -123,6 +123,22 @@ class Settings(BaseSettings):
     digest_unusual_floor_usd: Decimal = Field(
         Decimal(10), ge=0, le=100_000, validation_alias="ABACUS_DIGEST_UNUSUAL_FLOOR_USD"
     )
+    # Teams: Slack user groups to follow (handles, refreshed daily at the sync time), and the privacy floor:
+    # a team with fewer active people than this in a period is shown as counts only.
+    team_usergroups: CommaList = Field(default_factory=list, validation_alias="ABACUS_TEAM_USERGROUPS")
+    team_min_people: int = Field(3, ge=1, le=1000, validation_alias="ABACUS_TEAM_MIN_PEOPLE")
+    schedule_team_sync_at: str = Field("04:00", validation_alias="ABACUS_SCHEDULE_TEAM_SYNC_AT")
+    # Budgets: the percentages of a budget that each alert once per period, and how often they are checked.
+    budget_thresholds: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [50, 80, 100], validation_alias="ABACUS_BUDGET_THRESHOLDS"
+    )
+    schedule_budget_minutes: int = Field(60, ge=5, le=1440, validation_alias="ABACUS_SCHEDULE_BUDGET_MINUTES")
+    # Spike alerts: a day above this many times the person's median active day, and above the floor, is
+    # DMed to them; the admins' channel (a channel id) gets one summary per run when set.
+    spike_factor: float = Field(3.0, ge=1.0, le=100.0, validation_alias="ABACUS_SPIKE_FACTOR")
+    spike_floor_usd: Decimal = Field(Decimal(20), ge=0, le=100_000, validation_alias="ABACUS_SPIKE_FLOOR_USD")
+    spike_admin_channel: str = Field("", validation_alias="ABACUS_SPIKE_ADMIN_CHANNEL")
+    schedule_spike_minutes: int = Field(60, ge=5, le=1440, validation_alias="ABACUS_SCHEDULE_SPIKE_MINUTES")
 
     @field_validator("database_url")
     @classmethod
@@ -148,7 +164,24 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown timezone {value!r}; use an IANA name such as Europe/Vienna") from None
         return value
 
-    @field_validator("schedule_mappings_sync_at")
+    @field_validator("team_usergroups", mode="before")
+    @classmethod
+    def _handles(cls, value: Any) -> Any:
+        return [h.lower().lstrip("@") for h in _split_commas(value)]
+
+    @field_validator("budget_thresholds", mode="before")
+    @classmethod
+    def _thresholds(cls, value: Any) -> Any:
+        parts = _split_commas(value)
+        try:
+            numbers = sorted({int(str(p).strip().rstrip("%")) for p in parts})
+        except ValueError:
+            raise ValueError("use whole percentages separated by commas, e.g. 50,80,100") from None
+        if not numbers or not all(1 <= n <= 1000 for n in numbers):
+            raise ValueError("use whole percentages between 1 and 1000, e.g. 50,80,100")
+        return numbers
+
+    @field_validator("schedule_mappings_sync_at", "schedule_team_sync_at")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         return parse_clock(value)

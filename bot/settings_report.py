@@ -51,6 +51,15 @@ def describe_settings(settings: Settings) -> dict[str, Any]:
         "ABACUS_SCHEDULE_DIGEST_MINUTES": settings.schedule_digest_minutes,
         "ABACUS_DIGEST_UNUSUAL_FACTOR": settings.digest_unusual_factor,
         "ABACUS_DIGEST_UNUSUAL_FLOOR_USD": str(settings.digest_unusual_floor_usd),
+        "ABACUS_TEAM_USERGROUPS": settings.team_usergroups,
+        "ABACUS_TEAM_MIN_PEOPLE": settings.team_min_people,
+        "ABACUS_SCHEDULE_TEAM_SYNC_AT": settings.schedule_team_sync_at,
+        "ABACUS_BUDGET_THRESHOLDS": ",".join(str(t) for t in settings.budget_thresholds),
+        "ABACUS_SCHEDULE_BUDGET_MINUTES": settings.schedule_budget_minutes,
+        "ABACUS_SPIKE_FACTOR": settings.spike_factor,
+        "ABACUS_SPIKE_FLOOR_USD": str(settings.spike_floor_usd),
+        "ABACUS_SPIKE_ADMIN_CHANNEL": settings.spike_admin_channel or None,
+        "ABACUS_SCHEDULE_SPIKE_MINUTES": settings.schedule_spike_minutes,
     }
     return {"settings": values, "features": feature_readiness(settings)}
 

@@ -292,3 +292,95 @@ class JobRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_job_runs_job_id_started_at", "job_id", "started_at"),)
+
+
+class Team(Base):
+    """A named set of people: a Slack user group followed by Abacus, or a team an admin defined.
+
+    ``name`` is the lower-case handle people type (`/abacus team backend`). A team synced from Slack keeps
+    the user group's id, so a renamed handle still refreshes the same team.
+    """
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))  # slack | admin | csv
+    usergroup_id: Mapped[str] = mapped_column(String(32), server_default=_empty())
+    updated_by: Mapped[str] = mapped_column(String(255), server_default=_empty())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("name", name="uq_teams_name"),)
+
+
+class TeamMember(Base):
+    """One person (by email, as usage is attributed) in one team; a person may be in several teams."""
+
+    __tablename__ = "team_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(255))
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "email", name="uq_team_members_member"),
+        Index("ix_team_members_email", "email"),
+    )
+
+
+class Budget(Base):
+    """A spending limit per period for the company, a team or a person, with the channel its alerts go to.
+
+    ``target`` is the team name or the person's email ("" for the company); ``tool`` is "" for all tools.
+    """
+
+    __tablename__ = "budgets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(16))  # org | team | person
+    target: Mapped[str] = mapped_column(String(255), server_default=_empty())
+    cadence: Mapped[str] = mapped_column(String(16))  # monthly | weekly
+    tool: Mapped[str] = mapped_column(String(32), server_default=_empty())
+    amount_usd: Mapped[Decimal] = mapped_column(Money)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(255), server_default=_empty())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+
+    __table_args__ = (UniqueConstraint("scope", "target", "cadence", "tool", name="uq_budgets_key"),)
+
+
+class BudgetAlert(Base):
+    """One alert of one budget period (a threshold such as ``80`` or ``projected``). Claimed with an INSERT
+    before anything is posted: the unique key is what makes an alert fire once per period, across restarts."""
+
+    __tablename__ = "budget_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    budget_id: Mapped[int] = mapped_column(ForeignKey("budgets.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(32))  # 2026-11 or 2026-W48
+    kind: Mapped[str] = mapped_column(String(16))  # a threshold percent ("50", "80", "100") or "projected"
+    status: Mapped[str] = mapped_column(String(16))  # claimed | posted | failed | silent
+    spend_usd: Mapped[Decimal] = mapped_column(Money, server_default=_zero())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("budget_id", "period", "kind", name="uq_budget_alerts_period"),)
+
+
+class SpikeAlert(Base):
+    """One spike DM: a person's day far above their usual. The unique key allows one per person per day."""
+
+    __tablename__ = "spike_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(255))
+    date: Mapped[date] = mapped_column(Date)
+    cost_usd: Mapped[Decimal] = mapped_column(Money)
+    usual_usd: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(16))  # claimed | sent | failed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("email", "date", name="uq_spike_alerts_day"),)

@@ -21,6 +21,7 @@ def test_manifest_declares_the_command_scopes_and_events_the_app_uses() -> None:
         "users:read.email",
         "channels:read",
         "groups:read",
+        "usergroups:read",
     }
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True

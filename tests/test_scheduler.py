@@ -17,12 +17,15 @@ from sqlalchemy import Engine, func, select
 
 from bot import scheduler as scheduler_module
 from bot.scheduler import (
+    BUDGETS,
     CLAUDE_CODE_BACKFILL,
     CLAUDE_CODE_SYNC,
     CURSOR_BACKFILL,
     CURSOR_SYNC,
     DIGESTS,
     MAPPINGS_SYNC,
+    SPIKES,
+    TEAM_SYNC,
     AbacusScheduler,
     JobOutcome,
     SchedulerEnv,
@@ -40,7 +43,17 @@ from tests.fakes.slack_server import FakeSlack
 NOW = datetime(2026, 11, 20, 12, 34, tzinfo=UTC)
 ANTHROPIC_KEY = "sk-ant-admin01-acme"
 CURSOR_KEY = "key_" + "c" * 64
-ALL_JOBS = {CLAUDE_CODE_SYNC, CURSOR_SYNC, CLAUDE_CODE_BACKFILL, CURSOR_BACKFILL, MAPPINGS_SYNC, DIGESTS}
+ALL_JOBS = {
+    CLAUDE_CODE_SYNC,
+    CURSOR_SYNC,
+    CLAUDE_CODE_BACKFILL,
+    CURSOR_BACKFILL,
+    MAPPINGS_SYNC,
+    DIGESTS,
+    TEAM_SYNC,
+    BUDGETS,
+    SPIKES,
+}
 
 
 def frozen() -> datetime:
@@ -123,13 +136,15 @@ def test_wiring_ids_triggers_and_policies(tmp_path: Path) -> None:
         assert job.misfire_grace_time >= 300
         assert str(job.trigger.timezone) == "UTC"
         assert job.args[1] == job.id
-    hours = {jid: jobs[jid].trigger.interval for jid in ALL_JOBS - {MAPPINGS_SYNC}}
+    hours = {jid: jobs[jid].trigger.interval for jid in ALL_JOBS - {MAPPINGS_SYNC, TEAM_SYNC}}
     assert hours == {
         CLAUDE_CODE_SYNC: timedelta(hours=6),
         CURSOR_SYNC: timedelta(minutes=30),
         CLAUDE_CODE_BACKFILL: timedelta(hours=6),
         CURSOR_BACKFILL: timedelta(hours=6),
         DIGESTS: timedelta(minutes=5),
+        BUDGETS: timedelta(minutes=60),
+        SPIKES: timedelta(minutes=60),
     }
     assert all(isinstance(jobs[j].trigger, IntervalTrigger) for j in hours)
     # Interval jobs start soon after the process starts, not a whole interval later.
@@ -138,6 +153,7 @@ def test_wiring_ids_triggers_and_policies(tmp_path: Path) -> None:
     assert isinstance(mappings, CronTrigger)
     assert str(mappings) == "cron[hour='4', minute='5']"
     assert jobs[MAPPINGS_SYNC].misfire_grace_time == 6 * 3600
+    assert str(jobs[TEAM_SYNC].trigger) == "cron[hour='4', minute='0']"
     engine.dispose()
 
 
@@ -284,7 +300,7 @@ def test_serve_with_scheduler_starts_it_in_the_worker(tmp_path: Path, slack: Fak
     try:
         server.wsgi()
         assert server.scheduler is not None and server.scheduler.running
-        assert [j.id for j in server.scheduler.scheduler.get_jobs()] == [DIGESTS]
+        assert sorted(j.id for j in server.scheduler.scheduler.get_jobs()) == [BUDGETS, DIGESTS, SPIKES, TEAM_SYNC]
         assert server.scheduler.env.leadership.is_leader
     finally:
         if server.scheduler is not None:

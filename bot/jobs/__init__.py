@@ -87,6 +87,9 @@ JOB_TITLES = {
     "cursor_backfill": "Cursor backfill",
     "mappings_sync": "API key mappings sync",
     "digests": "Channel digests",
+    "team_sync": "Slack user-group teams sync",
+    "budgets": "Budget alerts",
+    "spikes": "Spike alerts",
 }
 
 

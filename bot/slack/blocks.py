@@ -35,6 +35,7 @@ def help_blocks(*, is_admin: bool) -> list[Block]:
         f"`{USAGE['overview']}` the team dashboard (`/abacus 7d` works too)",
         f"`{USAGE['top']}` who uses the most",
         f"`{USAGE['user']}` someone's usage",
+        "`/abacus team NAME [period]` a team's usage · `/abacus top teams [period]` teams ranked · `/abacus team list`",
         f"`{USAGE['models']}` which models, and what they cost",
         f"`{USAGE['table']}` everyone's numbers in one table",
         f"`{USAGE['export']}` a CSV to your DM",
@@ -53,7 +54,10 @@ def help_blocks(*, is_admin: bool) -> list[Block]:
         blocks.append(
             context(
                 "You are an Abacus admin: `/abacus map` maps API keys to people · "
-                "`/abacus digest here daily 09:00` posts a daily digest in a channel (`/abacus digest list`, `off`)."
+                "`/abacus digest here daily 09:00` posts a daily digest in a channel (`/abacus digest list`, `off`) · "
+                "`/abacus team sync @group` follows a Slack user group · "
+                "`/abacus team add NAME @person…` defines a team · "
+                "`/abacus budget set org $5000 monthly` alerts this channel at 50/80/100% (`budget list`, `off`)."
             )
         )
     return blocks

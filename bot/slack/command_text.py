@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PERIOD = re.compile(r"^(\d{1,4}d|mtd|last-month|ytd|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})$")
@@ -26,15 +27,19 @@ USAGE = {
     "help": "/abacus help",
     "me": "/abacus me [period]",
     "user": "/abacus user <@person|email> [period]",
-    "top": "/abacus top [N] [period] [claude|cursor] [by cost|tokens]",
+    "top": "/abacus top [N] [period] [claude|cursor] [by cost|tokens] · /abacus top teams [period] [claude|cursor]",
     "models": "/abacus models [period] [claude|cursor]",
     "overview": "/abacus overview [period] [claude|cursor] [share]",
+    "team": "/abacus team NAME [period] [claude|cursor] | team list | team sync [@group] | "
+    "team add NAME @person… | team remove NAME [@person…]",
     "gaps": "/abacus gaps [claude|cursor]",
     "status": "/abacus status",
     "table": "/abacus table [period] [claude|cursor] [sort tokens|cost|days|avg|last|…] [asc|desc]",
     "export": "/abacus export usage|team [period] [claude|cursor] [models|tools]",
     "map": "/abacus map [KEY <@person|email>]",
     "unmap": "/abacus unmap KEY",
+    "budget": "/abacus budget set org|team NAME|person @someone $AMOUNT monthly|weekly [claude|cursor] [#channel] | "
+    "budget list | budget off org|team NAME|person @someone [monthly|weekly] [claude|cursor]",
     "digest": "/abacus digest here daily [HH:MM] [timezone] | here weekly [weekday] [HH:MM] [timezone] | list | off",
 }
 CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -44,7 +49,6 @@ ALIASES = {
     "?": "help",
     "-h": "help",
     "--help": "help",
-    "team": "overview",
     "dashboard": "overview",
     "team-table": "table",
     "pivot": "table",
@@ -70,7 +74,12 @@ SORT_WORDS = {
 }
 EXPORTS = ("usage", "team")
 _SORT_CHOICES = ("tokens", "cost", "claude", "cursor", "days", "avg", "first", "last", "email")
-TOOL_COMMANDS = ("top", "models", "overview", "gaps", "table", "export")
+TOOL_COMMANDS = ("top", "models", "overview", "gaps", "table", "export", "team")
+# A Slack user-group mention as an escaped slash command sends it: <!subteam^S0123|@backend>.
+SUBTEAM = re.compile(r"^<!subteam\^([A-Z0-9]+)(?:\|@?([^>]*))?>$")
+TEAM_ACTIONS = ("list", "sync", "add", "remove")
+CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+AMOUNT = re.compile(r"^\$?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +104,18 @@ class AbacusRequest:
     ascending: bool | None = None
     export: str | None = None
     view: str | None = None
+    # teams: `top teams`; `team NAME`; team actions list | sync | add | remove with their people or group
+    teams: bool = False
+    team_name: str | None = None
+    member_ids: tuple[str, ...] = ()
+    member_emails: tuple[str, ...] = ()
+    usergroup_id: str | None = None
+    usergroup_handle: str | None = None
+    # budget: scope org | team | person, the team name or email, the amount in dollars, the alert channel
+    budget_scope: str | None = None
+    budget_target: str | None = None
+    amount: Decimal | None = None
+    alert_channel: str | None = None
     problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -112,6 +133,10 @@ def parse(text: str) -> AbacusRequest:
         return AbacusRequest("unknown", problems=(f"I don't know `{words[0]}`.",))
     if head == "digest":
         return _parse_digest(words[1:])
+    if head == "team":
+        return _parse_team(words[1:])
+    if head == "budget":
+        return _parse_budget(words[1:])
     return _parse_args(head, words[1:])
 
 
@@ -140,6 +165,121 @@ def _parse_digest(words: list[str]) -> AbacusRequest:
             values["cadence"] = cadence
             problems += _digest_schedule(cadence, rest[1:], values)
     return AbacusRequest("digest", problems=tuple(problems), **values)  # type: ignore[arg-type]
+
+
+def _parse_team(words: list[str]) -> AbacusRequest:
+    """`team` alone (or with a period) is the company overview, as before teams existed; `team NAME ...`
+    is one team; `list`, `sync`, `add` and `remove` manage teams."""
+    first = words[0].lower() if words else ""
+    if not words or PERIOD.match(first) or first in TOOLS:
+        return _parse_args("overview", words)
+    if first not in TEAM_ACTIONS:
+        try:
+            name = _team_name(words[0])
+        except ValueError as exc:
+            return AbacusRequest("team", problems=(str(exc),))
+        found = _parse_args("team", words[1:])
+        return AbacusRequest("team", period=found.period, tool=found.tool, team_name=name, problems=found.problems)
+    values: dict[str, object] = {"action": first}
+    problems: list[str] = []
+    rest = words[1:]
+    if first == "list":
+        problems += [f"I don't understand `{w}` here." for w in rest]
+    elif first == "sync":
+        for word in rest:
+            if "usergroup" in values:
+                problems.append(f"I don't understand `{word}` here: sync one group at a time.")
+            elif match := SUBTEAM.match(word):
+                values["usergroup"] = True
+                values["usergroup_id"] = match.group(1)
+                values["usergroup_handle"] = (match.group(2) or "").lstrip("@").lower() or None
+            else:
+                values["usergroup"] = True
+                values["usergroup_handle"] = word.lstrip("@").lower()
+    else:
+        if not rest:
+            problems.append(f"Say which team to {first}: `/abacus team {first} NAME @person`.")
+        else:
+            try:
+                values["team_name"] = _team_name(rest[0])
+            except ValueError as exc:
+                problems.append(str(exc))
+            ids, emails = [], []
+            for word in rest[1:]:
+                if match := MENTION.match(word):
+                    ids.append(match.group(1))
+                elif match := EMAIL.match(word):
+                    emails.append(match.group(1).lower())
+                else:
+                    problems.append(f"`{word}` is not a person: mention them (`@dana`) or give their email.")
+            values["member_ids"], values["member_emails"] = tuple(ids), tuple(emails)
+            if first == "add" and not ids and not emails:
+                problems.append("Say who to add: mention them (`@dana`) or give their emails.")
+    values.pop("usergroup", None)
+    return AbacusRequest("team", problems=tuple(problems), **values)  # type: ignore[arg-type]
+
+
+def _parse_budget(words: list[str]) -> AbacusRequest:
+    """`set SCOPE $AMOUNT CADENCE [tool] [#channel]`, `list`, `off SCOPE [cadence] [tool]`; SCOPE is `org`,
+    `team NAME` or `person @someone|email`."""
+    action = words[0].lower() if words else ""
+    if action not in ("set", "list", "off"):
+        said = f"`{words[0]}` is not a budget action." if words else "Say what to do with budgets."
+        return AbacusRequest("budget", problems=(f"{said} Use `set`, `list` or `off`.",))
+    values: dict[str, object] = {"action": action}
+    problems: list[str] = []
+    rest = words[1:]
+    if action == "list":
+        problems += [f"I don't understand `{w}` here." for w in rest]
+        return AbacusRequest("budget", problems=tuple(problems), action="list")
+    scope = rest[0].lower() if rest else ""
+    if scope == "org":
+        values["budget_scope"], rest = "org", rest[1:]
+    elif scope in ("team", "person") and len(rest) >= 2:
+        values["budget_scope"] = scope
+        if scope == "team":
+            try:
+                values["budget_target"] = _team_name(rest[1])
+            except ValueError as exc:
+                problems.append(str(exc))
+        elif match := MENTION.match(rest[1]):
+            values["target_user_id"] = match.group(1)
+        elif match := EMAIL.match(rest[1]):
+            values["budget_target"] = match.group(1).lower()
+        else:
+            problems.append(f"`{rest[1]}` is not a person: mention them (`@dana`) or give their email.")
+        rest = rest[2:]
+    else:
+        problems.append("Say whose budget: `org`, `team NAME` or `person @someone`.")
+        rest = []
+    for word in rest:
+        lowered = word.lower()
+        if lowered in ("monthly", "weekly") and "cadence" not in values:
+            values["cadence"] = lowered
+        elif lowered in TOOLS and "tool" not in values:
+            values["tool"] = TOOLS[lowered]
+        elif action == "set" and (match := AMOUNT.match(word)) and "amount" not in values:
+            values["amount"] = Decimal(match.group(1).replace(",", "") + (match.group(2) or ""))
+        elif action == "set" and (match := CHANNEL.match(word)) and "alert_channel" not in values:
+            values["alert_channel"] = match.group(1)
+        else:
+            problems.append(f"I don't understand `{word}` here.")
+    if action == "set" and "budget_scope" in values:
+        if not values.get("amount"):
+            problems.append("Say the amount in dollars, e.g. `$5000`.")
+        if "cadence" not in values:
+            problems.append("Say `monthly` or `weekly`.")
+    return AbacusRequest("budget", problems=tuple(problems), **values)  # type: ignore[arg-type]
+
+
+def _team_name(word: str) -> str:
+    """Team names look like Slack handles; ``team list`` and friends are commands, not names."""
+    name = word.strip().lstrip("@").lower()
+    if SUBTEAM.match(word.strip()):
+        raise ValueError("Name the team with a word (`backend`); to follow a Slack group use `team sync @group`.")
+    if not re.match(r"^[a-z0-9][a-z0-9._-]{0,63}$", name) or name in TEAM_ACTIONS or PERIOD.match(name):
+        raise ValueError(f"`{word}` cannot be a team name: use letters, digits, `.`, `_` or `-` (like a Slack handle).")
+    return name
 
 
 def _digest_schedule(cadence: str, words: list[str], values: dict[str, object]) -> list[str]:
@@ -206,6 +346,8 @@ def _parse_args(command: str, words: list[str]) -> AbacusRequest:
             values["export"] = lowered
         elif command == "export" and lowered in ("models", "tools") and "view" not in values:
             values["view"] = lowered
+        elif command == "top" and lowered == "teams" and "teams" not in values:
+            values["teams"] = True
         elif command == "overview" and lowered in ("share", "public", "post"):
             values["share"] = True
         elif command in ("map", "unmap") and "key" not in values and not MENTION.match(word) and "@" not in word:
@@ -226,6 +368,8 @@ def _parse_args(command: str, words: list[str]) -> AbacusRequest:
         problems.append("Say what to export: `usage` or `team`.")
     if command == "export" and values.get("export") == "team" and "view" in values:
         problems.append("`models` and `tools` are views of the usage export, not of the team export.")
+    if values.get("teams") and values.get("by") == "tokens":
+        problems.append("`top teams` ranks by cost only.")
     if command == "user" and "target" not in values:
         problems.append("Say whose usage: mention them (`@dana`) or give their email.")
     if command == "map" and ("key" in values) != ("target" in values):

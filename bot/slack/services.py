@@ -17,11 +17,13 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bot.budgets import BudgetState, budget_states
 from bot.chart_inputs import model_bars, personal_days, top_user_bars, trend_days
 from bot.doctor import run_doctor
 from bot.periods import Period, PeriodError, parse_period, today_in
 from bot.settings import Settings
 from bot.slack.access import AccessPolicy
+from bot.slack.answers.budgets import budget_list_blocks, budget_status_blocks, state_line
 from bot.slack.answers.common import freshness_line
 from bot.slack.answers.data_health import gaps_blocks, status_blocks
 from bot.slack.answers.digest import not_in_channel_blocks, stopped_blocks, subscribed_blocks, subscriptions_blocks
@@ -29,11 +31,13 @@ from bot.slack.answers.doctor import doctor_blocks
 from bot.slack.answers.personal import home_view, profile_blocks
 from bot.slack.answers.team import models_blocks, overview_blocks, top_blocks
 from bot.slack.answers.team_table import MAX_PEOPLE, export_blocks, team_table_blocks
-from bot.slack.blocks import help_blocks, problem_blocks, section
+from bot.slack.answers.teams import team_blocks, team_changed_blocks, team_list_blocks, top_teams_blocks
+from bot.slack.blocks import context, help_blocks, problem_blocks, section
 from bot.slack.command_text import AbacusRequest
 from bot.slack.delivery import Answer, ChartFile, ExportFile
 from bot.slack.plain_text import notification_text
 from bot.slack.users import SlackUser, UserDirectory, UserLookupFailed
+from bot.teams import UsergroupError, sync_followed_usergroups, sync_usergroup
 from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart
 from charts.data import Chart
@@ -45,11 +49,14 @@ from storage.analytics.overview import overview
 from storage.analytics.profile import find_person, user_profile
 from storage.analytics.status import sync_status
 from storage.analytics.team import team_table
+from storage.analytics.team_usage import rank_teams, team_usage
 from storage.analytics.top_users import top_users
 from storage.analytics.trends import trends
+from storage.budgets import set_budget, switch_off
 from storage.db import transaction
 from storage.digests import deactivate, list_subscriptions, subscribe
 from storage.job_runs import last_runs
+from storage.teams import TeamNameError, add_members, delete_team, get_team, list_teams, remove_members
 
 STATUS_TIMEOUT = 3.0  # seconds per network call of the admin's status checks
 TEAM_EXPORT_LIMIT = 10_000  # the original's export limit
@@ -107,6 +114,10 @@ class Services:
             return Answer("What you can ask Abacus", help_blocks(is_admin=is_admin))
         if request.command == "digest":
             return self._digest(request, asker, is_admin=is_admin, channel_id=channel_id)
+        if request.command == "budget":
+            return self._budget(request, asker, is_admin=is_admin, channel_id=channel_id)
+        if request.command == "team" and request.action is not None:
+            return self._team_action(request, asker, is_admin=is_admin)
         if request.problems:
             return Answer(" ".join(request.problems), problem_blocks(request.problems, request.usage))
         try:
@@ -118,7 +129,11 @@ class Services:
         return answer
 
     def _me(self, request: AbacusRequest, asker: SlackUser, period: Period, _admin: bool) -> Answer:
-        return self._profile(asker.email, period, whose="Your")
+        answer = self._profile(asker.email, period, whose="Your")
+        mine = budget_states(self.engine, self.now().date(), scope="person", target=asker.email)
+        if mine:
+            answer.blocks.append(context("Your budget: " + " · ".join(state_line(s) for s in mine)))
+        return answer
 
     def _user(self, request: AbacusRequest, asker: SlackUser, period: Period, is_admin: bool) -> Answer:
         email = request.target_email
@@ -152,6 +167,8 @@ class Services:
         return Answer(notification_text(blocks), blocks, charts)
 
     def _top(self, request: AbacusRequest, asker: SlackUser, period: Period, _admin: bool) -> Answer:
+        if request.teams:
+            return self._top_teams(request, period)
         named = self.policy.can_see_people(asker)
         with transaction(self.engine) as session:
             top = top_users(
@@ -207,6 +224,120 @@ class Services:
             chart = daily_usage_chart(trend_days(series), period_label=period.label, granularity=series.granularity)
             charts.append(_chart(chart, "daily", f"AI coding usage · {period.label}"))
         return Answer(notification_text(blocks), blocks, charts, public=request.share)
+
+    # --- teams ---------------------------------------------------------------------------------------
+
+    def _team(self, request: AbacusRequest, asker: SlackUser, period: Period, _admin: bool) -> Answer:
+        assert request.team_name is not None
+        with transaction(self.engine) as session:
+            team = get_team(session, request.team_name)
+            if team is None:
+                return _say(f"There is no team `{request.team_name}`; `/abacus team list` shows the teams.")
+            usage = team_usage(
+                session,
+                team.members,
+                period.start,
+                period.end,
+                min_people=self.settings.team_min_people,
+                tool=request.tool,
+            )
+            freshness = self._freshness(session)
+        blocks = team_blocks(
+            team.name,
+            usage,
+            period,
+            tool=request.tool,
+            named=self.policy.can_see_people(asker),
+            min_people=self.settings.team_min_people,
+            freshness=freshness,
+        )
+        return Answer(notification_text(blocks), blocks)
+
+    def _top_teams(self, request: AbacusRequest, period: Period) -> Answer:
+        with transaction(self.engine) as session:
+            teams = {t.name: t.members for t in list_teams(session)}
+            ranking = rank_teams(
+                session, teams, period.start, period.end, min_people=self.settings.team_min_people, tool=request.tool
+            )
+            freshness = self._freshness(session)
+        blocks = top_teams_blocks(ranking, period, tool=request.tool, limit=request.limit or 10, freshness=freshness)
+        return Answer(notification_text(blocks), blocks)
+
+    def _team_action(self, request: AbacusRequest, asker: SlackUser, *, is_admin: bool) -> Answer:
+        if request.action != "list" and not is_admin:
+            return _say(
+                "Only Abacus admins can change teams (the ABACUS_ADMINS setting); `/abacus team list` shows them."
+            )
+        if request.problems:
+            return Answer(" ".join(request.problems), problem_blocks(request.problems, request.usage))
+        if request.action == "list":
+            with transaction(self.engine) as session:
+                blocks = team_list_blocks(list_teams(session))
+            return Answer(notification_text(blocks), blocks)
+        if request.action == "sync":
+            return self._team_sync(request, asker)
+        assert request.team_name is not None
+        emails, unknown = self._member_emails(request)
+        try:
+            if request.action == "add":
+                if not emails:
+                    return _say("None of those people has an email in Slack, so nobody was added.")
+                team = add_members(self.engine, request.team_name, emails, by=asker.email, now=self.now())
+                blocks = team_changed_blocks(team, "updated", unknown=unknown)
+                return Answer(notification_text(blocks), blocks)
+            if not request.member_ids and not request.member_emails:
+                if not delete_team(self.engine, request.team_name):
+                    return _say(f"There is no team `{request.team_name}`.")
+                return _say(f"Team `{request.team_name}` is removed (its usage stays, attributed to its people).")
+            changed = remove_members(self.engine, request.team_name, emails, by=asker.email, now=self.now())
+        except TeamNameError as exc:
+            return _say(str(exc))
+        if changed is None:
+            return _say(f"There is no team `{request.team_name}`.")
+        blocks = team_changed_blocks(changed, "updated", unknown=unknown)
+        return Answer(notification_text(blocks), blocks)
+
+    def _member_emails(self, request: AbacusRequest) -> tuple[list[str], list[str]]:
+        """Emails of the mentioned people (and the typed ones); mentions Slack gives no email for."""
+        emails = list(request.member_emails)
+        unknown = []
+        for user_id in request.member_ids:
+            email = ""
+            if self.directory is not None:
+                try:
+                    email = self.directory.get(user_id).email
+                except UserLookupFailed:
+                    email = ""
+            if email:
+                emails.append(email)
+            else:
+                unknown.append(f"<@{user_id}>")
+        return emails, unknown
+
+    def _team_sync(self, request: AbacusRequest, asker: SlackUser) -> Answer:
+        if self.client is None:
+            return _say("Syncing Slack user groups needs Slack: run it from Slack.")
+        if request.usergroup_id is None and request.usergroup_handle is None:
+            results = sync_followed_usergroups(self.settings, self.engine, self.client, now=self.now())
+            if not results:
+                return _say("No Slack user groups are followed yet: `/abacus team sync @group` follows one.")
+            lines = [
+                f"*{r.team}*: {r.members} people" if r.ok else f"*{r.team}*: not synced. {r.error}" for r in results
+            ]
+            return _say("Teams refreshed from Slack:\n" + "\n".join(lines))
+        try:
+            team = sync_usergroup(
+                self.client,
+                self.engine,
+                now=self.now(),
+                by=asker.email,
+                usergroup_id=request.usergroup_id or "",
+                handle=request.usergroup_handle or "",
+            )
+        except UsergroupError as exc:
+            return _say(str(exc))
+        blocks = team_changed_blocks(team, "follows the Slack user group")
+        return Answer(notification_text(blocks), blocks)
 
     def _gaps(self, request: AbacusRequest, asker: SlackUser, _period: Period, _admin: bool) -> Answer:
         with transaction(self.engine) as session:
@@ -266,12 +397,72 @@ class Services:
         with transaction(self.engine) as session:
             status = sync_status(session, now=self.now())
             jobs = last_runs(session)
+            sizes = {t.name: len(t.members) for t in list_teams(session)}
         blocks = status_blocks(status, configured=self.configured_tools(), is_admin=is_admin, jobs=jobs)
+        blocks += budget_status_blocks(
+            [s for s in budget_states(self.engine, self.now().date()) if self._may_see(s, is_admin, sizes)]
+        )
         if is_admin:
             # The same checks as `abacus doctor`, with short timeouts so the answer stays quick.
             report = run_doctor(self.settings, engine=self.engine, slack_client=self.client, timeout=STATUS_TIMEOUT)
             blocks += doctor_blocks(report.checks)
         return Answer(notification_text(blocks), blocks)
+
+    def _may_see(self, state: BudgetState, is_admin: bool, team_sizes: dict[str, int]) -> bool:
+        """Admins see every budget; others the company's and those of teams above the privacy floor
+        (a person's budget is theirs: `/abacus me` shows it)."""
+        scope = state.budget.scope
+        if is_admin or scope == "org":
+            return True
+        return scope == "team" and team_sizes.get(state.budget.target, 0) >= self.settings.team_min_people
+
+    # --- budgets -------------------------------------------------------------------------------------
+
+    def _budget(self, request: AbacusRequest, asker: SlackUser, *, is_admin: bool, channel_id: str | None) -> Answer:
+        if not is_admin:
+            return _say("Only Abacus admins can manage budgets (the ABACUS_ADMINS setting).")
+        if request.problems:
+            return Answer(" ".join(request.problems), problem_blocks(request.problems, request.usage))
+        if request.action == "list":
+            blocks = budget_list_blocks(budget_states(self.engine, self.now().date()))
+            return Answer(notification_text(blocks), blocks)
+        scope = request.budget_scope or "org"
+        target = request.budget_target or ""
+        if request.target_user_id:
+            if self.directory is None:
+                return _say("Give an email address here: mentions need Slack.")
+            try:
+                target = self.directory.get(request.target_user_id).email
+            except UserLookupFailed:
+                target = ""
+            if not target:
+                return _say("Slack doesn't share that person's email, so I can't budget their usage.")
+        if request.action == "off":
+            count = switch_off(self.engine, scope=scope, target=target, cadence=request.cadence, tool=request.tool)
+            return _say(f"Switched off {count} budget(s)." if count else "No budget matched; `/abacus budget list`.")
+        if scope == "team":
+            with transaction(self.engine) as session:
+                if get_team(session, target) is None:
+                    return _say(f"There is no team `{target}`; `/abacus team list` shows the teams.")
+        channel = request.alert_channel or channel_id
+        if channel is None or self.client is None:
+            return _say("Set budgets up from Slack: alerts go to the channel you set them in (or `#channel`).")
+        if not self._bot_is_member(channel):
+            return _say(f"I'm not a member of <#{channel}>, so I can't post its alerts there: `/invite @Abacus` first.")
+        assert request.amount is not None and request.cadence is not None
+        budget = set_budget(
+            self.engine,
+            scope=scope,
+            target=target,
+            cadence=request.cadence,
+            tool=request.tool or "",
+            amount_usd=request.amount,
+            channel_id=channel,
+            created_by=asker.email,
+            now=self.now(),
+        )
+        [state] = [s for s in budget_states(self.engine, self.now().date()) if s.budget.id == budget.id]
+        return _say(f"Budget set: {state_line(state)}. Alerts go to <#{channel}>.")
 
     def _digest(self, request: AbacusRequest, asker: SlackUser, *, is_admin: bool, channel_id: str | None) -> Answer:
         if not is_admin:

@@ -61,6 +61,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.users: dict[str, dict[str, Any]] = {}
         self.channel_members: dict[str, set[str]] = {}
+        self.usergroups: dict[str, dict[str, Any]] = {}  # by id: handle, name, users, disabled
         self.calls: list[Call] = []
         self.uploads: dict[str, bytes] = {}
         self.responses: list[dict[str, Any]] = []  # bodies POSTed to response URLs
@@ -77,6 +78,9 @@ class FakeSlack:
 
     def add_user(self, user_id: str, email: str | None, **flags: Any) -> None:
         self.users[user_id] = slack_user(user_id, email, **flags)
+
+    def add_usergroup(self, group_id: str, handle: str, users: list[str], *, disabled: bool = False) -> None:
+        self.usergroups[group_id] = {"handle": handle, "name": handle.title(), "users": users, "disabled": disabled}
 
     def fail(
         self,
@@ -193,6 +197,27 @@ class FakeSlack:
         if not channel.startswith("D") and BOT_USER not in self.channel_members.get(channel, set()):
             return {"ok": False, "error": "not_in_channel"}
         return {"channel": channel, "ts": f"{time.time():.6f}"}
+
+    def _m_usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        # Like Slack: disabled groups only with include_disabled, members only with include_users.
+        with_disabled = str(args.get("include_disabled", "")).lower() in ("1", "true")
+        with_users = str(args.get("include_users", "")).lower() in ("1", "true")
+        groups = []
+        for group_id, g in self.usergroups.items():
+            if g["disabled"] and not with_disabled:
+                continue
+            group = {"id": group_id, "team_id": TEAM, "handle": g["handle"], "name": g["name"]}
+            group["date_delete"] = 1 if g["disabled"] else 0
+            if with_users:
+                group["users"] = list(g["users"])
+            groups.append(group)
+        return {"usergroups": groups}
+
+    def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = self.usergroups.get(str(args.get("usergroup")))
+        if group is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"users": list(group["users"])}
 
     def _m_views_open(self, _args: dict[str, Any]) -> dict[str, Any]:
         return {"view": {"id": f"V{next(self._ids):06d}", "hash": "h1"}}

@@ -18,6 +18,7 @@ from bot.slack.blocks import Block, context, header, section
 from storage.analytics.common import percent_change
 from storage.analytics.models_breakdown import ModelBreakdown
 from storage.analytics.overview import PeriodTotals, ToolSplit, UnattributedUsage
+from storage.analytics.team_usage import TeamSpike
 from storage.analytics.top_users import TopUsers
 from storage.analytics.unusual import UnusualSpend
 from storage.digests import Subscription
@@ -44,6 +45,9 @@ class DigestFacts:
     freshness: str
     # Tools whose data is complete only to a day before ``end``: their numbers for the period may still grow.
     incomplete: dict[str, date] = field(default_factory=dict)
+    # Teams far above their usual day (daily digests), and where the channel-visible budgets stand.
+    team_spikes: list[TeamSpike] = field(default_factory=list)
+    budget_lines: list[str] = field(default_factory=list)
 
 
 def period_title(cadence: str, start: date, end: date) -> str:
@@ -85,11 +89,20 @@ def digest_blocks(facts: DigestFacts, *, late_note: str | None = None) -> list[B
         unusual = _unusual_line(facts)
         if unusual:
             lines.append(unusual)
+        if facts.team_spikes:
+            lines.append(
+                "Teams above their usual day: "
+                + " · ".join(
+                    f"{s.name} {money(s.cost_usd)} ({s.ratio:.1f}× usual {money(s.usual_usd)})"
+                    for s in facts.team_spikes[:3]
+                )
+            )
         models = _models_line(facts.models)
         if models:
             lines.append(models)
         blocks.append(section("\n".join(lines)))
-    notes = [facts.freshness, _incomplete_line(facts), unattributed_line(facts.unattributed), late_note or ""]
+    budgets = "Budgets: " + " · ".join(facts.budget_lines) if facts.budget_lines else ""
+    notes = [budgets, facts.freshness, _incomplete_line(facts), unattributed_line(facts.unattributed), late_note or ""]
     blocks += [context(n) for n in notes if n]
     return blocks
 
