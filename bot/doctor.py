@@ -48,6 +48,7 @@ REQUIRED_SCOPES = (
     "users:read.email",
     "channels:read",
     "groups:read",
+    "usergroups:read",
 )
 MAX_CLOCK_SKEW_SECONDS = 60
 DEFAULT_TIMEOUT = 5.0

@@ -19,7 +19,9 @@ from tests.fakes.http_server import FakeServer, Request, Response
 TEAM = "T0ACME"
 BOT_USER = "UBOT"
 # The bot scopes manifest.yml asks for; Slack reports a token's scopes in x-oauth-scopes on every call.
-MANIFEST_SCOPES = "commands,chat:write,files:write,im:write,users:read,users:read.email,channels:read,groups:read"
+MANIFEST_SCOPES = (
+    "commands,chat:write,files:write,im:write,users:read,users:read.email,channels:read,groups:read,usergroups:read"
+)
 
 
 @dataclass
