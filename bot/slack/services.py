@@ -153,7 +153,7 @@ class Services:
             stored = find_person(session, email)
         if stored is None:
             return _say(f"No Claude Code or Cursor usage is recorded for {email}.")
-        return self._profile(stored, period, whose=stored.split("@")[0].title())
+        return self._profile(stored, period, whose=stored.split("@")[0].replace(".", " ").title())
 
     def _profile(self, email: str, period: Period, *, whose: str) -> Answer:
         with transaction(self.engine) as session:
