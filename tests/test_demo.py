@@ -49,7 +49,8 @@ def test_demo_fills_its_own_database_answers_and_draws(
     assert "AI CODING USAGE · LAST 30 DAYS" in out
     assert re.search(r"\$[\d,.]+ \(", out)  # the overview's cost with its change
     assert "TOP 5 BY COST · LAST 30 DAYS" in out and f"1. {heavy}" in out
-    assert f"{heavy.split('@')[0].replace('.', ' ').upper()} AI CODING USAGE" in out and re.search(r"\d+ active days", out)
+    title = heavy.split("@")[0].replace(".", " ").upper()
+    assert f"{title} AI CODING USAGE" in out and re.search(r"\d+ active days", out)
     assert "Unattributed:" in out and "Data: Claude Code complete to" in out
     assert "DATABASE_URL=sqlite:///" in out and "abacus ask" in out
 
