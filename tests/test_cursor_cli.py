@@ -156,6 +156,7 @@ def test_a_rejected_key_is_one_clear_failure(
 ) -> None:
     monkeypatch.setenv("CURSOR_ADMIN_KEY", KEY)  # the fake server knows no team with this key
     monkeypatch.setenv("CURSOR_BASE_URL", server.base_url)
-    code, out, err = run(capsys, "sync", "cursor", "--days", "1")
+    # Two days, not one: in the first hour of a UTC day, today alone has no complete hour to fetch.
+    code, out, err = run(capsys, "sync", "cursor", "--days", "2")
     assert code == 1 and "FAILED" in out and "rejected the admin key" in out
     assert KEY not in out + err
