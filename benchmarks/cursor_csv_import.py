@@ -3,12 +3,13 @@
     .venv/bin/python benchmarks/cursor_csv_import.py [--rows 200000] [--postgres postgresql://postgres@127.0.0.1/postgres]
 
 Each import runs in its own process (so its peak memory is its own) into a freshly migrated database,
-and is timed end to end: both passes over the file, the batched upserts, the rollup refresh, the commit.
+and is timed end to end: reading and checking the file, the batched upserts, the rollup refresh, the commit.
 
-Beside it, the baseline: the same rows (parsed by the importer's own parser beforehand, outside the timing)
-loaded by the database's own bulk path into a plain table with the same columns (``benchmarks/bulk_load.py``:
-PostgreSQL ``COPY``, SQLite ``executemany`` in one transaction). The figure is import rows/s divided by
-baseline rows/s (target: at least 1/3).
+Beside it, the yardsticks (``benchmarks/bulk_load.py``): the very rows the import stored, read back and
+loaded by the database's own bulk path (PostgreSQL ``COPY``, SQLite ``executemany`` in one transaction),
+once into a bare table with the same columns and once into the ``usage`` table of a fresh database (its
+key and indexes, no upsert, no rollup). The figures are import rows/s divided by each bulk rows/s
+(target: at least 1/3).
 """
 
 from __future__ import annotations
@@ -79,25 +80,19 @@ def import_once(url: str, path: Path) -> dict[str, object]:
     }
 
 
-def baseline_once(url: str, path: Path) -> dict[str, object]:
-    """The same rows the importer would store, bulk-loaded raw. Parsing happens before the clock starts."""
-    from benchmarks.bulk_load import bulk_load, record_row
-    from providers.cursor import OccurrenceCounter, to_record
-    from providers.cursor_csv import CsvSummary, _rows, _scan
+def baseline_once(url: str, raw_url: str, into: str) -> dict[str, object]:
+    """The rows the import stored at ``url``, bulk-loaded raw at ``raw_url``. Reading happens before the clock."""
+    from benchmarks.bulk_load import bulk_load, stored_rows
     from storage.db import make_engine
+    from storage.migrate import upgrade
 
-    summary = CsvSummary(file=str(path), org_id="cursor:bench", dry_run=True)
-    _scan(path, None, summary)
-    occurrences = OccurrenceCounter(per_timestamp=summary.sorted_by_time)
-    rows = []
-    for row in _rows(path, None):
-        event = row.event(summary.reading)
-        if event.is_empty:
-            continue
-        occurrence = occurrences.next(event.ts_ms, event.identity)
-        rows.append(record_row(to_record(event, org_id="cursor:bench", occurrence=occurrence, source="csv")))
-    engine = make_engine(url)
-    count, seconds = bulk_load(engine, rows)
+    source = make_engine(url)
+    rows = stored_rows(source, "cursor")
+    source.dispose()
+    engine = make_engine(raw_url)
+    if into == "usage":
+        upgrade(engine)
+    count, seconds = bulk_load(engine, rows, into=into)
     engine.dispose()
     return {"rows": count, "seconds": round(seconds, 2), "rows_per_second": round(count / seconds)}
 
@@ -134,42 +129,45 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--postgres", default=os.environ.get("ABACUS_TEST_DATABASE_URL"), help="server URL")
     parser.add_argument("--one", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
-    parser.add_argument("--baseline", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--baseline", nargs=3, metavar=("URL", "RAW_URL", "INTO"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(import_once(args.one[0], Path(args.one[1]))))
         return
     if args.baseline:
-        print(json.dumps(baseline_once(args.baseline[0], Path(args.baseline[1]))))
+        print(json.dumps(baseline_once(*args.baseline)))
         return
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "usage.csv"
         generate(csv_path, args.rows)
         size = csv_path.stat().st_size / 2**20
         print(f"{args.rows:,} rows, {size:.1f} MiB; {os.cpu_count()} CPUs, {platform.platform()}\n")
-        print("| database | import | import rows/s | peak RSS | bulk load | bulk rows/s | ratio |")
-        print("|---|---|---|---|---|---|---|")
-        targets = [("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", f"sqlite:///{Path(tmp) / 'raw.db'}")]
+        print("| database | import | import rows/s | peak RSS | bulk, bare table | ratio | bulk, usage table | ratio |")
+        print("|---|---|---|---|---|---|---|---|")
+        names = ("import", "bare", "usage")
+        targets = [("SQLite", [f"sqlite:///{Path(tmp) / name}.db" for name in names])]
         if args.postgres:
-            targets.append(("PostgreSQL", fresh_postgres(args.postgres), fresh_postgres(args.postgres)))
-        for name, url, raw_url in targets:
-            imported = _child("--one", url, csv_path)
-            raw = _child("--baseline", raw_url, csv_path)
-            ratio = float(raw["rows_per_second"]) / float(imported["rows_per_second"])  # type: ignore[arg-type]
-            print(
-                f"| {name} | {imported['seconds']} s | {imported['rows_per_second']:,} | "
-                f"{imported['peak_rss_mib']} MiB | {raw['seconds']} s | {raw['rows_per_second']:,} | 1/{ratio:.1f} |",
-                flush=True,
-            )
-            if name == "PostgreSQL":
-                drop_postgres(args.postgres, url)
-                drop_postgres(args.postgres, raw_url)
+            targets.append(("PostgreSQL", [fresh_postgres(args.postgres) for _ in names]))
+        for name, (url, bare_url, usage_url) in targets:
+            try:
+                imported = _child("--one", url, str(csv_path))
+                rate = float(imported["rows_per_second"])  # type: ignore[arg-type]
+                cells = [f"{imported['seconds']} s", f"{rate:,.0f}", f"{imported['peak_rss_mib']} MiB"]
+                for raw_url, into in ((bare_url, "bare"), (usage_url, "usage")):
+                    raw = _child("--baseline", url, raw_url, into)
+                    raw_rate = float(raw["rows_per_second"])  # type: ignore[arg-type]
+                    cells += [f"{raw['seconds']} s, {raw_rate:,.0f}/s", f"1/{raw_rate / rate:.1f}"]
+                print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+            finally:
+                if name == "PostgreSQL":
+                    for database in (url, bare_url, usage_url):
+                        drop_postgres(args.postgres, database)
 
 
-def _child(mode: str, url: str, csv_path: Path) -> dict[str, object]:
+def _child(mode: str, *args: str) -> dict[str, object]:
     """One measurement in its own interpreter, so its peak memory is its own."""
     out = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, __file__, mode, url, str(csv_path)], check=True, capture_output=True, text=True
+        [sys.executable, __file__, mode, *args], check=True, capture_output=True, text=True
     )
     result: dict[str, object] = json.loads(out.stdout)
     return result

@@ -28,18 +28,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from benchmarks.bulk_load import bulk_load, record_row
+from benchmarks.bulk_load import bulk_load, stored_rows
 from benchmarks.cursor_csv_import import drop_postgres, fresh_postgres
 from providers.anthropic import AnthropicClient
 from providers.claude_code_sync import sync_org
 from providers.cursor import CursorClient, RatePacer
 from providers.cursor_sync import range_sync
-from storage.db import make_engine, transaction
+from storage.db import make_engine
 from storage.migrate import upgrade
-from storage.models import Usage
-from storage.writes import UsageRecord
 
 FIRST_DAY = date(2026, 11, 1)
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -137,22 +135,13 @@ def _sync_cursor(engine: Engine, url: str, days: int) -> tuple[int, float]:
     return result.stored, time.perf_counter() - started
 
 
-def _stored_rows(engine: Engine, tool: str) -> list[tuple[Any, ...]]:
-    with transaction(engine) as session:
-        usage = list(session.scalars(select(Usage).where(Usage.tool == tool)))
-        return [
-            record_row(UsageRecord(**{f: getattr(u, f) for f in UsageRecord.__dataclass_fields__}))  # type: ignore[arg-type]
-            for u in usage
-        ]
-
-
 def measure(
     url: str, raw_url: str, tool: str, sync: Callable[[Engine, str, int], tuple[int, float]], server: str, days: int
 ) -> dict[str, float]:
     engine = make_engine(url)
     upgrade(engine)
     rows, seconds = sync(engine, server, days)
-    stored = _stored_rows(engine, tool)
+    stored = stored_rows(engine, tool)
     engine.dispose()
     raw_engine = make_engine(raw_url)
     loaded, raw_seconds = bulk_load(raw_engine, stored)

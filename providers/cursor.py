@@ -14,18 +14,18 @@ import hashlib
 import logging
 import math
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
 from providers.errors import ProviderError
 from providers.http import USER_AGENT, RetryPolicy, Sleep, send_with_retries
-from storage.writes import UsageRecord
+from storage.model_names import normalize_model_name
 
 log = logging.getLogger(__name__)
 
@@ -218,8 +218,13 @@ def to_ms(moment: datetime) -> int:
     return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_MS_PER_DAY = 86_400_000
+
+
 def ms_to_date(ms: int) -> date:
-    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)).date()
+    """The UTC day of an epoch-ms timestamp."""
+    return date.fromordinal(_EPOCH_ORDINAL + ms // _MS_PER_DAY)
 
 
 def event_timestamp_ms(event: dict[str, Any]) -> int | None:
@@ -255,11 +260,6 @@ def canonical_model(raw: str) -> str:
     return "auto" if model.lower() == "default" else model
 
 
-def event_identity(ts_ms: int, email: str, raw_model: str, tokens: tuple[int, int, int, int]) -> str:
-    """What an event is, as both the API and the CSV export state it (cost is left out: they disagree)."""
-    return f"{ts_ms}|{email}|{raw_model}|{tokens[0]}|{tokens[1]}|{tokens[2]}|{tokens[3]}"
-
-
 def event_key(identity: str, occurrence: int) -> str:
     return hashlib.sha256(f"{identity}#{occurrence}".encode()).hexdigest()[:40]
 
@@ -273,21 +273,23 @@ class OccurrenceCounter:
     """
 
     per_timestamp: bool = False
-    _seen: Counter[str] = field(default_factory=Counter)
+    _seen: dict[str, int] = field(default_factory=dict)
     _current_ts: int | None = None
 
     def next(self, ts_ms: int, identity: str) -> int:
         if self.per_timestamp and ts_ms != self._current_ts:
             self._seen.clear()
             self._current_ts = ts_ms
-        occurrence = self._seen[identity]
-        self._seen[identity] += 1
+        occurrence = self._seen.get(identity, 0)
+        self._seen[identity] = occurrence + 1
         return occurrence
 
 
-@dataclass(frozen=True, slots=True)
-class CursorEvent:
-    """One usage event in the shape both sources share, before it becomes a storage row."""
+class CursorEvent(NamedTuple):
+    """One usage event in the shape both sources share, before it becomes a storage row.
+
+    A named tuple rather than a dataclass: imports build one per CSV row, and a tuple is the cheapest.
+    """
 
     ts_ms: int
     email: str
@@ -306,11 +308,16 @@ class CursorEvent:
 
     @property
     def is_empty(self) -> bool:
-        return not any(self.tokens) and not self.cost_usd
+        tokens = self.input_tokens or self.cache_write_tokens or self.cache_read_tokens or self.output_tokens
+        return not tokens and not self.cost_usd
 
     @property
     def identity(self) -> str:
-        return event_identity(self.ts_ms, self.email, self.raw_model, self.tokens)
+        """What the event is, as both the API and the CSV export state it (cost is left out: they disagree)."""
+        return (
+            f"{self.ts_ms}|{self.email}|{self.raw_model}|{self.input_tokens}|{self.cache_write_tokens}|"
+            f"{self.cache_read_tokens}|{self.output_tokens}"
+        )
 
 
 def parse_api_event(event: dict[str, Any], email_by_user_id: Callable[[int], str | None]) -> CursorEvent | str:
@@ -355,22 +362,31 @@ def _count(value: Any) -> int:
     return 0
 
 
-def to_record(event: CursorEvent, *, org_id: str, occurrence: int, source: str) -> UsageRecord:
-    return UsageRecord(
-        tool=TOOL,
-        date=ms_to_date(event.ts_ms),
-        org_id=org_id,
-        actor=event.email,
-        email=event.email,
-        raw_model=event.raw_model,
-        event_key=event_key(event.identity, occurrence),
-        event_ts_ms=event.ts_ms,
-        kind=event.kind,
-        max_mode=event.max_mode,
-        input_tokens=event.input_tokens,
-        cache_write_tokens=event.cache_write_tokens,
-        cache_read_tokens=event.cache_read_tokens,
-        output_tokens=event.output_tokens,
-        cost_usd=event.cost_usd,
-        source=source,
+def event_row(event: CursorEvent, *, org_id: str, occurrences: OccurrenceCounter, source: str) -> tuple[Any, ...]:
+    """The event's ``usage`` row, in ``storage.writes.USAGE_COLUMNS`` order (the hot path takes tuples).
+
+    ``occurrences`` numbers identical events, so each keeps its own row under a stable ``event_key``.
+    """
+    identity = event.identity
+    ts_ms = event.ts_ms
+    return (
+        TOOL,
+        ms_to_date(ts_ms),
+        org_id,
+        event.email,
+        "user",
+        event.email,
+        event.raw_model,
+        normalize_model_name(event.raw_model),
+        "",
+        event_key(identity, occurrences.next(ts_ms, identity)),
+        ts_ms,
+        event.kind,
+        event.max_mode,
+        event.input_tokens,
+        event.cache_write_tokens,
+        event.cache_read_tokens,
+        event.output_tokens,
+        event.cost_usd,
+        source,
     )

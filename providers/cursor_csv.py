@@ -1,11 +1,17 @@
 """Import of the Cursor dashboard usage CSV export: streaming, atomic, and idempotent with the API sync.
 
-The file is read twice, never held in memory. The first pass checks its structure (a problem anywhere
-means nothing is imported, with the line number and what is wrong), decides per file what
-``Input (w/ Cache Write)`` means by checking rows against ``Total Tokens``, and learns whether the rows
-are time-sorted. The second pass writes in batches inside one transaction, so the import is all or
-nothing. Every row gets the same ``event_key`` an API sync gives the same event, so importing twice,
-or importing what a sync already stored, never counts anything twice.
+The file is read once, never held in memory, and written in batches inside one transaction, so a problem
+anywhere (reported with its line number) stores nothing. Two things depend on the whole file:
+
+- what ``Input (w/ Cache Write)`` means (some exports count cache writes separately, some include plain
+  input in it). The reading that most rows agree with, checked against ``Total Tokens``, wins. It is
+  decided from the first rows and confirmed at the end; in the rare file where the rest disagrees, the
+  transaction is rolled back and the file read again with the right reading.
+- whether the rows are time-sorted (exports are, newest first), which lets identical events be numbered
+  per millisecond with flat memory. A file found out of order is read again, numbering across the file.
+
+Every row gets the same ``event_key`` an API sync gives the same event, so importing twice, or importing
+what a sync already stored, never counts anything twice.
 """
 
 from __future__ import annotations
@@ -14,26 +20,21 @@ import csv
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from itertools import chain, islice
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from providers.cursor import (
-    TOOL,
-    CursorEvent,
-    OccurrenceCounter,
-    canonical_model,
-    ms_to_date,
-    to_ms,
-    to_record,
-)
+from providers.cursor import TOOL, CursorEvent, OccurrenceCounter, canonical_model, event_row
 from storage.db import transaction
 from storage.models import Usage
-from storage.writes import UsageRecord, refresh_daily_rollup, upsert_usage
+from storage.writes import refresh_daily_rollup, upsert_usage_rows
 
 # Without a configured team the rows need some org id; labelling the key `default=key_...` later makes
 # API syncs land on the same rows.
@@ -78,50 +79,6 @@ class CsvImportError(Exception):
         super().__init__(f"line {line}: {problem}")
         self.line = line
         self.problem = problem
-
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    line: int
-    ts_ms: int
-    email: str
-    model: str
-    tokens: tuple[int, int, int, int] | None  # (w/, w/o, cache read, output) as written in the file
-    single_tokens: int | None  # the legacy one-column `Tokens`
-    total: int | None
-    cost: Decimal
-    kind: str | None
-    max_mode: bool | None
-
-    def fits(self, reading: str) -> bool | None:
-        """Whether the row agrees with ``Total Tokens`` under a reading; None when there is nothing to check."""
-        if self.tokens is None or self.total is None:
-            return None
-        with_cw, without_cw, cache_read, output = self.tokens
-        if reading == DISJOINT:
-            return with_cw + without_cw + cache_read + output == self.total
-        return with_cw >= without_cw and with_cw + cache_read + output == self.total
-
-    def event(self, reading: str) -> CursorEvent:
-        if self.tokens is None:
-            # Old exports carry one total; without a split it is counted as input.
-            input_tokens, cache_write, cache_read, output = self.single_tokens or 0, 0, 0, 0
-        else:
-            with_cw, without_cw, cache_read, output = self.tokens
-            input_tokens = without_cw
-            cache_write = with_cw if reading == DISJOINT else max(with_cw - without_cw, 0)
-        return CursorEvent(
-            ts_ms=self.ts_ms,
-            email=self.email,
-            raw_model=self.model,
-            input_tokens=input_tokens,
-            cache_write_tokens=cache_write,
-            cache_read_tokens=cache_read,
-            output_tokens=output,
-            cost_usd=self.cost,
-            kind=self.kind,
-            max_mode=self.max_mode,
-        )
 
 
 @dataclass(slots=True)
@@ -171,6 +128,24 @@ class _Layout:
         return name in self.index
 
 
+# Rows read before the token reading is chosen; the rest of the file only confirms the choice.
+READING_SAMPLE = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What one read of the file assumes. A read that finds an assumption wrong asks for another read."""
+
+    reading: str | None = None  # None: chosen from the first rows, confirmed at the end
+    per_timestamp: bool = True  # the file is time-sorted, so identical events are numbered per millisecond
+
+
+class _ReadAgain(Exception):
+    def __init__(self, plan: _Plan) -> None:
+        super().__init__(plan)
+        self.plan = plan
+
+
 def import_cursor_csv(
     engine: Engine | None,
     path: Path,
@@ -183,127 +158,226 @@ def import_cursor_csv(
 ) -> CsvSummary:
     """Import ``path`` into ``org_id``; raises :class:`CsvImportError` (having stored nothing) on a bad file.
 
-    ``progress(done, total)`` is called after every batch. ``engine`` may be None for a dry run.
+    ``progress(done, total)`` is called after every batch (``total`` is estimated from the file's line
+    count until the end). ``engine`` may be None for a dry run.
     """
-    summary = CsvSummary(file=str(path), org_id=org_id, dry_run=dry_run)
     user = user.strip().lower() if user else None
-    total_rows, first_ms, last_ms = _scan(path, user, summary)
-    occurrences = OccurrenceCounter(per_timestamp=summary.sorted_by_time)
+    expected = _count_records(path)
+    plan = _Plan()
+    # At most three reads: one that learns the file is unsorted, one that learns the reading, one with both.
+    while True:
+        read = _Read(path, user=user, org_id=org_id, plan=plan, summary=CsvSummary(str(path), org_id, dry_run))
+        try:
+            return _run(engine, read, dry_run=dry_run, batch_size=batch_size, progress=progress, expected=expected)
+        except _ReadAgain as again:
+            plan = again.plan
 
-    def records() -> Iterator[UsageRecord]:
-        for row in _rows(path, user):
-            event = row.event(summary.reading)
-            if event.is_empty:
-                summary.skipped[EMPTY_ROW] += 1
-                continue
-            occurrence = occurrences.next(event.ts_ms, event.identity)
-            _count(summary, event)
-            yield to_record(event, org_id=org_id, occurrence=occurrence, source="csv")
+
+def _run(
+    engine: Engine | None,
+    read: _Read,
+    *,
+    dry_run: bool,
+    batch_size: int,
+    progress: Callable[[int, int], None] | None,
+    expected: int,
+) -> CsvSummary:
+    summary = read.summary
+
+    def report() -> None:
+        if progress:
+            progress(summary.rows, max(expected, summary.rows))
 
     if dry_run or engine is None:
-        for done, _record in enumerate(records(), start=1):
-            if progress and done % batch_size == 0:
-                progress(done, total_rows)
-        if progress:
-            progress(total_rows, total_rows)
+        for _batch in read.batches(batch_size):
+            report()
+        read.finish()
+        report()
         return summary
-
     with transaction(engine) as session:
-        before = _stored_rows(session, org_id, first_ms, last_ms)
-        batch: list[UsageRecord] = []
-        for record in records():
-            batch.append(record)
-            if len(batch) >= batch_size:
-                # The rollup is refreshed once, at the end, for every touched day.
-                upsert_usage(session, batch, refresh_rollup=False)
-                batch = []
-                if progress:
-                    progress(summary.imported + sum(summary.skipped.values()), total_rows)
-        if batch:
-            upsert_usage(session, batch, refresh_rollup=False)
+        stored = _StoredRows(session, summary.org_id)
+        for batch in read.batches(batch_size):
+            stored.before_writing({row[1] for row in batch})
+            # The rollup is refreshed once, at the end, for every touched day.
+            upsert_usage_rows(session, batch, refresh_rollup=False)
+            report()
+        read.finish()
         refresh_daily_rollup(session, {(TOOL, day) for day in summary.days})
-        summary.new_rows = _stored_rows(session, org_id, first_ms, last_ms) - before
-    if progress:
-        progress(total_rows, total_rows)
+        summary.new_rows = stored.added()
+    report()
     return summary
 
 
-def _count(summary: CsvSummary, event: CursorEvent) -> None:
-    summary.imported += 1
-    summary.days.add(ms_to_date(event.ts_ms))
-    summary.users.add(event.email)
-    summary.input_tokens += event.input_tokens
-    summary.cache_write_tokens += event.cache_write_tokens
-    summary.cache_read_tokens += event.cache_read_tokens
-    summary.output_tokens += event.output_tokens
-    summary.cost_usd += event.cost_usd
+class _Read:
+    """One read of the file under a plan: parses and checks every row, numbers identical events, and
+    yields ``usage`` rows in batches, keeping the summary as it goes."""
+
+    def __init__(self, path: Path, *, user: str | None, org_id: str, plan: _Plan, summary: CsvSummary) -> None:
+        self.path, self.user, self.org_id, self.plan, self.summary = path, user, org_id, plan, summary
+        self.reading = plan.reading
+        self.occurrences = OccurrenceCounter(per_timestamp=plan.per_timestamp)
+        self.fits = {DISJOINT: 0, SUPERSET: 0}
+        self.misfits: dict[str, list[int]] = {DISJOINT: [], SUPERSET: []}
+        self.misfit_count = {DISJOINT: 0, SUPERSET: 0}
+        self.ascending = self.descending = True
+
+    def batches(self, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        parsed: Iterator[_Parsed] = self._parsed()
+        if self.reading is None:
+            sample = list(islice(parsed, READING_SAMPLE))
+            self.reading = self._majority()
+            parsed = chain(sample, parsed)
+        batch: list[tuple[Any, ...]] = []
+        for row in parsed:
+            stored = self._usage_row(row)
+            if stored is not None:
+                batch.append(stored)
+                if len(batch) >= size:
+                    yield batch
+                    batch = []
+        if batch:
+            yield batch
+
+    def finish(self) -> None:
+        """After the last row: confirm the reading (or ask for a read with the right one) and sum up."""
+        majority = self._majority()
+        if majority != self.reading:
+            raise _ReadAgain(_Plan(reading=majority, per_timestamp=self.plan.per_timestamp))
+        summary = self.summary
+        summary.reading = majority
+        summary.mismatched_rows = self.misfit_count[majority]
+        summary.mismatched_lines = self.misfits[majority]
+        summary.sorted_by_time = self.ascending or self.descending
+
+    def _majority(self) -> str:
+        # The reading more rows agree with; the documented real exports are disjoint, so it wins ties.
+        return SUPERSET if self.fits[SUPERSET] > self.fits[DISJOINT] else DISJOINT
+
+    def _parsed(self) -> Iterator[_Parsed]:
+        summary, fits = self.summary, self.fits
+        parse: Callable[[int, list[str]], _Parsed] | None = None
+        width = 0
+        previous: int | None = None
+        with _csv_reader(self.path) as reader:
+            for cells in reader:
+                if _is_blank(cells):
+                    continue
+                line = reader.line_num
+                if parse is None:
+                    layout = _layout(line, cells, self.user)
+                    summary.has_cost = layout.has("cost")
+                    summary.checked_totals = layout.has("total") and all(layout.has(name) for name in SPLIT_TOKENS)
+                    parse, width = _row_parser(layout, self.user), layout.width
+                    continue
+                if len(cells) != width:
+                    raise CsvImportError(line, f"expected {width} values as in the header, found {len(cells)}")
+                row = parse(line, cells)
+                summary.rows += 1
+                _line, ts_ms, _email, _model, with_cw, without_cw, cache_read, output, total, *_rest = row
+                if total is not None:
+                    if with_cw + without_cw + cache_read + output == total:
+                        fits[DISJOINT] += 1
+                    else:
+                        self._misfit(DISJOINT, line)
+                    if with_cw >= without_cw and with_cw + cache_read + output == total:
+                        fits[SUPERSET] += 1
+                    else:
+                        self._misfit(SUPERSET, line)
+                if previous is not None and ts_ms != previous:
+                    self.ascending = self.ascending and ts_ms > previous
+                    self.descending = self.descending and ts_ms < previous
+                    if self.plan.per_timestamp and not (self.ascending or self.descending):
+                        # Identical events may now be far apart: number them across the whole file instead.
+                        raise _ReadAgain(_Plan(reading=self.plan.reading, per_timestamp=False))
+                previous = ts_ms
+                yield row
+        if parse is None:
+            raise CsvImportError(1, "the file is empty; expected a header row such as Date,User,Kind,Model,...")
+
+    def _misfit(self, reading: str, line: int) -> None:
+        self.misfit_count[reading] += 1
+        if len(self.misfits[reading]) < 10:
+            self.misfits[reading].append(line)
+
+    def _usage_row(self, row: _Parsed) -> tuple[Any, ...] | None:
+        _line, ts_ms, email, model, with_cw, without_cw, cache_read, output, _total, cost, kind, max_mode = row
+        # Disjoint: w/ is the cache write. Superset: w/ includes w/o, so the cache write is the difference.
+        cache_write = with_cw if self.reading == DISJOINT else max(with_cw - without_cw, 0)
+        event = CursorEvent(ts_ms, email, model, without_cw, cache_write, cache_read, output, cost, kind, max_mode)
+        summary = self.summary
+        if event.is_empty:
+            summary.skipped[EMPTY_ROW] += 1
+            return None
+        stored = event_row(event, org_id=self.org_id, occurrences=self.occurrences, source="csv")
+        summary.imported += 1
+        summary.days.add(stored[1])
+        summary.users.add(email)
+        summary.input_tokens += without_cw
+        summary.cache_write_tokens += cache_write
+        summary.cache_read_tokens += cache_read
+        summary.output_tokens += output
+        summary.cost_usd += cost
+        return stored
 
 
-def _stored_rows(session: Session, org_id: str, first_ms: int | None, last_ms: int | None) -> int:
-    if first_ms is None or last_ms is None:
-        return 0
-    query = select(func.count()).where(
-        Usage.tool == TOOL,
-        Usage.date.between(ms_to_date(first_ms), ms_to_date(last_ms)),
-        Usage.org_id == org_id,
-    )
-    return int(session.scalar(query) or 0)
+class _StoredRows:
+    """The team's rows on the file's days: counted per day before the import first writes to it, and after."""
+
+    def __init__(self, session: Session, org_id: str) -> None:
+        self.session, self.org_id = session, org_id
+        self.days: set[date] = set()
+        self.before = 0
+
+    def before_writing(self, days: set[date]) -> None:
+        new = days - self.days
+        if new:
+            self.before += self._count(new)
+            self.days |= new
+
+    def added(self) -> int:
+        return self._count(self.days) - self.before
+
+    def _count(self, days: set[date]) -> int:
+        ordered = sorted(days)
+        total = 0
+        for start in range(0, len(ordered), 500):
+            query = select(func.count()).where(
+                Usage.tool == TOOL, Usage.org_id == self.org_id, Usage.date.in_(ordered[start : start + 500])
+            )
+            total += int(self.session.scalar(query) or 0)
+        return total
 
 
-def _scan(path: Path, user: str | None, summary: CsvSummary) -> tuple[int, int | None, int | None]:
-    """The structural pass: every problem raises; decides the token reading; learns the time order."""
-    rows = 0
-    fits = {DISJOINT: 0, SUPERSET: 0}
-    misfits: dict[str, list[int]] = {DISJOINT: [], SUPERSET: []}
-    misfit_count = {DISJOINT: 0, SUPERSET: 0}
-    ascending = descending = True
-    previous: int | None = None
-    first_ms: int | None = None
-    last_ms: int | None = None
-    for row in _rows(path, user, on_layout=lambda found: _remember(summary, found)):
-        rows += 1
-        for reading in (DISJOINT, SUPERSET):
-            fit = row.fits(reading)
-            if fit:
-                fits[reading] += 1
-            elif fit is False:
-                misfit_count[reading] += 1
-                if len(misfits[reading]) < 10:
-                    misfits[reading].append(row.line)
-        if previous is not None:
-            ascending = ascending and row.ts_ms >= previous
-            descending = descending and row.ts_ms <= previous
-        previous = row.ts_ms
-        first_ms = row.ts_ms if first_ms is None else min(first_ms, row.ts_ms)
-        last_ms = row.ts_ms if last_ms is None else max(last_ms, row.ts_ms)
-    summary.rows = rows
-    # The reading that more rows agree with; the documented real exports are disjoint, so it wins ties.
-    summary.reading = SUPERSET if fits[SUPERSET] > fits[DISJOINT] else DISJOINT
-    summary.mismatched_rows = misfit_count[summary.reading]
-    summary.mismatched_lines = misfits[summary.reading]
-    summary.sorted_by_time = ascending or descending
-    return rows, first_ms, last_ms
+def _count_records(path: Path) -> int:
+    """Data rows, estimated from line breaks (a quoted cell may hold one): only for progress."""
+    lines = 0
+    last = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if last and last != b"\n":
+        lines += 1
+    return max(lines - 1, 0)
 
 
-def _remember(summary: CsvSummary, layout: _Layout) -> None:
-    summary.has_cost = layout.has("cost")
-    summary.checked_totals = layout.has("total") and all(layout.has(name) for name in SPLIT_TOKENS)
-
-
-def _open(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells) of every non-blank record; BOM, CRLF and quoted fields handled by csv."""
+@contextmanager
+def _csv_reader(path: Path) -> Iterator[Any]:
+    """A csv reader (BOM, CRLF and quoted fields handled) whose failures name their line."""
     try:
         with path.open("r", encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle, strict=True)
             try:
-                for cells in reader:
-                    if not cells or all(not cell.strip() for cell in cells):
-                        continue
-                    yield reader.line_num, cells
+                yield reader
             except csv.Error as exc:
                 raise CsvImportError(reader.line_num, f"the CSV is malformed ({exc})") from None
     except UnicodeDecodeError as exc:
         raise CsvImportError(_line_of_byte(path, exc.start), "the file is not UTF-8 text") from None
+
+
+def _is_blank(cells: list[str]) -> bool:
+    # The first cell (the Date) decides for almost every row, without looking at the others.
+    return not cells or (not cells[0].strip() and not any(cell.strip() for cell in cells))
 
 
 def _line_of_byte(path: Path, offset: int) -> int:
@@ -334,58 +408,83 @@ def _layout(line: int, header: list[str], user: str | None) -> _Layout:
     return layout
 
 
-def _rows(path: Path, user: str | None, on_layout: Callable[[_Layout], None] | None = None) -> Iterator[_Row]:
-    layout: _Layout | None = None
-    for line, cells in _open(path):
-        if layout is None:
-            layout = _layout(line, cells, user)
-            if on_layout:
-                on_layout(layout)
-            continue
-        if len(cells) != layout.width:
-            raise CsvImportError(line, f"expected {layout.width} values as in the header, found {len(cells)}")
-        yield _parse_row(line, cells, layout, user)
-    if layout is None:
-        raise CsvImportError(1, "the file is empty; expected a header row such as Date,User,Kind,Model,...")
+# (line, ts_ms, email, model, w/ cache write, w/o cache write, cache read, output, total or None, cost,
+# kind, max mode). A plain tuple: one is built per row of files with millions of rows. The old one-column
+# `Tokens` is carried as w/o cache write (plain input), which both readings store as input.
+_Parsed = tuple[int, int, str, str, int, int, int, int, "int | None", Decimal, "str | None", "bool | None"]
+_MAX_MODE = {"yes": True, "true": True, "no": False, "false": False}
+_ZERO = Decimal(0)
 
 
-def _parse_row(line: int, cells: list[str], layout: _Layout, user: str | None) -> _Row:
-    def cell(name: str) -> str:
-        position = layout.index.get(name)
-        return cells[position].strip() if position is not None else ""
-
-    email = cell("user").lower() or (user or "")
-    if not email:
-        raise CsvImportError(line, "the User cell is empty (pass --user EMAIL to attribute such rows)")
-    has_split = all(layout.has(name) for name in SPLIT_TOKENS)
-    tokens = tuple(_tokens(line, name, cell(name)) for name in SPLIT_TOKENS) if has_split else None
-    total = _tokens(line, "total", cell("total")) if layout.has("total") and cell("total") else None
-    max_mode = cell("max_mode").lower()
-    kind = cell("kind")
-    return _Row(
-        line=line,
-        ts_ms=_timestamp(line, cell("date")),
-        email=email,
-        model=canonical_model(cell("model")),
-        tokens=tokens,  # type: ignore[arg-type]
-        single_tokens=_tokens(line, "tokens", cell("tokens")) if layout.has("tokens") else None,
-        total=total,
-        cost=_cost(line, cell("cost")) if layout.has("cost") else Decimal(0),
-        kind=kind[:64] or None,
-        max_mode=True if max_mode in ("yes", "true") else False if max_mode in ("no", "false") else None,
+def _row_parser(layout: _Layout, user: str | None) -> Callable[[int, list[str]], _Parsed]:
+    """A parser for rows of this layout, with the column positions looked up once."""
+    index = layout.index
+    at_user, at_date, at_model = index.get("user"), index["date"], index["model"]
+    at_kind, at_max_mode, at_cost, at_total = (
+        index.get("kind"),
+        index.get("max_mode"),
+        index.get("cost"),
+        index.get("total"),
     )
+    split = all(name in index for name in SPLIT_TOKENS)
+    at_with, at_without, at_read, at_output = (index.get(name, -1) for name in SPLIT_TOKENS)
+    at_tokens = index.get("tokens", -1)
+
+    def parse(line: int, cells: list[str]) -> _Parsed:
+        email = cells[at_user].strip().lower() if at_user is not None else ""
+        if not email:
+            if not user:
+                raise CsvImportError(line, "the User cell is empty (pass --user EMAIL to attribute such rows)")
+            email = user
+        total: int | None = None
+        if split:
+            # int() straight away for plain digits, the common case; _tokens for the rest.
+            value = cells[at_with]
+            with_cw = int(value) if value.isdecimal() else _tokens(line, "with_cache_write", value)
+            value = cells[at_without]
+            without_cw = int(value) if value.isdecimal() else _tokens(line, "without_cache_write", value)
+            value = cells[at_read]
+            cache_read = int(value) if value.isdecimal() else _tokens(line, "cache_read", value)
+            value = cells[at_output]
+            output = int(value) if value.isdecimal() else _tokens(line, "output", value)
+            if at_total is not None and (value := cells[at_total].strip()):
+                total = int(value) if value.isdecimal() else _tokens(line, "total", value)
+        else:
+            with_cw, without_cw, cache_read, output = 0, _tokens(line, "tokens", cells[at_tokens]), 0, 0
+        kind = cells[at_kind].strip()[:64] or None if at_kind is not None else None
+        return (
+            line,
+            _timestamp(line, cells[at_date]),
+            email,
+            canonical_model(cells[at_model]),
+            with_cw,
+            without_cw,
+            cache_read,
+            output,
+            total,
+            _cost(line, cells[at_cost]) if at_cost is not None else _ZERO,
+            kind,
+            _MAX_MODE.get(cells[at_max_mode].strip().lower()) if at_max_mode is not None else None,
+        )
+
+    return parse
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 def _timestamp(line: int, value: str) -> int:
+    """Epoch milliseconds of an ISO 8601 Date cell; the export writes UTC, so a zoneless time is UTC."""
     try:
-        moment = datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise CsvImportError(
             line, f"unreadable Date {value!r}; expected ISO 8601 such as 2025-12-02T01:46:34.592Z"
         ) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # the export writes UTC
-    return to_ms(moment.astimezone(UTC))
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MILLISECOND
 
 
 _TOKEN_LABELS = {
@@ -403,21 +502,32 @@ def _tokens(line: int, name: str, value: str) -> int:
     digits = value.replace(",", "").replace("_", "").strip()
     if not digits:
         return 0
-    if not digits.isdigit():
+    if not digits.isdecimal():
         raise CsvImportError(line, f"unreadable {_TOKEN_LABELS[name]} {value!r}; expected a whole number")
     return int(digits)
 
 
+_NUMBER_START = frozenset("0123456789.")
+
+
 def _cost(line: int, value: str) -> Decimal:
     """Dollars: ``0.06``, ``$0.12``, ``1,234.50``; ``Included`` / ``Free`` / empty mean nothing charged."""
-    text = value.strip()
-    if text.lower() in FREE_COSTS:
-        return Decimal(0)
-    cleaned = text.replace("$", "").replace(",", "").strip()
     try:
-        amount = Decimal(cleaned)
+        # The common case first: a plain amount, which Decimal reads as it is.
+        amount = Decimal(value) if value[:1] in _NUMBER_START else None
     except InvalidOperation:
-        raise CsvImportError(line, f"unreadable Cost {value!r}; expected dollars such as 0.06 or $0.12") from None
-    if not amount.is_finite():
-        raise CsvImportError(line, f"unreadable Cost {value!r}; expected dollars such as 0.06 or $0.12")
-    return amount.quantize(MICRO_DOLLARS, rounding=ROUND_HALF_EVEN)
+        amount = None
+    if amount is None:
+        text = value.strip()
+        if text.lower() in FREE_COSTS:
+            return _ZERO
+        try:
+            amount = Decimal(text.replace("$", "").replace(",", "").strip())
+        except InvalidOperation:
+            raise CsvImportError(line, f"unreadable Cost {value!r}; expected dollars such as 0.06 or $0.12") from None
+    try:
+        if amount.is_finite():
+            return amount.quantize(MICRO_DOLLARS, rounding=ROUND_HALF_EVEN)
+    except InvalidOperation:  # too many digits to keep micro-dollars
+        pass
+    raise CsvImportError(line, f"unreadable Cost {value!r}; expected dollars such as 0.06 or $0.12")

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -19,14 +20,14 @@ from providers.cursor import (
     TOOL,
     CursorClient,
     OccurrenceCounter,
+    event_row,
     parse_api_event,
     split_window,
-    to_record,
 )
 from providers.sync_engine import BackfillOutcome, run_backfill, utc_midnight
 from storage.db import transaction
 from storage.sync_state import get_state, record_attempt, record_failure, record_success
-from storage.writes import UsageRecord, upsert_usage
+from storage.writes import upsert_usage_rows
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -96,7 +97,7 @@ def store_window(
     emails = _MemberEmails(client)
     for piece_start, piece_end in split_window(start, end, DAY):
         piece = WindowResult(start=piece_start, end=piece_end)
-        rows: list[UsageRecord] = []
+        rows: list[tuple[Any, ...]] = []
         occurrences = OccurrenceCounter()
         for raw in client.usage_events(piece_start, piece_end):
             piece.events += 1
@@ -107,11 +108,10 @@ def store_window(
             if parsed.is_empty:
                 piece.skipped[EMPTY_EVENT] += 1
                 continue
-            occurrence = occurrences.next(parsed.ts_ms, parsed.identity)
-            rows.append(to_record(parsed, org_id=org_id, occurrence=occurrence, source="api"))
+            rows.append(event_row(parsed, org_id=org_id, occurrences=occurrences, source="api"))
         if rows:
             with transaction(engine) as session:
-                written = upsert_usage(session, rows)
+                written = upsert_usage_rows(session, rows)
             piece.stored = written.rows
             piece.days = {day for _tool, day in written.days}
         report(piece.describe())

@@ -7,6 +7,7 @@ and be re-applied from ``raw_model`` without losing anything.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 DEFAULT_MODEL = "(default)"
 
@@ -31,6 +32,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 _BARE_VERSION = re.compile(rf"^{_VER}$")
 
 
+@lru_cache(maxsize=4096)  # a few dozen distinct names, normalised once per row on every write
 def normalize_model_name(raw: str | None) -> str:
     """Map a provider's model string to the family-version form used in reports (``sonnet-4.5``).
 

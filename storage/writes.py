@@ -7,20 +7,17 @@ batch that fails part-way leaves nothing behind once the caller's transaction ro
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, case, delete, func, literal_column, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, case, delete, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from storage.bulk import UpsertSpec, bulk_upsert
 from storage.model_names import normalize_model_name
 from storage.models import USAGE_KEY, ClaudeCodeActivity, Usage, UsageDaily
-
-# Parameter sets per executemany call: bounds the memory one call holds.
-_MAX_ROWS_PER_STATEMENT = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +44,61 @@ class UsageRecord:
     source: str = "api"
 
     @property
-    def key(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in USAGE_KEY)
-
-    @property
     def total_tokens(self) -> int:
         return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens + self.output_tokens
 
 
-_USAGE_FIELDS = tuple(f.name for f in fields(UsageRecord))
+# The column order of usage rows on the hot path (tuples, see storage/bulk.py).
+USAGE_COLUMNS = (
+    "tool",
+    "date",
+    "org_id",
+    "actor",
+    "actor_type",
+    "email",
+    "raw_model",
+    "model",
+    "customer_type",
+    "event_key",
+    "event_ts_ms",
+    "kind",
+    "max_mode",
+    "input_tokens",
+    "cache_write_tokens",
+    "cache_read_tokens",
+    "output_tokens",
+    "cost_usd",
+    "source",
+)
+USAGE_SPEC = UpsertSpec(Usage.__table__, USAGE_COLUMNS, USAGE_KEY, keep_if_empty=("email",))
+_DATE = USAGE_COLUMNS.index("date")
+_TOOL = USAGE_COLUMNS.index("tool")
+
+
+def usage_row(record: UsageRecord) -> tuple[Any, ...]:
+    """``record`` in :data:`USAGE_COLUMNS` order, with its normalised model name."""
+    r = record
+    return (
+        r.tool,
+        r.date,
+        r.org_id,
+        r.actor,
+        r.actor_type,
+        r.email,
+        r.raw_model,
+        normalize_model_name(r.raw_model),
+        r.customer_type,
+        r.event_key,
+        r.event_ts_ms,
+        r.kind,
+        r.max_mode,
+        r.input_tokens,
+        r.cache_write_tokens,
+        r.cache_read_tokens,
+        r.output_tokens,
+        r.cost_usd,
+        r.source,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +122,13 @@ class ActivityRecord:
     tool_actions: dict[str, Any] = field(default_factory=dict)
 
 
+_ACTIVITY_FIELDS = {f.name for f in fields(ActivityRecord)}
+ACTIVITY_COLUMNS = tuple(c.name for c in ClaudeCodeActivity.__table__.columns if c.name in _ACTIVITY_FIELDS)
+ACTIVITY_SPEC = UpsertSpec(
+    ClaudeCodeActivity.__table__, ACTIVITY_COLUMNS, ("date", "org_id", "actor"), keep_if_empty=("email",)
+)
+
+
 @dataclass(slots=True)
 class WriteResult:
     rows: int = 0
@@ -91,16 +141,13 @@ def upsert_usage(session: Session, records: Iterable[UsageRecord], *, refresh_ro
     A later record with the same key as an earlier one in the same call wins, as a later write would.
     An empty incoming email never erases an attribution already made (for example by an admin's mapping).
     """
-    latest: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for record in records:
-        # A shallow copy: every field is an immutable value, and asdict's deep copy dominated big imports.
-        row = {name: getattr(record, name) for name in _USAGE_FIELDS}
-        row["model"] = normalize_model_name(record.raw_model)
-        latest[record.key] = row
-    result = WriteResult(rows=len(latest), days={(row["tool"], row["date"]) for row in latest.values()})
-    table = Usage.__table__
-    keep_email = _keep_existing_if_empty(table, "email")
-    _upsert(session, table, USAGE_KEY, list(latest.values()), overrides={"email": keep_email})
+    return upsert_usage_rows(session, [usage_row(record) for record in records], refresh_rollup=refresh_rollup)
+
+
+def upsert_usage_rows(session: Session, rows: Sequence[tuple[Any, ...]], *, refresh_rollup: bool = True) -> WriteResult:
+    """:func:`upsert_usage` for rows already in :data:`USAGE_COLUMNS` order (the import and sync hot path)."""
+    written = bulk_upsert(session, USAGE_SPEC, rows)
+    result = WriteResult(rows=written, days={(row[_TOOL], row[_DATE]) for row in rows})
     if refresh_rollup:
         refresh_daily_rollup(session, result.days)
     return result
@@ -108,11 +155,7 @@ def upsert_usage(session: Session, records: Iterable[UsageRecord], *, refresh_ro
 
 def upsert_activity(session: Session, records: Iterable[ActivityRecord]) -> int:
     """Insert or overwrite Claude Code activity rows by (date, org, actor)."""
-    latest = {(r.date, r.org_id, r.actor): asdict(r) for r in records}
-    table = ClaudeCodeActivity.__table__
-    keep_email = _keep_existing_if_empty(table, "email")
-    _upsert(session, table, ("date", "org_id", "actor"), list(latest.values()), overrides={"email": keep_email})
-    return len(latest)
+    return bulk_upsert(session, ACTIVITY_SPEC, [tuple(getattr(r, name) for name in ACTIVITY_COLUMNS) for r in records])
 
 
 def refresh_daily_rollup(session: Session, days: Iterable[tuple[str, date]]) -> None:
@@ -164,35 +207,3 @@ def refresh_daily_rollup(session: Session, days: Iterable[tuple[str, date]]) -> 
                 "records",
             ]
             session.execute(daily.insert().from_select(columns, source))
-
-
-def _keep_existing_if_empty(table: Table, column: str) -> Any:
-    """``excluded.column`` unless it is empty, in which case the stored value stays."""
-    excluded = literal_column(f"excluded.{column}")
-    return case((excluded == "", table.c[column]), else_=excluded)
-
-
-def _upsert(
-    session: Session,
-    table: Table,
-    key: Sequence[str],
-    rows: list[dict[str, Any]],
-    *,
-    overrides: dict[str, Any] | None = None,
-) -> None:
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    columns = list(rows[0])
-    stmt = insert_fn(table)
-    updates: dict[str, Any] = {name: stmt.excluded[name] for name in columns if name not in key}
-    updates.update(overrides or {})
-    if "updated_at" in table.c:
-        updates["updated_at"] = func.now()
-    stmt = stmt.on_conflict_do_update(index_elements=list(key), set_=updates)
-    # One statement, compiled once and cached, executed for many parameter sets (the driver's executemany).
-    # Building a multi-row VALUES clause instead costs a fresh compile of thousands of bind parameters per
-    # chunk, which dominated large imports.
-    for start in range(0, len(rows), _MAX_ROWS_PER_STATEMENT):
-        session.execute(stmt, rows[start : start + _MAX_ROWS_PER_STATEMENT])
