@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import csv
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -32,14 +34,15 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from providers.cursor import TOOL, CursorEvent, OccurrenceCounter, canonical_model, event_row
+from storage.bulk import merge_staged, stage
 from storage.db import transaction
 from storage.models import Usage
-from storage.writes import refresh_daily_rollup, upsert_usage_rows
+from storage.writes import USAGE_SPEC, refresh_daily_rollup
 
 # Without a configured team the rows need some org id; labelling the key `default=key_...` later makes
 # API syncs land on the same rows.
 DEFAULT_CSV_ORG_ID = "cursor:default"
-BATCH_SIZE = 5_000
+BATCH_SIZE = 20_000
 EMPTY_ROW = "no tokens and no cost"
 MICRO_DOLLARS = Decimal("0.000001")
 # Cost cells that mean "nothing charged": included quota, free, or not applicable.
@@ -194,18 +197,56 @@ def _run(
         read.finish()
         report()
         return summary
-    with transaction(engine) as session:
+    # Parsing (Python, holds the GIL) and merging (inside the database, GIL released) overlap: each batch is
+    # staged here, then merged on the writer thread while this thread parses the next one. The session is
+    # never used by both at once: a batch is staged only after the previous write has finished.
+    with (
+        transaction(engine) as session,
+        ThreadPoolExecutor(1, thread_name_prefix="abacus-csv-writer") as writer,
+        _quick_thread_switches(),
+    ):
         stored = _StoredRows(session, summary.org_id)
+        rolled_up: set[date] = set()
+        pending: Future[None] | None = None
         for batch in read.batches(batch_size):
-            stored.before_writing({row[1] for row in batch})
-            # The rollup is refreshed once, at the end, for every touched day.
-            upsert_usage_rows(session, batch, refresh_rollup=False)
+            if pending:
+                pending.result()
+            stage(session, USAGE_SPEC, batch)
+            finished = read.finished_days() - rolled_up
+            rolled_up |= finished
+            pending = writer.submit(_write_staged, session, stored, {row[1] for row in batch}, finished)
             report()
+        if pending:
+            pending.result()
         read.finish()
-        refresh_daily_rollup(session, {(TOOL, day) for day in summary.days})
+        refresh_daily_rollup(session, {(TOOL, day) for day in summary.days - rolled_up})
         summary.new_rows = stored.added()
     report()
     return summary
+
+
+@contextmanager
+def _quick_thread_switches(interval: float = 0.0002) -> Iterator[None]:
+    """Let a waiting thread take the GIL after ``interval`` seconds instead of Python's default 5 ms.
+
+    The writer thread gives up the GIL at every database call and needs it back when the call returns;
+    while the parser runs, each return waited up to 5 ms, which made the writer, not the database, the
+    bottleneck (200,000 rows: 10.4 s with the default, 5.6 s with 0.2 ms). The setting is the process's,
+    so it is restored on the way out.
+    """
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(interval)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
+
+
+def _write_staged(session: Session, stored: _StoredRows, days: set[date], finished: set[date]) -> None:
+    """Merge the staged batch, then roll up the days no later row can touch (the rest wait for the end)."""
+    stored.before_writing(days)
+    merge_staged(session, USAGE_SPEC)
+    refresh_daily_rollup(session, {(TOOL, day) for day in finished})
 
 
 class _Read:
@@ -220,6 +261,7 @@ class _Read:
         self.misfits: dict[str, list[int]] = {DISJOINT: [], SUPERSET: []}
         self.misfit_count = {DISJOINT: 0, SUPERSET: 0}
         self.ascending = self.descending = True
+        self.current_day: date | None = None  # the day of the last row turned into a usage row
 
     def batches(self, size: int) -> Iterator[list[tuple[Any, ...]]]:
         parsed: Iterator[_Parsed] = self._parsed()
@@ -237,6 +279,12 @@ class _Read:
                     batch = []
         if batch:
             yield batch
+
+    def finished_days(self) -> set[date]:
+        """Days no row still to come can fall on: in a time-sorted file, every day read but the current one."""
+        if not self.plan.per_timestamp or self.current_day is None:
+            return set()
+        return self.summary.days - {self.current_day}
 
     def finish(self) -> None:
         """After the last row: confirm the reading (or ask for a read with the right one) and sum up."""
@@ -310,6 +358,7 @@ class _Read:
             return None
         stored = event_row(event, org_id=self.org_id, occurrences=self.occurrences, source="csv")
         summary.imported += 1
+        self.current_day = stored[1]
         summary.days.add(stored[1])
         summary.users.add(email)
         summary.input_tokens += without_cw

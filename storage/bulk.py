@@ -1,17 +1,15 @@
 """The one bulk upsert path: many rows into a table by its unique key, inside the caller's transaction.
 
 Rows arrive as tuples in a fixed column order (no dicts, no ORM objects: at a million rows every per-row
-allocation shows). Each database gets its own fastest way in:
+allocation shows). Each batch is first bulk-loaded into a temporary staging table without keys or indexes
+(PostgreSQL ``COPY``, SQLite the driver's ``executemany``, with SQLAlchemy's own bind processors applied so
+no per-row SQLAlchemy work is paid), then merged with one ``INSERT … SELECT … ON CONFLICT DO UPDATE``.
 
-- PostgreSQL: the rows are ``COPY``'d into a temporary staging table, then merged with one
-  ``INSERT … SELECT … ON CONFLICT DO UPDATE``. COPY is the server's own bulk load, and one set-based
-  statement replaces thousands of per-row executions.
-- SQLite: one prepared ``INSERT … ON CONFLICT DO UPDATE`` executed by the driver for every row
-  (``executemany``), with the values already converted the way SQLAlchemy would bind them, so no per-row
-  SQLAlchemy processing is paid.
-
-Both run the statement SQLAlchemy generates from the table, so keys, defaults and the conflict rule are
-defined once.
+One set-based statement replaces thousands of per-row executions, and it runs inside the database with
+Python's GIL released: a caller can run it on a second thread while it parses the next batch, which keeps
+both cores busy (see the Cursor CSV import).
+The merge is the statement SQLAlchemy generates from the table, so keys, defaults and the conflict rule
+are defined once.
 """
 
 from __future__ import annotations
@@ -20,10 +18,11 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, case, column, func, literal_column, select
+from sqlalchemy import JSON, Table, case, column, func, literal_column, select, true
 from sqlalchemy import table as lightweight_table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
@@ -36,7 +35,7 @@ Row = Sequence[Any]
 
 @dataclass(frozen=True)
 class UpsertSpec:
-    """How rows of one shape land in ``table``: their columns (in the table's order), the key, and the rules."""
+    """How rows of one shape land in ``table``: their columns in order, the unique key, and the rules."""
 
     table: Table
     columns: tuple[str, ...]
@@ -49,9 +48,6 @@ class UpsertSpec:
         missing = [name for name in (*self.key, *self.keep_if_empty) if name not in self.columns]
         if missing:
             raise ValueError(f"{self.table.name}: {missing} not among the upserted columns")
-        # SQLAlchemy renders an INSERT's columns in table order; the driver gets bare tuples in that order.
-        if list(self.columns) != [col.name for col in self.table.columns if col.name in self.columns]:
-            raise ValueError(f"{self.table.name}: columns must follow the table's order")
         object.__setattr__(self, "key_of", itemgetter(*(self.columns.index(name) for name in self.key)))
 
     @property
@@ -61,27 +57,57 @@ class UpsertSpec:
 
 def bulk_upsert(session: Session, spec: UpsertSpec, rows: Sequence[Row]) -> int:
     """Insert or overwrite ``rows`` by ``spec.key``; a later row with the same key wins. Returns rows written."""
+    written = stage(session, spec, rows)
+    if written:
+        merge_staged(session, spec)
+    return written
+
+
+def stage(session: Session, spec: UpsertSpec, rows: Sequence[Row]) -> int:
+    """The first half of :func:`bulk_upsert`: put ``rows`` (deduplicated by key) in the staging table.
+
+    The Python-heavy half. A caller that overlaps work runs this on its own thread, then
+    :func:`merge_staged` (the database-heavy half) wherever it likes, before staging again.
+    """
     unique = list({spec.key_of(row): row for row in rows}.values()) if len(rows) > 1 else list(rows)
     if not unique:
         return 0
     connection = session.connection()
-    dialect = connection.dialect
-    if dialect.name == "postgresql":
-        _copy_and_merge(connection, spec, unique)
-    else:
-        convert = _converter(spec, dialect)
-        connection.exec_driver_sql(_upsert_sql(spec, dialect), [convert(row) for row in unique] if convert else unique)
+    convert = _converter(spec, connection.dialect)
+    if convert:
+        unique = [convert(row) for row in unique]
+    _stage(connection, spec, unique)
     return len(unique)
 
 
-def _copy_and_merge(connection: Connection, spec: UpsertSpec, rows: list[Row]) -> None:
+def merge_staged(session: Session, spec: UpsertSpec) -> None:
+    """The second half of :func:`bulk_upsert`: merge the staging table into the target, then empty it."""
+    connection = session.connection()
+    connection.exec_driver_sql(_merge_sql(spec, connection.dialect))
+    connection.exec_driver_sql(f"DELETE FROM {spec.staging_table}")  # noqa: S608 - our own names
+
+
+def _stage(connection: Connection, spec: UpsertSpec, rows: list[Row]) -> None:
     columns = ", ".join(spec.columns)
     stage = spec.staging_table
-    convert = _converter(spec, connection.dialect)
-    # Same column types as the target, no constraints; dropped with the transaction, so a rollback or
-    # a pooled connection never sees a stale one.
+    if connection.dialect.name != "postgresql":
+        # SQLite: a connection's temporary table lives as long as the connection; it is emptied after use,
+        # and a rollback takes back whatever the failed batch put there.
+        connection.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {columns} FROM {spec.table.name} WHERE 0"  # noqa: S608
+        )
+        # Many rows per statement, not executemany: one call into SQLite per chunk releases the GIL once for
+        # the whole chunk, instead of once per row (which starves a parsing thread, or is starved by it).
+        per_statement = _SQLITE_MAX_PARAMETERS // len(spec.columns)
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            connection.exec_driver_sql(
+                _multirow_insert(stage, spec.columns, len(chunk)), tuple(chain.from_iterable(chunk))
+            )
+        return
+    # PostgreSQL: the target's column types, no constraints, dropped with the transaction.
     connection.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "  # noqa: S608 - our own names
+        f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "  # noqa: S608
         f"SELECT {columns} FROM {spec.table.name} WITH NO DATA"
     )
     statement = f"COPY {stage} ({columns}) FROM STDIN"
@@ -89,36 +115,37 @@ def _copy_and_merge(connection: Connection, spec: UpsertSpec, rows: list[Row]) -
         with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
             write = copy.write_row
             for row in rows:
-                write(convert(row) if convert else row)
+                write(row)
     except connection.dialect.loaded_dbapi.Error as exc:
         # Callers handle SQLAlchemy's exceptions, as from every other statement.
         raise DBAPIError.instance(statement, None, exc, connection.dialect.loaded_dbapi.Error) from exc
-    connection.exec_driver_sql(_merge_sql(spec, connection.dialect))
-    connection.exec_driver_sql(f"TRUNCATE {stage}")
+
+
+# SQLite's default limit on bound parameters in one statement (SQLITE_MAX_VARIABLE_NUMBER) since 3.32.
+_SQLITE_MAX_PARAMETERS = 32_766
+
+
+@cache
+def _multirow_insert(table: str, columns: tuple[str, ...], rows: int) -> str:
+    one = "(" + ", ".join("?" for _ in columns) + ")"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([one] * rows)  # noqa: S608
 
 
 @cache
 def _merge_sql(spec: UpsertSpec, dialect: Dialect) -> str:
     stage = lightweight_table(spec.staging_table, *(column(name) for name in spec.columns))
-    stmt = postgresql.insert(spec.table).from_select(list(spec.columns), select(*stage.c))
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    # WHERE true: SQLite cannot tell an upsert's ON CONFLICT from a join's ON after a bare FROM.
+    source = select(*stage.c).where(true())
+    stmt = insert(spec.table).from_select(list(spec.columns), source)
     return str(_on_conflict(stmt, spec).compile(dialect=dialect))
-
-
-@cache
-def _upsert_sql(spec: UpsertSpec, dialect: Dialect) -> str:
-    values = {name: bindparam(name) for name in spec.columns}
-    compiled = _on_conflict(sqlite.insert(spec.table).values(values), spec).compile(dialect=dialect)
-    # The driver gets bare tuples, so the placeholders must follow the columns and nothing else.
-    if list(compiled.positiontup or []) != list(spec.columns):
-        raise RuntimeError(f"{spec.table.name}: unexpected parameter order {compiled.positiontup}")
-    return str(compiled)
 
 
 def _on_conflict(stmt: Any, spec: UpsertSpec) -> Any:
     table = spec.table
     updates: dict[str, Any] = {name: stmt.excluded[name] for name in spec.columns if name not in spec.key}
     for name in spec.keep_if_empty:
-        # A literal, not a bound '', so the statement's only parameters are the row's own values.
+        # A literal, not a bound '': the merge is compiled once, to a string without parameters.
         updates[name] = case((stmt.excluded[name] == literal_column("''"), table.c[name]), else_=stmt.excluded[name])
     if "updated_at" in table.c:
         updates["updated_at"] = func.now()

@@ -3,6 +3,7 @@ and agreement with the API sync on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import sys
 import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -11,14 +12,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from bot.jobs import JobContext, SyncRequest
 from bot.jobs.cursor import make_jobs
 from bot.settings import ProviderKey, Settings
+from providers import cursor_csv
 from providers.cursor import CursorClient, RatePacer, to_ms
 from providers.cursor_csv import DISJOINT, SUPERSET, CsvImportError, import_cursor_csv
 from storage.db import transaction
 from storage.models import Usage, UsageDaily
+from storage.writes import refresh_daily_rollup
 from tests.fakes.cursor_server import FakeClock, FakeCursorServer, api_event, running
 
 ORG = "cursor:acme"
@@ -294,3 +298,100 @@ def test_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
         assert summary.imported == rows
     # Four times the rows, about the same peak (days and users are sets, but there are few of them).
     assert peaks[1] < peaks[0] * 1.3 + 200_000, peaks
+
+
+# --- one pass, re-reads, and the writer thread ----------------------------------------------------------
+
+
+def _rollup(engine: Engine) -> list[tuple]:
+    columns = [c for c in UsageDaily.__table__.c if c.name != "id"]
+    with transaction(engine) as s:
+        return sorted(tuple(row) for row in s.execute(select(*columns)))
+
+
+def _days_file(tmp_path: Path, *, days: int, per_day: int, newest_first: bool) -> Path:
+    """A time-sorted team export over several days, two people, two models, identical events included."""
+    lines = [
+        "Date,User,Model,Input (w/ Cache Write),Input (w/o Cache Write),Cache Read,Output Tokens,Total Tokens,Cost"
+    ]
+    start = datetime(2025, 11, 1, tzinfo=UTC)
+    for d in range(days):
+        for i in range(per_day):
+            moment = start + timedelta(days=d, minutes=i // 2)  # pairs of rows share a minute
+            who = ("ann", "bob")[i % 2]
+            model = ("auto", "gpt-5")[(i // 3) % 2]
+            lines.append(f"{moment:%Y-%m-%dT%H:%M:%S}.000Z,{who}@example.com,{model},1,2,3,4,10,0.01")
+    body = lines[1:][::-1] if newest_first else lines[1:]
+    return write(tmp_path, "\n".join([lines[0], *body]) + "\n")
+
+
+@pytest.mark.parametrize("newest_first", [True, False], ids=["newest-first", "oldest-first"])
+def test_days_rolled_up_during_the_import_match_a_full_refresh(
+    engine: Engine, tmp_path: Path, newest_first: bool
+) -> None:
+    # Small batches: days finish (and are rolled up on the writer thread) long before the end of the file.
+    path = _days_file(tmp_path, days=6, per_day=40, newest_first=newest_first)
+    summary = import_cursor_csv(engine, path, org_id=ORG, batch_size=7)
+    assert summary.imported == 240 and summary.new_rows == 240 and summary.sorted_by_time
+    during = _rollup(engine)
+    with transaction(engine) as s:
+        refresh_daily_rollup(s, {("cursor", day) for day in summary.days})
+    assert _rollup(engine) == during
+    assert sum(row[-1] for row in during) == 240  # records per rollup row add up to every event
+
+
+def test_a_file_whose_rows_disagree_with_its_first_rows_is_read_again_with_the_right_reading(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first two rows fit the disjoint reading, the three after them the superset one.
+    text = """\
+Date,User,Model,Input (w/ Cache Write),Input (w/o Cache Write),Cache Read,Output Tokens,Total Tokens,Cost
+2025-08-01T10:00:00.000Z,ann@example.com,gpt-5,10,20,30,40,100,0.01
+2025-08-01T09:00:00.000Z,ann@example.com,gpt-5,10,20,30,40,100,0.01
+2025-08-01T08:00:00.000Z,ann@example.com,gpt-5,150,100,1000,50,1200,0.10
+2025-08-01T07:00:00.000Z,ann@example.com,gpt-5,30,10,100,5,135,0.01
+2025-08-01T06:00:00.000Z,ann@example.com,gpt-5,60,20,100,5,165,0.01
+"""
+    monkeypatch.setattr("providers.cursor_csv.READING_SAMPLE", 2)
+    summary = import_cursor_csv(engine, write(tmp_path, text), org_id=ORG, batch_size=1)
+    assert summary.reading == SUPERSET and summary.mismatched_lines == [2, 3]
+    # Nothing of the first read survives: five rows, stored under the superset reading only.
+    assert summary.imported == 5 and summary.new_rows == 5
+    with transaction(engine) as s:
+        rows = s.execute(select(Usage.input_tokens, Usage.cache_write_tokens).order_by(Usage.event_ts_ms)).all()
+    assert [tuple(r) for r in rows] == [(20, 40), (10, 20), (100, 50), (20, 0), (20, 0)]
+    assert _rollup(engine)[0][-1] == 5
+
+
+def test_an_unsorted_file_found_late_is_read_again_numbering_across_the_file(engine: Engine, tmp_path: Path) -> None:
+    rows = [f"2025-12-01T{h:02d}:00:00.000Z,ann@example.com,auto,1,1,1,1,4,0.01" for h in range(10, 20)]
+    rows.append("2025-12-01T10:00:00.000Z,ann@example.com,auto,1,1,1,1,4,0.01")  # the first event again, at the end
+    text = "Date,User,Model,Input (w/ Cache Write),Input (w/o Cache Write),Cache Read,Output Tokens,Total Tokens,Cost\n"
+    summary = import_cursor_csv(engine, write(tmp_path, text + "\n".join(rows) + "\n"), org_id=ORG, batch_size=2)
+    assert not summary.sorted_by_time and summary.imported == 11 and summary.new_rows == 11
+    assert totals(engine) == (11, 44, Decimal("0.11"))
+    assert _rollup(engine)[0][-1] == 11
+
+
+def test_a_failing_write_on_the_writer_thread_stores_nothing(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_cursor_csv(engine, write(tmp_path, V3_TEAM, name="before.csv"), org_id=ORG)
+    before, rollup_before = totals(engine), _rollup(engine)
+    real_merge = cursor_csv.merge_staged
+    calls = []
+
+    def merge_then_fail(session: Session, spec: object) -> None:
+        calls.append(spec)
+        if len(calls) == 3:
+            raise RuntimeError("the database went away")
+        real_merge(session, spec)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cursor_csv, "merge_staged", merge_then_fail)
+    interval = sys.getswitchinterval()
+    path = _days_file(tmp_path, days=3, per_day=10, newest_first=True)
+    with pytest.raises(RuntimeError, match="went away"):
+        import_cursor_csv(engine, path, org_id=ORG, batch_size=4)
+    assert len(calls) == 3
+    assert totals(engine) == before and _rollup(engine) == rollup_before
+    assert sys.getswitchinterval() == interval

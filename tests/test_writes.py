@@ -143,3 +143,13 @@ def test_activity_upsert_is_idempotent(engine: Engine) -> None:
     assert len(rows) == 1
     assert rows[0].tool_actions == {"edit_tool": {"accepted": 10, "rejected": 2}}
     assert (rows[0].sessions, rows[0].lines_added) == (5, 100)
+
+
+def test_a_value_the_database_refuses_in_the_bulk_load_is_a_sqlalchemy_error(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite stores what it is given; only PostgreSQL's COPY checks types")
+    from sqlalchemy.exc import DataError
+
+    with pytest.raises(DataError, match="COPY"), transaction(engine) as s:
+        upsert_usage(s, [usage(), usage(actor="x@example.com", input_tokens="many")])  # type: ignore[arg-type]
+    assert totals(engine) == (0, 0, Decimal(0))
