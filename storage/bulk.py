@@ -14,7 +14,6 @@ are defined once.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -22,7 +21,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Table, case, column, func, literal_column, select, true
+from sqlalchemy import Table, case, column, func, literal_column, select, true
 from sqlalchemy import table as lightweight_table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
@@ -154,7 +153,7 @@ def _on_conflict(stmt: Any, spec: UpsertSpec) -> Any:
 
 @cache
 def _converter(spec: UpsertSpec, dialect: Dialect) -> Callable[[Row], Row] | None:
-    """SQLAlchemy's own bind processors for the columns that have one (dates and money on SQLite, JSON)."""
+    """SQLAlchemy's own bind processors for the columns that have one (SQLite: dates and money; JSON)."""
     processors = [
         (position, processor)
         for position, name in enumerate(spec.columns)
@@ -173,8 +172,5 @@ def _converter(spec: UpsertSpec, dialect: Dialect) -> Callable[[Row], Row] | Non
 
 
 def _bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
-    processor = type_.bind_processor(dialect)
-    if processor is None and isinstance(type_, JSON):
-        # psycopg adapts JSON parameters itself, but COPY takes text: the server parses it into jsonb.
-        return json.dumps
-    return processor
+    # The dialect's own implementation of the type (SQLite's DATE, psycopg's JSON...), not the generic one.
+    return type_.dialect_impl(dialect).bind_processor(dialect)

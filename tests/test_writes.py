@@ -153,3 +153,13 @@ def test_a_value_the_database_refuses_in_the_bulk_load_is_a_sqlalchemy_error(eng
     with pytest.raises(DataError, match="COPY"), transaction(engine) as s:
         upsert_usage(s, [usage(), usage(actor="x@example.com", input_tokens="many")])  # type: ignore[arg-type]
     assert totals(engine) == (0, 0, Decimal(0))
+
+
+def test_money_keeps_every_digit_the_column_holds(engine: Engine) -> None:
+    # PostgreSQL's numeric(18, 6) keeps all 18 digits; SQLite stores money as REAL, exact to ~15 digits.
+    cost = Decimal("123456789012.123456") if engine.dialect.name == "postgresql" else Decimal("123456.123456")
+    with transaction(engine) as s:
+        upsert_usage(s, [usage(cost_usd=cost)])
+    with transaction(engine) as s:
+        assert s.scalar(select(Usage.cost_usd)) == cost
+        assert s.scalar(select(UsageDaily.cost_usd)) == cost
