@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import httpx
@@ -224,7 +225,12 @@ _MS_PER_DAY = 86_400_000
 
 def ms_to_date(ms: int) -> date:
     """The UTC day of an epoch-ms timestamp."""
-    return date.fromordinal(_EPOCH_ORDINAL + ms // _MS_PER_DAY)
+    return _day(ms // _MS_PER_DAY)
+
+
+@lru_cache(maxsize=4096)  # called for every event; a sync or an import spans a few hundred days at most
+def _day(days_since_epoch: int) -> date:
+    return date.fromordinal(_EPOCH_ORDINAL + days_since_epoch)
 
 
 def event_timestamp_ms(event: dict[str, Any]) -> int | None:

@@ -199,7 +199,8 @@ def _run(
         return summary
     # Parsing (Python, holds the GIL) and merging (inside the database, GIL released) overlap: each batch is
     # staged here, then merged on the writer thread while this thread parses the next one. The session is
-    # never used by both at once: a batch is staged only after the previous write has finished.
+    # never used by both at once: a batch is staged only after the previous write has finished. (Staging on
+    # the writer instead was slower: two threads of Python fighting over the GIL.)
     with (
         transaction(engine) as session,
         ThreadPoolExecutor(1, thread_name_prefix="abacus-csv-writer") as writer,
@@ -321,8 +322,9 @@ class _Read:
                     raise CsvImportError(line, f"expected {width} values as in the header, found {len(cells)}")
                 row = parse(line, cells)
                 summary.rows += 1
-                _line, ts_ms, _email, _model, with_cw, without_cw, cache_read, output, total, *_rest = row
+                ts_ms, total = row[1], row[8]
                 if total is not None:
+                    with_cw, without_cw, cache_read, output = row[4:8]
                     if with_cw + without_cw + cache_read + output == total:
                         fits[DISJOINT] += 1
                     else:
@@ -344,7 +346,7 @@ class _Read:
 
     def _misfit(self, reading: str, line: int) -> None:
         self.misfit_count[reading] += 1
-        if len(self.misfits[reading]) < 10:
+        if self.misfit_count[reading] <= 10:
             self.misfits[reading].append(line)
 
     def _usage_row(self, row: _Parsed) -> tuple[Any, ...] | None:
