@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, case, column, func, literal_column, select, true
+from sqlalchemy import Boolean, Date, Table, case, column, func, literal_column, select, true
 from sqlalchemy import table as lightweight_table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
@@ -173,4 +173,8 @@ def _converter(spec: UpsertSpec, dialect: Dialect) -> Callable[[Row], Row] | Non
 
 def _bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
     # The dialect's own implementation of the type (SQLite's DATE, psycopg's JSON...), not the generic one.
-    return type_.dialect_impl(dialect).bind_processor(dialect)
+    processor = type_.dialect_impl(dialect).bind_processor(dialect)
+    if processor is not None and isinstance(type_, Date | Boolean):
+        # A batch holds a handful of distinct days and flags: convert each once, not once per row.
+        return lru_cache(maxsize=4096)(processor)
+    return processor
