@@ -20,6 +20,7 @@ import os
 import platform
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--postgres", default=os.environ.get("ABACUS_TEST_DATABASE_URL"), help="server URL")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per database; the table shows the median")
     parser.add_argument("--one", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
     parser.add_argument("--baseline", nargs=3, metavar=("URL", "RAW_URL", "INTO"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -141,27 +143,55 @@ def main(argv: list[str] | None = None) -> None:
         csv_path = Path(tmp) / "usage.csv"
         generate(csv_path, args.rows)
         size = csv_path.stat().st_size / 2**20
-        print(f"{args.rows:,} rows, {size:.1f} MiB; {os.cpu_count()} CPUs, {platform.platform()}\n")
+        print(f"{args.rows:,} rows, {size:.1f} MiB; {os.cpu_count()} CPUs, {platform.platform()}")
+        print(f"median of {args.repeat} run(s), each on fresh databases; ratios are per run (range in brackets)\n")
         print("| database | import | import rows/s | peak RSS | bulk, bare table | ratio | bulk, usage table | ratio |")
         print("|---|---|---|---|---|---|---|---|")
-        names = ("import", "bare", "usage")
-        targets = [("SQLite", [f"sqlite:///{Path(tmp) / name}.db" for name in names])]
-        if args.postgres:
-            targets.append(("PostgreSQL", [fresh_postgres(args.postgres) for _ in names]))
-        for name, (url, bare_url, usage_url) in targets:
-            try:
-                imported = _child("--one", url, str(csv_path))
-                rate = float(imported["rows_per_second"])  # type: ignore[arg-type]
-                cells = [f"{imported['seconds']} s", f"{rate:,.0f}", f"{imported['peak_rss_mib']} MiB"]
-                for raw_url, into in ((bare_url, "bare"), (usage_url, "usage")):
-                    raw = _child("--baseline", url, raw_url, into)
-                    raw_rate = float(raw["rows_per_second"])  # type: ignore[arg-type]
-                    cells += [f"{raw['seconds']} s, {raw_rate:,.0f}/s", f"1/{raw_rate / rate:.1f}"]
-                print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
-            finally:
-                if name == "PostgreSQL":
-                    for database in (url, bare_url, usage_url):
-                        drop_postgres(args.postgres, database)
+        databases = ["SQLite"] + (["PostgreSQL"] if args.postgres else [])
+        for name in databases:
+            runs = [_measure(name, Path(tmp), csv_path, args.postgres, attempt) for attempt in range(args.repeat)]
+            print(f"| {name} | " + " | ".join(_summarise(runs)) + " |", flush=True)
+
+
+def _measure(name: str, tmp: Path, csv_path: Path, server: str | None, attempt: int) -> dict[str, float]:
+    """One import and its two yardsticks, each into databases of its own."""
+    if name == "SQLite":
+        urls = [f"sqlite:///{tmp / f'{kind}-{attempt}.db'}" for kind in ("import", "bare", "usage")]
+    else:
+        assert server is not None
+        urls = [fresh_postgres(server) for _ in range(3)]
+    try:
+        imported = _child("--one", urls[0], str(csv_path))
+        run = {
+            "seconds": float(imported["seconds"]),  # type: ignore[arg-type]
+            "rate": float(imported["rows_per_second"]),  # type: ignore[arg-type]
+            "rss": float(imported["peak_rss_mib"]),  # type: ignore[arg-type]
+        }
+        for raw_url, into in ((urls[1], "bare"), (urls[2], "usage")):
+            raw = _child("--baseline", urls[0], raw_url, into)
+            run[f"{into}_seconds"] = float(raw["seconds"])  # type: ignore[arg-type]
+            run[f"{into}_rate"] = float(raw["rows_per_second"])  # type: ignore[arg-type]
+            run[f"{into}_ratio"] = run[f"{into}_rate"] / run["rate"]
+        return run
+    finally:
+        if server is not None and name == "PostgreSQL":
+            for database in urls:
+                drop_postgres(server, database)
+
+
+def _summarise(runs: list[dict[str, float]]) -> list[str]:
+    def mid(key: str) -> float:
+        return statistics.median(run[key] for run in runs)
+
+    def ratio(key: str) -> str:
+        values = sorted(run[key] for run in runs)
+        spread = f" (1/{values[0]:.1f}–1/{values[-1]:.1f})" if len(values) > 1 else ""
+        return f"1/{mid(key):.1f}{spread}"
+
+    cells = [f"{mid('seconds'):.1f} s", f"{mid('rate'):,.0f}", f"{max(run['rss'] for run in runs):.0f} MiB"]
+    for into in ("bare", "usage"):
+        cells += [f"{mid(into + '_seconds'):.2f} s, {mid(into + '_rate'):,.0f}/s", ratio(into + "_ratio")]
+    return cells
 
 
 def _child(mode: str, *args: str) -> dict[str, object]:

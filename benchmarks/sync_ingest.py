@@ -8,8 +8,9 @@ Claude Code: ``--actors`` people a day, each with one or two models, paged 1,000
 ``--events`` events a day through ``providers.cursor_sync.range_sync`` against
 ``tests.fakes.cursor_server.FakeCursorServer`` (its rate limit off, 1,000 events a page). Each fake server
 runs in its own process on 127.0.0.1, so its JSON encoding does not compete with the sync for the GIL.
-Each sync writes into a freshly migrated database; the baseline then bulk-loads the very rows the sync
-stored into a plain table (``benchmarks/bulk_load.py``). The figure is sync rows/s divided by bulk rows/s.
+Each sync writes into a freshly migrated database; the yardsticks then bulk-load the very rows the sync
+stored into a bare table and into the usage table of a fresh database (``benchmarks/bulk_load.py``). The
+figures are sync rows/s divided by each bulk rows/s.
 Fixed seed; sizes bounded by the arguments.
 """
 
@@ -136,17 +137,23 @@ def _sync_cursor(engine: Engine, url: str, days: int) -> tuple[int, float]:
 
 
 def measure(
-    url: str, raw_url: str, tool: str, sync: Callable[[Engine, str, int], tuple[int, float]], server: str, days: int
+    urls: list[str], tool: str, sync: Callable[[Engine, str, int], tuple[int, float]], server: str, days: int
 ) -> dict[str, float]:
-    engine = make_engine(url)
+    """The sync into ``urls[0]``; the rows it stored, bulk-loaded into a bare table and a fresh usage table."""
+    engine = make_engine(urls[0])
     upgrade(engine)
     rows, seconds = sync(engine, server, days)
     stored = stored_rows(engine, tool)
     engine.dispose()
-    raw_engine = make_engine(raw_url)
-    loaded, raw_seconds = bulk_load(raw_engine, stored)
-    raw_engine.dispose()
-    return {"rows": rows, "seconds": seconds, "raw_rows": loaded, "raw_seconds": raw_seconds}
+    result = {"rows": rows, "seconds": seconds}
+    for raw_url, into in ((urls[1], "bare"), (urls[2], "usage")):
+        raw_engine = make_engine(raw_url)
+        if into == "usage":
+            upgrade(raw_engine)
+        loaded, raw_seconds = bulk_load(raw_engine, stored, into=into)
+        raw_engine.dispose()
+        result[f"{into}_rate"], result[f"{into}_seconds"] = loaded / raw_seconds, raw_seconds
+    return result
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -166,8 +173,8 @@ def main(argv: list[str] | None = None) -> None:
         f"Claude Code: {args.actors:,} actors/day x {args.cc_days} days; "
         f"Cursor: {args.events:,} events/day x {args.cursor_days} days\n"
     )
-    print("| database | source | rows | sync | sync rows/s | bulk load | bulk rows/s | ratio |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| database | source | rows | sync | sync rows/s | bulk, bare table | ratio | bulk, usage table | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|")
     try:
         targets = ["sqlite"] + (["postgresql"] if args.postgres else [])
         for dialect in targets:
@@ -177,27 +184,34 @@ def main(argv: list[str] | None = None) -> None:
             ):
                 files: list[Path] = []
                 if dialect == "sqlite":
-                    files = [args.dir / f"bench-sync-{tool}.db", args.dir / f"bench-sync-{tool}-raw.db"]
+                    files = [args.dir / f"bench-sync-{tool}-{kind}.db" for kind in ("sync", "bare", "usage")]
                     for f in files:
                         _remove(f)
-                    url, raw_url = (f"sqlite:///{f}" for f in files)
+                    urls = [f"sqlite:///{f}" for f in files]
                 else:
-                    url, raw_url = fresh_postgres(args.postgres), fresh_postgres(args.postgres)
+                    urls = [fresh_postgres(args.postgres) for _ in range(3)]
                 try:
-                    m = measure(url, raw_url, tool, sync, server, days)
+                    m = measure(urls, tool, sync, server, days)
                 finally:
                     if dialect == "postgresql":
-                        drop_postgres(args.postgres, url)
-                        drop_postgres(args.postgres, raw_url)
+                        for url in urls:
+                            drop_postgres(args.postgres, url)
                     for f in files:
                         _remove(f)
-                rate, raw_rate = m["rows"] / m["seconds"], m["raw_rows"] / m["raw_seconds"]
-                print(
-                    f"| {'SQLite' if dialect == 'sqlite' else 'PostgreSQL'} | {tool} | {int(m['rows']):,} | "
-                    f"{m['seconds']:.1f} s | {rate:,.0f} | {m['raw_seconds']:.2f} s | {raw_rate:,.0f} | "
-                    f"1/{raw_rate / rate:.1f} |",
-                    flush=True,
-                )
+                rate = m["rows"] / m["seconds"]
+                cells = [
+                    "SQLite" if dialect == "sqlite" else "PostgreSQL",
+                    tool,
+                    f"{int(m['rows']):,}",
+                    f"{m['seconds']:.1f} s",
+                    f"{rate:,.0f}",
+                ]
+                for into in ("bare", "usage"):
+                    cells += [
+                        f"{m[into + '_seconds']:.2f} s, {m[into + '_rate']:,.0f}/s",
+                        f"1/{m[into + '_rate'] / rate:.1f}",
+                    ]
+                print("| " + " | ".join(cells) + " |", flush=True)
     finally:
         stop_cc()
         stop_cursor()
