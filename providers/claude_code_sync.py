@@ -20,6 +20,7 @@ from providers.anthropic import AnthropicClient, Organization
 from providers.claude_code_rows import TOOL, DayRows, records_to_rows
 from providers.errors import ProviderError
 from providers.sync_engine import BackfillOutcome, run_backfill, utc_midnight
+from providers.write_behind import WriteBehind
 from storage.db import transaction
 from storage.locks import hold_lock
 from storage.mappings import load_mappings, set_mapping
@@ -92,6 +93,15 @@ class KeyResolver:
             self.resolved_by_directory[key_name] = email
         return email
 
+    def take_resolved(self) -> dict[str, str]:
+        """Keys the directory resolved since the last call, to be remembered as mappings with the day's rows.
+
+        From now on they resolve as mapped, so each is remembered once.
+        """
+        taken, self.resolved_by_directory = self.resolved_by_directory, {}
+        self.mapped.update(taken)
+        return taken
+
     @property
     def clashes(self) -> dict[str, list[str]]:
         return self.directory.clashes if self.directory else {}
@@ -112,7 +122,9 @@ def newest_complete_day(now: datetime) -> date:
     return (now - DATA_DELAY).date() - timedelta(days=1)
 
 
-def store_day(engine: Engine, org_id: str, day: date, rows: DayRows, resolver: KeyResolver, now: datetime) -> None:
+def store_day(
+    engine: Engine, org_id: str, day: date, rows: DayRows, newly_resolved: dict[str, str], now: datetime
+) -> None:
     """Replace the stored (org, day) slice with ``rows`` in one transaction."""
     with transaction(engine) as session:
         session.execute(delete(Usage).where(Usage.tool == TOOL, Usage.org_id == org_id, Usage.date == day))
@@ -124,7 +136,7 @@ def store_day(engine: Engine, org_id: str, day: date, rows: DayRows, resolver: K
         refresh_daily_rollup(session, written.days | {(TOOL, day)})
         upsert_activity(session, rows.activity)
         # Remember keys the provider's directory resolved, so a later change there keeps history stable.
-        for key_name, email in list(resolver.resolved_by_directory.items()):
+        for key_name, email in newly_resolved.items():
             set_mapping(
                 session,
                 source=TOOL,
@@ -135,8 +147,6 @@ def store_day(engine: Engine, org_id: str, day: date, rows: DayRows, resolver: K
                 by="anthropic-api",
                 now=now,
             )
-            resolver.mapped[key_name] = email
-            del resolver.resolved_by_directory[key_name]
 
 
 def sync_days(
@@ -151,19 +161,25 @@ def sync_days(
     """Fetch and store each day; stop at the first failure (earlier days stay stored, later ones untouched)."""
     result = OrgSync(org)
     resolver = KeyResolver(engine, client, org.id)
-    for day in days:
-        try:
-            records = client.claude_code_day(day)
-            rows = records_to_rows(records, org_id=org.id, resolve_key=resolver)
-        except ProviderError as exc:
-            result.error = exc
-            break
-        store_day(engine, org.id, day, rows, resolver, now())
+
+    def store(day: date, rows: DayRows, records: int, newly_resolved: dict[str, str]) -> None:
+        store_day(engine, org.id, day, rows, newly_resolved, now())
         result.days_done.append(day)
-        result.records += len(records)
+        result.records += records
         result.rows += len(rows.usage)
         result.unresolved_keys |= rows.unresolved_keys
-        report(f"{org.name} {day}: {len(records)} records")
+        report(f"{org.name} {day}: {records} records")
+
+    # Each day is stored on a writer thread while the next one is fetched.
+    with WriteBehind("abacus-claude-code-writer") as writer:
+        for day in days:
+            try:
+                records = client.claude_code_day(day)
+                rows = records_to_rows(records, org_id=org.id, resolve_key=resolver)
+            except ProviderError as exc:
+                result.error = exc
+                break
+            writer.submit(store, day, rows, len(records), resolver.take_resolved())
     result.clashes = resolver.clashes
     return result
 
@@ -224,7 +240,7 @@ def backfill_org(
         day = start.date()
         records = client.claude_code_day(day)
         rows = records_to_rows(records, org_id=org.id, resolve_key=resolver)
-        store_day(engine, org.id, day, rows, resolver, now())
+        store_day(engine, org.id, day, rows, resolver.take_resolved(), now())
         totals.days_done.append(day)
         totals.records += len(records)
         totals.rows += len(rows.usage)

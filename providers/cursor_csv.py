@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import csv
 import re
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -34,6 +32,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from providers.cursor import TOOL, CursorEvent, OccurrenceCounter, canonical_model, event_row
+from providers.write_behind import WriteBehind
 from storage.bulk import merge_staged, stage
 from storage.db import transaction
 from storage.models import Usage
@@ -201,46 +200,22 @@ def _run(
     # staged here, then merged on the writer thread while this thread parses the next one. The session is
     # never used by both at once: a batch is staged only after the previous write has finished. (Staging on
     # the writer instead was slower: two threads of Python fighting over the GIL.)
-    with (
-        transaction(engine) as session,
-        ThreadPoolExecutor(1, thread_name_prefix="abacus-csv-writer") as writer,
-        _quick_thread_switches(),
-    ):
+    with transaction(engine) as session, WriteBehind("abacus-csv-writer") as writer:
         stored = _StoredRows(session, summary.org_id)
         rolled_up: set[date] = set()
-        pending: Future[None] | None = None
         for batch in read.batches(batch_size):
-            if pending:
-                pending.result()
+            writer.wait()
             stage(session, USAGE_SPEC, batch)
             finished = read.finished_days() - rolled_up
             rolled_up |= finished
-            pending = writer.submit(_write_staged, session, stored, {row[1] for row in batch}, finished)
+            writer.submit(_write_staged, session, stored, {row[1] for row in batch}, finished)
             report()
-        if pending:
-            pending.result()
+        writer.wait()
         read.finish()
         refresh_daily_rollup(session, {(TOOL, day) for day in summary.days - rolled_up})
         summary.new_rows = stored.added()
     report()
     return summary
-
-
-@contextmanager
-def _quick_thread_switches(interval: float = 0.0002) -> Iterator[None]:
-    """Let a waiting thread take the GIL after ``interval`` seconds instead of Python's default 5 ms.
-
-    The writer thread gives up the GIL at every database call and needs it back when the call returns;
-    while the parser runs, each return waited up to 5 ms, which made the writer, not the database, the
-    bottleneck (200,000 rows: 10.4 s with the default, 5.6 s with 0.2 ms). The setting is the process's,
-    so it is restored on the way out.
-    """
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(interval)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous)
 
 
 def _write_staged(session: Session, stored: _StoredRows, days: set[date], finished: set[date]) -> None:

@@ -25,6 +25,7 @@ from providers.cursor import (
     split_window,
 )
 from providers.sync_engine import BackfillOutcome, run_backfill, utc_midnight
+from providers.write_behind import WriteBehind
 from storage.db import transaction
 from storage.sync_state import get_state, record_attempt, record_failure, record_success
 from storage.writes import upsert_usage_rows
@@ -92,31 +93,41 @@ def store_window(
     *,
     report: Report = _quiet,
 ) -> WindowResult:
-    """Fetch ``[start, end)`` a day at a time and store each day's events in its own transaction."""
+    """Fetch ``[start, end)`` a day at a time and store each day's events in its own transaction.
+
+    A day is written on a writer thread while the next one is fetched; a failed write stops the window.
+    """
     total = WindowResult(start=start, end=end)
     emails = _MemberEmails(client)
-    for piece_start, piece_end in split_window(start, end, DAY):
-        piece = WindowResult(start=piece_start, end=piece_end)
-        rows: list[tuple[Any, ...]] = []
-        occurrences = OccurrenceCounter()
-        for raw in client.usage_events(piece_start, piece_end):
-            piece.events += 1
-            parsed = parse_api_event(raw, emails) if isinstance(raw, dict) else "not an object"
-            if isinstance(parsed, str):
-                piece.skipped[parsed] += 1
-                continue
-            if parsed.is_empty:
-                piece.skipped[EMPTY_EVENT] += 1
-                continue
-            rows.append(event_row(parsed, org_id=org_id, occurrences=occurrences, source="api"))
-        if rows:
-            with transaction(engine) as session:
-                written = upsert_usage_rows(session, rows)
-            piece.stored = written.rows
-            piece.days = {day for _tool, day in written.days}
-        report(piece.describe())
-        total.merge(piece)
+    with WriteBehind("abacus-cursor-writer") as writer:
+        for piece_start, piece_end in split_window(start, end, DAY):
+            piece = WindowResult(start=piece_start, end=piece_end)
+            rows: list[tuple[Any, ...]] = []
+            occurrences = OccurrenceCounter()
+            for raw in client.usage_events(piece_start, piece_end):
+                piece.events += 1
+                parsed = parse_api_event(raw, emails) if isinstance(raw, dict) else "not an object"
+                if isinstance(parsed, str):
+                    piece.skipped[parsed] += 1
+                    continue
+                if parsed.is_empty:
+                    piece.skipped[EMPTY_EVENT] += 1
+                    continue
+                rows.append(event_row(parsed, org_id=org_id, occurrences=occurrences, source="api"))
+            writer.submit(_store_piece, engine, piece, rows, total, report)
     return total
+
+
+def _store_piece(
+    engine: Engine, piece: WindowResult, rows: list[tuple[Any, ...]], total: WindowResult, report: Report
+) -> None:
+    if rows:
+        with transaction(engine) as session:
+            written = upsert_usage_rows(session, rows)
+        piece.stored = written.rows
+        piece.days = {day for _tool, day in written.days}
+    report(piece.describe())
+    total.merge(piece)
 
 
 def forward_sync(

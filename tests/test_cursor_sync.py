@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select
 from bot.jobs import BackfillRequest, JobContext, ProviderJobs, SyncRequest
 from bot.jobs.cursor import make_jobs, org_id_of
 from bot.settings import ProviderKey, Settings
+from providers import cursor_sync
 from providers.cursor import CursorClient, RatePacer, to_ms
 from providers.http import RetryPolicy
 from storage.db import transaction
@@ -290,3 +291,27 @@ def test_cursor_settings_have_documented_defaults_and_env_names(monkeypatch: pyt
     configured = Settings()
     assert (configured.cursor_overlap_hours, configured.cursor_backfill_empty_days) == (6, 90)
     assert configured.cursor_backfill_days_per_run == 7
+
+
+def test_a_day_whose_write_fails_stops_the_range_and_earlier_days_stay(
+    engine: Engine, server: FakeCursorServer, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Days are written on a writer thread while the next day is fetched; a failed write must still stop
+    # everything after it and leave the days before it whole.
+    days = [datetime(2026, 11, 16, 9, tzinfo=UTC) + timedelta(days=d) for d in range(3)]
+    server.add_team(KEY_A, events=[api_event(ms(day), "dana@example.com", "gpt-5", (1, 2, 3, 4)) for day in days])
+    real_write = cursor_sync.upsert_usage_rows
+
+    def fail_on_the_second_day(session: object, rows: list) -> object:
+        if rows[0][1] == date(2026, 11, 17):
+            raise RuntimeError("disk full")
+        return real_write(session, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cursor_sync, "upsert_usage_rows", fail_on_the_second_day)
+    [result] = jobs_for(clock).sync(
+        context(engine, server, f"acme={KEY_A}"), SyncRequest(date(2026, 11, 16), date(2026, 11, 18))
+    )
+    assert not result.ok and "disk full" in result.message
+    with transaction(engine) as s:
+        assert s.scalars(select(Usage.date)).all() == [date(2026, 11, 16)]
+        assert s.scalar(select(func.sum(UsageDaily.records))) == 1

@@ -69,6 +69,7 @@ class FakeTeam:
     bare_members: bool = False  # the first published shape: a bare array
     hidden: list[dict[str, Any]] = field(default_factory=list)  # not visible yet (late arrival)
     request_times: deque[float] = field(default_factory=deque)
+    windows: dict[tuple[int, int, int], list[dict[str, Any]]] = field(default_factory=dict)
 
     def reveal(self) -> None:
         self.events.extend(self.hidden)
@@ -162,8 +163,14 @@ class FakeCursorServer:
             return 400, {"error": "Bad Request", "message": "Date range cannot exceed 30 days"}, {}
         page, size = int(body.get("page", 1)), int(body.get("pageSize", 10))
         # Inclusive at both ends (the real semantics are undocumented), newest first like the dashboard.
-        matching = [e for e in team.events if start <= int(e["timestamp"]) <= end]
-        matching.sort(key=lambda e: -int(e["timestamp"]))
+        # Each page of a window re-asks for the same window: filter and sort once per window (events are only
+        # ever appended, so their count tells whether a cached window is still whole).
+        window = (start, end, len(team.events))
+        matching = team.windows.get(window)
+        if matching is None:
+            matching = [e for e in team.events if start <= int(e["timestamp"]) <= end]
+            matching.sort(key=lambda e: -int(e["timestamp"]))
+            team.windows = {window: matching}
         pages = max(1, -(-len(matching) // size))
         chunk = matching[(page - 1) * size : page * size]
         return (
