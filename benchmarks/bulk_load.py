@@ -61,7 +61,7 @@ def bulk_load(engine: Engine, rows: Sequence[Sequence[Any]], *, into: str = "bar
         cursor = raw.cursor()
         names = ", ".join(USAGE_COLUMNS)
         if engine.dialect.name == "postgresql":
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:

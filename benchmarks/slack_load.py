@@ -172,7 +172,7 @@ def one_request(base: str, slack: TimedSlack, user: str, text: str) -> tuple[flo
     headers = {
         "content-type": "application/x-www-form-urlencoded",
         "x-slack-request-timestamp": stamp,
-        "x-slack-signature": SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body),
+        "x-slack-signature": SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body) or "",
     }
     started = time.monotonic()
     ack = httpx.post(f"{base}/slack/events", content=body, headers=headers, timeout=10)

@@ -68,7 +68,7 @@ def _database_password(url: str) -> str | None:
     try:
         from sqlalchemy.engine import make_url
 
-        return make_url(url).password  # type: ignore[return-value]
+        return make_url(url).password
     except Exception:
         return None
 
@@ -151,7 +151,7 @@ class _Formatter(logging.Formatter):
         return redact(line)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the moment (test runners swap it)."""
 
     def emit(self, record: logging.LogRecord) -> None:

@@ -52,6 +52,7 @@ class AbacusWeb:
         return self.slack(environ, start_response)
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
+        body: dict[str, Any]
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))

@@ -99,7 +99,7 @@ def _stage(connection: Connection, spec: UpsertSpec, rows: list[Row]) -> None:
         # the whole chunk, instead of once per row (which starves a parsing thread, or is starved by it).
         # At most the build's parameter limit, and no more than 32,766 parameters (SQLite's default limit):
         # longer statements cost more to parse than they save (measured: 1,724 rows a statement beat 13,157).
-        limit = connection.connection.driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        limit = _driver(connection).getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         per_statement = max(1, min(limit, 32_766) // len(spec.columns))
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
@@ -114,13 +114,20 @@ def _stage(connection: Connection, spec: UpsertSpec, rows: list[Row]) -> None:
     )
     statement = f"COPY {stage} ({columns}) FROM STDIN"
     try:
-        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        with _driver(connection).cursor() as cursor, cursor.copy(statement) as copy:
             write = copy.write_row
             for row in rows:
                 write(row)
     except connection.dialect.loaded_dbapi.Error as exc:
         # Callers handle SQLAlchemy's exceptions, as from every other statement.
         raise DBAPIError.instance(statement, None, exc, connection.dialect.loaded_dbapi.Error) from exc
+
+
+def _driver(connection: Connection) -> Any:
+    """The driver's own connection (sqlite3's or psycopg's), under SQLAlchemy's."""
+    driver = connection.connection.driver_connection
+    assert driver is not None, "the connection is closed"
+    return driver
 
 
 @cache

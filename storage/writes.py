@@ -10,9 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, delete, func, literal_column, select
+from sqlalchemy import Table, and_, case, delete, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from storage.bulk import UpsertSpec, bulk_upsert
@@ -70,7 +70,11 @@ USAGE_COLUMNS = (
     "cost_usd",
     "source",
 )
-USAGE_SPEC = UpsertSpec(Usage.__table__, USAGE_COLUMNS, USAGE_KEY, keep_if_empty=("email",))
+# The tables themselves (declarative classes type ``__table__`` as any FROM clause).
+_USAGE = cast(Table, Usage.__table__)
+_DAILY = cast(Table, UsageDaily.__table__)
+_ACTIVITY = cast(Table, ClaudeCodeActivity.__table__)
+USAGE_SPEC = UpsertSpec(_USAGE, USAGE_COLUMNS, USAGE_KEY, keep_if_empty=("email",))
 _DATE = USAGE_COLUMNS.index("date")
 _TOOL = USAGE_COLUMNS.index("tool")
 
@@ -123,10 +127,8 @@ class ActivityRecord:
 
 
 _ACTIVITY_FIELDS = {f.name for f in fields(ActivityRecord)}
-ACTIVITY_COLUMNS = tuple(c.name for c in ClaudeCodeActivity.__table__.columns if c.name in _ACTIVITY_FIELDS)
-ACTIVITY_SPEC = UpsertSpec(
-    ClaudeCodeActivity.__table__, ACTIVITY_COLUMNS, ("date", "org_id", "actor"), keep_if_empty=("email",)
-)
+ACTIVITY_COLUMNS = tuple(c.name for c in _ACTIVITY.columns if c.name in _ACTIVITY_FIELDS)
+ACTIVITY_SPEC = UpsertSpec(_ACTIVITY, ACTIVITY_COLUMNS, ("date", "org_id", "actor"), keep_if_empty=("email",))
 
 
 @dataclass(slots=True)
@@ -167,7 +169,7 @@ def refresh_daily_rollup(session: Session, days: Iterable[tuple[str, date]]) -> 
     by_tool: dict[str, set[date]] = {}
     for tool, day in days:
         by_tool.setdefault(tool, set()).add(day)
-    usage, daily = Usage.__table__, UsageDaily.__table__
+    usage, daily = _USAGE, _DAILY
     rollup_actor = case((usage.c.email == "", usage.c.actor), else_=literal_column("''"))
     for tool, tool_days in by_tool.items():
         ordered = sorted(tool_days)

@@ -72,7 +72,7 @@ def demo_command(people: int, days: int, seed: int, out: Path, database: Path) -
             f"{made.usage_rows:,} usage rows, {made.activity_rows:,} Claude Code activity rows.\n"
         )
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             DATABASE_URL=url,
             ABACUS_EMAIL_DOMAINS=DEMO_DOMAIN,
             ABACUS_PEOPLE_VISIBILITY="everyone",

@@ -171,14 +171,15 @@ def mappings_sync(app: AppContext, org: str | None, as_json: bool) -> None:
     if as_json:
         emit_json({"ok": not failed, "results": results})
     else:
-        for r in results:
-            if not r["ok"]:
-                console.print(f"[red]FAILED[/red] {r['org']}: {r['error']}")
+        for line in results:
+            if not line["ok"]:
+                console.print(f"[red]FAILED[/red] {line['org']}: {line['error']}")
                 continue
             console.print(
-                f"{r['org']} ({r['org_id']}): {r['created']} created, {r['updated']} updated, {r['kept']} unchanged"
+                f"{line['org']} ({line['org_id']}): {line['created']} created, {line['updated']} updated, "
+                f"{line['kept']} unchanged"
             )
-            for name, emails in r["clashes"].items():
+            for name, emails in line["clashes"].items():
                 console.print(f"  key name {name!r} belongs to several people ({', '.join(emails)}): map it by hand")
     if failed:
         raise AbacusError(f"Mapping sync failed for {', '.join(failed)}.")

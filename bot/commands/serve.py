@@ -82,7 +82,7 @@ class _Gunicorn:
 
         outer = self
 
-        class Application(BaseApplication):  # type: ignore[misc]
+        class Application(BaseApplication):
             def load_config(self) -> None:
                 options = {
                     "bind": bind,

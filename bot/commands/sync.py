@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
+from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -112,10 +113,10 @@ sync_options = [
 ]
 
 
-def _with_options(options: list[Callable[..., object]]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def _with_options(options: Sequence[Callable[[Any], Any]]) -> Callable[[Callable[..., None]], Callable[..., None]]:
     def decorate(fn: Callable[..., None]) -> Callable[..., None]:
         for option in reversed(options):
-            fn = option(fn)  # type: ignore[assignment]
+            fn = option(fn)
         return fn
 
     return decorate

@@ -97,7 +97,7 @@ class FakeCursorServer:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def add_team(self, key: str, **kwargs: Any) -> FakeTeam:
         team = FakeTeam(key=key, **kwargs)
