@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from storage.analytics.common import (
     TOTAL_TOKENS,
     D,
     calendar_days,
+    count_people,
     in_range,
     percent_change,
     previous_period,
@@ -128,9 +130,14 @@ class _ToolSums:
         return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens + self.output_tokens
 
 
-def _tool_sums(session: Session, start: date, end: date, tool: str | None) -> list[_ToolSums]:
-    """One pass over the period, grouped by tool: the totals are the sum of these rows."""
+def _scope(start: date, end: date, tool: str | None) -> list[Any]:
+    return [in_range(start, end), *([D.tool == tool] if tool else [])]
+
+
+def _tool_sums(session: Session, start: date, end: date, tool: str | None) -> tuple[list[_ToolSums], int]:
+    """One pass over the period grouped by tool (the totals are the sum of these rows), and the people."""
     attributed = D.email != ""
+    scope = _scope(start, end, tool)
     stmt = (
         select(
             D.tool,
@@ -139,27 +146,21 @@ def _tool_sums(session: Session, start: date, end: date, tool: str | None) -> li
             sum_of(D.cache_read_tokens),
             sum_of(D.output_tokens),
             sum_cost(),
-            func.count(distinct(func.nullif(D.email, ""))),
             sum_of(when(attributed, TOTAL_TOKENS)),
             sum_of(when(attributed, D.cost_usd)),
         )
-        .where(in_range(start, end))
+        .where(*scope)
         .group_by(D.tool)
     )
-    if tool:
-        stmt = stmt.where(D.tool == tool)
-    return [
-        _ToolSums(name, int(i), int(cw), int(cr), int(o), to_decimal(c), int(u), int(at), to_decimal(ac))
-        for name, i, cw, cr, o, c, u, at, ac in session.execute(stmt)
+    # People who use both tools count once overall, so the total is not the sum of the per-tool counts.
+    people = count_people(session, scope)
+    per_tool = [
+        _ToolSums(
+            name, int(i), int(cw), int(cr), int(o), to_decimal(c), people.by_tool.get(name, 0), int(at), to_decimal(ac)
+        )
+        for name, i, cw, cr, o, c, at, ac in session.execute(stmt)
     ]
-
-
-def _active_users(session: Session, start: date, end: date, tool: str | None) -> int:
-    # People who use both tools count once, so this cannot be summed from the per-tool counts.
-    stmt = select(func.count(distinct(D.email))).where(in_range(start, end), D.email != "")
-    if tool:
-        stmt = stmt.where(D.tool == tool)
-    return int(session.scalar(stmt) or 0)
+    return per_tool, people.total
 
 
 def _totals(start: date, end: date, per_tool: list[_ToolSums], active_users: int) -> PeriodTotals:
@@ -178,13 +179,13 @@ def _totals(start: date, end: date, per_tool: list[_ToolSums], active_users: int
 
 
 def period_totals(session: Session, start: date, end: date, *, tool: str | None = None) -> PeriodTotals:
-    return _totals(start, end, _tool_sums(session, start, end, tool), _active_users(session, start, end, tool))
+    return _totals(start, end, *_tool_sums(session, start, end, tool))
 
 
 def overview(session: Session, start: date, end: date, *, tool: str | None = None) -> Overview:
     """The numbers of the dashboard cards for ``start..end`` (inclusive UTC days)."""
-    per_tool = _tool_sums(session, start, end, tool)
-    current = _totals(start, end, per_tool, _active_users(session, start, end, tool))
+    per_tool, active_users = _tool_sums(session, start, end, tool)
+    current = _totals(start, end, per_tool, active_users)
     prev_start, prev_end = previous_period(start, end)
     previous = period_totals(session, prev_start, prev_end, tool=tool)
     tools = [

@@ -7,12 +7,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.analytics.common import (
     TOTAL_TOKENS,
     D,
+    count_all_people,
     in_range,
     model_label,
     share_pct,
@@ -71,9 +72,8 @@ def top_users(
         .order_by(*order, D.email)
         .limit(limit)
     ).all()
-    people, all_tokens, all_cost = session.execute(
-        select(func.count(distinct(D.email)), sum_tokens(), sum_cost()).where(*scope)
-    ).one()
+    all_tokens, all_cost = session.execute(select(sum_tokens(), sum_cost()).where(*scope)).one()
+    active = count_all_people(session, scope)
     emails = [row[0] for row in ranked]
     by_tool, cost_by_tool = _split_by_tool(session, emails, scope)
     favourites = favourite_models(session, emails, scope)
@@ -97,7 +97,7 @@ def top_users(
     return TopUsers(
         rank_by=rank_by,
         users=users,
-        people=int(people),
+        people=active,
         total_tokens=int(all_tokens),
         total_cost_usd=to_decimal(all_cost),
         unattributed=unattributed_usage(session, start, end, tool=tool),
