@@ -18,6 +18,7 @@ from bot.settings import Settings
 from bot.slack.command_text import parse
 from bot.teams import UsergroupError, sync_followed_usergroups, sync_usergroup
 from storage.analytics.team_usage import rank_teams, team_usage
+from storage.analytics.trends import trends
 from storage.db import transaction
 from storage.job_runs import runs_of
 from storage.model_names import normalize_model_name
@@ -100,6 +101,10 @@ def test_team_usage_totals_people_and_models(engine: Engine) -> None:
     assert got.previous_cost_usd == Decimal(5) and got.cost_change_pct == 1100.0
     assert [p.email for p in got.top_people] == ["a@x.com", "b@x.com", "c@x.com"]
     assert [(m.model, m.token_pct) for m in got.models] == [(MODEL, 100.0)]
+    # The team's daily chart series holds exactly its members' usage, the outsider's left out.
+    with transaction(engine) as s:
+        series = trends(s, *OCT, now=datetime(2026, 11, 20, tzinfo=UTC), emails={"a@x.com", "b@x.com", "idle@x.com"})
+    assert sum(sum(p.actual.values()) for p in series.points) == 2 * usage().total_tokens
 
 
 def test_a_team_below_the_floor_is_counts_only(engine: Engine) -> None:
@@ -263,9 +268,16 @@ def test_team_and_top_teams_answer_with_the_privacy_floor(slack_harness: SlackHa
     web = body_of(slack.wait_for_responses(1)[-1])
     assert "Team web · 2026-10-01 to 2026-10-31" in web
     assert "*$75.00*" in web and "3 of 3 members active" in web and "dana $40.00" in web
+    # The team's own daily chart goes to the asker's DM.
+    [complete] = slack.wait_for("files.completeUploadExternal")
+    [file] = json.loads(complete.args["files"])
+    assert file["title"] == "Team web · AI coding usage · 2026-10-01 to 2026-10-31"
+    assert complete.args["channel_id"] == "DDANA"
+    assert len(slack.uploads) == 1 and next(iter(slack.uploads.values())).startswith(b"\x89PNG")
     slack_harness.command(f"team pair {OCT_TEXT}")
     pair = body_of(slack.wait_for_responses(2)[-1])
     assert "2 people in the team · 2 active" in pair and "$" not in pair.split("Data:")[0]
+    assert "Chart on its way" not in pair  # below the privacy floor: counts only, no chart
     slack_harness.command(f"top teams {OCT_TEXT}")
     top = body_of(slack.wait_for_responses(3)[-1])
     assert "1. *web*  *$75.00* (100%)" in top and "Not ranked: pair (2 of 2 active)" in top

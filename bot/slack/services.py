@@ -241,6 +241,12 @@ class Services:
                 min_people=self.settings.team_min_people,
                 tool=request.tool,
             )
+            # Below the privacy floor only counts are shown, so no chart either.
+            series = (
+                None
+                if usage.counts_only or not usage.tokens
+                else trends(session, period.start, period.end, now=self.now(), tool=request.tool, emails=team.members)
+            )
             freshness = self._freshness(session)
         blocks = team_blocks(
             team.name,
@@ -251,7 +257,11 @@ class Services:
             min_people=self.settings.team_min_people,
             freshness=freshness,
         )
-        return Answer(notification_text(blocks), blocks)
+        charts = []
+        if series is not None:
+            chart = daily_usage_chart(trend_days(series), period_label=period.label, granularity=series.granularity)
+            charts.append(_chart(chart, "team", f"Team {team.name} · AI coding usage · {period.label}"))
+        return Answer(notification_text(blocks), blocks, charts)
 
     def _top_teams(self, request: AbacusRequest, period: Period) -> Answer:
         with transaction(self.engine) as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -44,14 +45,23 @@ class Trends:
 
 
 def daily_totals(
-    session: Session, start: date, end: date, *, tool: str | None = None, email: str | None = None
+    session: Session,
+    start: date,
+    end: date,
+    *,
+    tool: str | None = None,
+    email: str | None = None,
+    emails: Collection[str] | None = None,
 ) -> list[DayTotals]:
-    """One entry per calendar day of ``start..end``, zeros included, tokens and cost per tool."""
+    """One entry per calendar day of ``start..end``, zeros included, tokens and cost per tool; only
+    ``email``'s or ``emails``' usage when given."""
     stmt = select(D.date, D.tool, sum_tokens(), sum_cost()).where(in_range(start, end)).group_by(D.date, D.tool)
     if tool:
         stmt = stmt.where(D.tool == tool)
     if email is not None:
         stmt = stmt.where(D.email == email)
+    if emails is not None:
+        stmt = stmt.where(D.email.in_(sorted(emails)))
     tokens: dict[date, dict[str, int]] = {}
     costs: dict[date, dict[str, Decimal]] = {}
     for day, row_tool, row_tokens, row_cost in session.execute(stmt):
@@ -90,19 +100,21 @@ def trends(
     now: datetime,
     tool: str | None = None,
     tools: list[str] | None = None,
+    emails: Collection[str] | None = None,
 ) -> Trends:
     """The daily series of ``start..end`` per tool, projected where incomplete (``now`` is an aware instant).
 
     ``tools`` fixes which tools get a series (so a tool with no data yet still shows as zero); by default
-    the tools present in the data, or just ``tool`` when filtering.
+    the tools present in the data, or just ``tool`` when filtering. ``emails`` limits it to those people
+    (a team): their own history projects their incomplete days.
     """
     series_tools = [tool] if tool else (tools or known_tools(session))
-    days = daily_totals(session, start, end, tool=tool)
+    days = daily_totals(session, start, end, tool=tool, emails=emails)
     last_data = last_data_dates(session, series_tools)
     # The history is the weeks before today whatever period is being looked at (W15); each tool's average
     # then skips the days after its own last data day, so a late tool is not averaged over its missing days.
     yesterday = now.astimezone(UTC).date() - timedelta(days=1)
-    history = daily_totals(session, yesterday - timedelta(days=HISTORY_DAYS - 1), yesterday, tool=tool)
+    history = daily_totals(session, yesterday - timedelta(days=HISTORY_DAYS - 1), yesterday, tool=tool, emails=emails)
     points = project(days, tools=series_tools, now=now, last_data=last_data, history=history)
     granularity: Granularity = "day"
     if len(points) > MAX_DAILY_POINTS:
