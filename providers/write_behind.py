@@ -10,6 +10,7 @@ the caller at its next ``submit``, ``wait`` or on leaving the block, so nothing 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
@@ -21,6 +22,29 @@ from typing import Any
 # 200,000-row CSV import on SQLite: 10.4 s with 5 ms, 5.6 s with 0.2 ms).
 SWITCH_INTERVAL = 0.0002
 
+# The interval is the process's, and blocks may overlap (the scheduler runs several syncs at once): the
+# first block in lowers it, the last one out puts back what was there before any of them.
+_interval_lock = threading.Lock()
+_blocks_open = 0
+_interval_before = 0.0
+
+
+def _lower_switch_interval() -> None:
+    global _blocks_open, _interval_before
+    with _interval_lock:
+        if _blocks_open == 0:
+            _interval_before = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_INTERVAL)
+        _blocks_open += 1
+
+
+def _restore_switch_interval() -> None:
+    global _blocks_open
+    with _interval_lock:
+        _blocks_open -= 1
+        if _blocks_open == 0:
+            sys.setswitchinterval(_interval_before)
+
 
 class WriteBehind:
     """``with WriteBehind("name") as writer: writer.submit(fn, *args)``; the block ends when every write has."""
@@ -29,13 +53,10 @@ class WriteBehind:
         self._name = name
         self._pool: ThreadPoolExecutor | None = None
         self._pending: Future[Any] | None = None
-        self._previous_interval = 0.0
 
     def __enter__(self) -> WriteBehind:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix=self._name)
-        # The interval is the process's: it is put back on the way out.
-        self._previous_interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL)
+        _lower_switch_interval()
         return self
 
     def submit(self, write: Callable[..., Any], *args: Any) -> None:
@@ -63,4 +84,4 @@ class WriteBehind:
         finally:
             assert self._pool is not None
             self._pool.shutdown(wait=True)
-            sys.setswitchinterval(self._previous_interval)
+            _restore_switch_interval()

@@ -86,3 +86,15 @@ def test_the_switch_interval_is_lowered_inside_and_restored_after() -> None:
     with pytest.raises(RuntimeError), WriteBehind("test-writer"):
         raise RuntimeError("boom")
     assert sys.getswitchinterval() == before
+
+
+def test_overlapping_blocks_put_the_interval_back_only_when_the_last_one_ends() -> None:
+    # Two syncs on the scheduler's threads: whichever order they end in, the process gets its interval back.
+    before = sys.getswitchinterval()
+    first, second = WriteBehind("first"), WriteBehind("second")
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+    second.__exit__(None, None, None)
+    assert sys.getswitchinterval() == before
