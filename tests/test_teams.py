@@ -130,6 +130,15 @@ def test_rank_teams_ranks_big_teams_and_counts_small_ones(engine: Engine) -> Non
     assert [(t.rank, t.name, t.cost_usd) for t in ranking.teams] == [(1, "data", Decimal(81)), (2, "web", Decimal(60))]
     assert ranking.teams[0].share_pct == round(81 / 141 * 100, 1)
     assert [(t.name, t.members, t.active_people) for t in ranking.small] == [("tiny", 2, 2)]
+    # By tokens: web's three people used more tokens than data's, though data spent more.
+    spend(engine, "c@x.com", "1", model="gpt-5")  # a second row: c's tokens double, the cost barely moves
+    with transaction(engine) as s:
+        by_tokens = rank_teams(s, teams, *OCT, min_people=3, rank_by="tokens")
+    per_row = usage().total_tokens
+    assert [(t.name, t.tokens) for t in by_tokens.teams] == [("web", 4 * per_row), ("data", 3 * per_row)]
+    assert by_tokens.teams[0].share_pct == round(4 / 7 * 100, 1) and by_tokens.teams[0].tokens_per_person == (
+        4 * per_row // 3
+    )
 
 
 # --- Slack user groups ------------------------------------------------------------------------------
@@ -208,7 +217,8 @@ def test_team_commands_parse() -> None:
     assert parse("team add web").problems and parse("team add list @x").problems
     assert parse("team remove web").problems == () and parse("team list extra").problems
     assert parse("top teams 30d").teams and parse("team web/x").problems
-    assert parse("top teams by tokens").problems == ("`top teams` ranks by cost only.",)
+    by_tokens = parse("top teams 30d by tokens")
+    assert by_tokens.teams and by_tokens.by == "tokens" and by_tokens.problems == ()
 
 
 # --- CSV import -----------------------------------------------------------------------------------------
@@ -281,5 +291,9 @@ def test_team_and_top_teams_answer_with_the_privacy_floor(slack_harness: SlackHa
     slack_harness.command(f"top teams {OCT_TEXT}")
     top = body_of(slack.wait_for_responses(3)[-1])
     assert "1. *web*  *$75.00* (100%)" in top and "Not ranked: pair (2 of 2 active)" in top
+    slack_harness.command(f"top teams {OCT_TEXT} by tokens")
+    by_tokens = body_of(slack.wait_for_responses(4)[-1])
+    assert "Top teams by tokens" in by_tokens and "1. *web*  *19K* (100%)" in by_tokens
+    assert "6K per active person" in by_tokens
     slack_harness.command("team nobody")
-    assert "There is no team `nobody`" in body_of(slack.wait_for_responses(4)[-1])
+    assert "There is no team `nobody`" in body_of(slack.wait_for_responses(5)[-1])

@@ -27,7 +27,10 @@ USAGE = {
     "help": "/abacus help",
     "me": "/abacus me [period]",
     "user": "/abacus user <@person|email> [period]",
-    "top": "/abacus top [N] [period] [claude|cursor] [by cost|tokens] · /abacus top teams [period] [claude|cursor]",
+    "top": (
+        "/abacus top [N] [period] [claude|cursor] [by cost|tokens]"
+        " · /abacus top teams [period] [claude|cursor] [by cost|tokens]"
+    ),
     "models": "/abacus models [period] [claude|cursor]",
     "overview": "/abacus overview [period] [claude|cursor] [share]",
     "team": "/abacus team NAME [period] [claude|cursor] | team list | team sync [@group] | "
@@ -368,8 +371,6 @@ def _parse_args(command: str, words: list[str]) -> AbacusRequest:
         problems.append("Say what to export: `usage` or `team`.")
     if command == "export" and values.get("export") == "team" and "view" in values:
         problems.append("`models` and `tools` are views of the usage export, not of the team export.")
-    if values.get("teams") and values.get("by") == "tokens":
-        problems.append("`top teams` ranks by cost only.")
     if command == "user" and "target" not in values:
         problems.append("Say whose usage: mention them (`@dana`) or give their email.")
     if command == "map" and ("key" in values) != ("target" in values):

@@ -267,7 +267,13 @@ class Services:
         with transaction(self.engine) as session:
             teams = {t.name: t.members for t in list_teams(session)}
             ranking = rank_teams(
-                session, teams, period.start, period.end, min_people=self.settings.team_min_people, tool=request.tool
+                session,
+                teams,
+                period.start,
+                period.end,
+                min_people=self.settings.team_min_people,
+                tool=request.tool,
+                rank_by="tokens" if request.by == "tokens" else "cost",
             )
             freshness = self._freshness(session)
         blocks = top_teams_blocks(ranking, period, tool=request.tool, limit=request.limit or 10, freshness=freshness)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from statistics import median
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,9 +74,10 @@ class TeamRank:
     active_people: int
     cost_usd: Decimal
     tokens: int
-    share_pct: float  # of the ranked teams' summed cost
-    cost_change_pct: float | None
+    share_pct: float  # of the ranked teams' summed cost (or tokens, when ranked by tokens)
+    change_pct: float | None  # of the ranking's measure against the previous period
     cost_per_person: Decimal  # per active person
+    tokens_per_person: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ class SmallTeam:
 
 @dataclass(frozen=True, slots=True)
 class TeamRanking:
+    rank_by: Literal["cost", "tokens"]
     teams: list[TeamRank]
     small: list[SmallTeam]  # below the privacy floor: counts only, never ranked
     min_people: int
@@ -170,14 +172,16 @@ def rank_teams(
     *,
     min_people: int,
     tool: str | None = None,
+    rank_by: Literal["cost", "tokens"] = "cost",
 ) -> TeamRanking:
-    """Teams by cost in ``start..end`` (ties by tokens, then name). Shares are of the ranked teams' sum,
-    which counts a person in two teams twice: each team's own total is what that team spent."""
+    """Teams by cost (or tokens) in ``start..end``, ties by the other measure, then name. Shares are of the
+    ranked teams' sum, which counts a person in two teams twice: each team's own total is what it used."""
     everyone = {email for members in teams.values() for email in members}
     current = _per_person(session, everyone, start, end, tool)
     prev_start, prev_end = previous_period(start, end)
     previous = _per_person(session, everyone, prev_start, prev_end, tool)
-    rows: list[tuple[str, int, int, Decimal, int, Decimal]] = []
+    by_tokens = rank_by == "tokens"
+    rows: list[tuple[str, int, int, Decimal, int, float | None]] = []
     small: list[SmallTeam] = []
     for name, members in sorted(teams.items()):
         spends = [current[e] for e in members if e in current]
@@ -185,10 +189,19 @@ def rank_teams(
             small.append(SmallTeam(name, len(members), len(spends)))
             continue
         cost = sum((s.cost_usd for s in spends), Decimal(0))
-        before = sum((previous[e].cost_usd for e in members if e in previous), Decimal(0))
-        rows.append((name, len(members), len(spends), cost, sum(s.tokens for s in spends), before))
-    rows.sort(key=lambda r: (-r[3], -r[4], r[0]))
-    whole = sum((r[3] for r in rows), Decimal(0))
+        tokens = sum(s.tokens for s in spends)
+        before = [previous[e] for e in members if e in previous]
+        if by_tokens:
+            change = percent_change(tokens, sum(p.tokens for p in before))
+        else:
+            change = percent_change(cost, sum((p.cost_usd for p in before), Decimal(0)))
+        rows.append((name, len(members), len(spends), cost, tokens, change))
+    if by_tokens:
+        rows.sort(key=lambda r: (-r[4], -r[3], r[0]))
+    else:
+        rows.sort(key=lambda r: (-r[3], -r[4], r[0]))
+    whole_cost = sum((r[3] for r in rows), Decimal(0))
+    whole_tokens = sum(r[4] for r in rows)
     ranked = [
         TeamRank(
             rank=i,
@@ -197,13 +210,14 @@ def rank_teams(
             active_people=active,
             cost_usd=cost,
             tokens=tokens,
-            share_pct=share_pct(cost, whole),
-            cost_change_pct=percent_change(cost, before),
-            cost_per_person=cost / active if active else Decimal(0),
+            share_pct=share_pct(tokens, whole_tokens) if by_tokens else share_pct(cost, whole_cost),
+            change_pct=change,
+            cost_per_person=cost / active,
+            tokens_per_person=tokens // active,
         )
-        for i, (name, members, active, cost, tokens, before) in enumerate(rows, start=1)
+        for i, (name, members, active, cost, tokens, change) in enumerate(rows, start=1)
     ]
-    return TeamRanking(ranked, small, min_people)
+    return TeamRanking(rank_by, ranked, small, min_people)
 
 
 @dataclass(frozen=True, slots=True)

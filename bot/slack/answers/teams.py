@@ -74,7 +74,8 @@ def team_blocks(
 def top_teams_blocks(
     ranking: TeamRanking, period: Period, *, tool: str | None, limit: int, freshness: str
 ) -> list[Block]:
-    title = f"Top teams by cost · {period.label}{_scope(tool)}"
+    by_tokens = ranking.rank_by == "tokens"
+    title = f"Top teams by {ranking.rank_by} · {period.label}{_scope(tool)}"
     tail = [context(freshness)] if freshness else []
     if not ranking.teams and not ranking.small:
         return [
@@ -88,11 +89,16 @@ def top_teams_blocks(
     if ranking.teams:
         lines = []
         for t in ranking.teams[:limit]:
-            trend = change(t.cost_change_pct, "before")
+            trend = change(t.change_pct, "before")
+            amount, per_person = (
+                (tokens(t.tokens), tokens(t.tokens_per_person))
+                if by_tokens
+                else (money(t.cost_usd), money(t.cost_per_person))
+            )
             lines.append(
-                f"{t.rank}. *{t.name}*  *{money(t.cost_usd)}* ({pct(t.share_pct)})"
+                f"{t.rank}. *{t.name}*  *{amount}* ({pct(t.share_pct)})"
                 + (f" {trend}" if trend else "")
-                + f" · {t.active_people} of {t.members} active · {money(t.cost_per_person)} per active person"
+                + f" · {t.active_people} of {t.members} active · {per_person} per active person"
             )
         blocks.append(section("\n".join(lines)))
     else:
