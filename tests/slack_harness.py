@@ -48,7 +48,7 @@ class SlackHarness:
         headers = {
             "content-type": content_type,
             "x-slack-request-timestamp": timestamp,
-            "x-slack-signature": signature,
+            "x-slack-signature": signature or "",
         }
         return httpx.post(f"{self.url}/slack/events", content=body, headers=headers, timeout=10)
 

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 
 from benchmarks.generate import generate
 from storage.analytics.overview import overview
@@ -28,9 +28,9 @@ def test_generator_is_deterministic(engine: Engine) -> None:
     first = generate(engine, people=3, days=5, end=date(2026, 11, 24), seed=1)
     with transaction(engine) as s:
         tokens = s.scalar(select(func.sum(UsageDaily.input_tokens)))
-        s.execute(UsageDaily.__table__.delete())
-        s.execute(Usage.__table__.delete())
-        s.execute(ClaudeCodeActivity.__table__.delete())
+        s.execute(delete(UsageDaily))
+        s.execute(delete(Usage))
+        s.execute(delete(ClaudeCodeActivity))
     second = generate(engine, people=3, days=5, end=date(2026, 11, 24), seed=1)
     with transaction(engine) as s:
         assert s.scalar(select(func.sum(UsageDaily.input_tokens))) == tokens

@@ -4,6 +4,7 @@ restarts, period rollover, and the Slack commands. Every date is fixed: nothing 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -81,10 +82,10 @@ def test_the_due_alert_is_the_highest_new_threshold_and_a_projection_before_the_
 
 
 @pytest.fixture
-def slack() -> FakeSlack:
+def slack() -> Iterator[FakeSlack]:
     fake = FakeSlack()
     fake.channel_members["CBUDGET"] = {BOT_USER}
-    yield fake  # type: ignore[misc]
+    yield fake
     fake.close()
 
 
@@ -95,7 +96,7 @@ def client_for(slack: FakeSlack) -> WebClient:
 
 
 def settings_for(slack: FakeSlack) -> Settings:
-    return Settings(SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.api_url)  # type: ignore[call-arg]
+    return Settings(SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.api_url)
 
 
 def posts(slack: FakeSlack) -> list[str]:
@@ -181,7 +182,7 @@ def test_team_and_person_budgets_count_only_their_people_and_tool(engine: Engine
 # --- Slack -------------------------------------------------------------------------------------------
 
 
-def body_of(reply: dict) -> str:  # type: ignore[type-arg]
+def body_of(reply: dict) -> str:
     return json.dumps(reply, ensure_ascii=False)
 
 
@@ -213,9 +214,9 @@ def test_admins_set_list_and_switch_off_budgets_in_slack(slack_harness: SlackHar
 def test_threshold_and_spike_settings_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ABACUS_BUDGET_THRESHOLDS", "80%, 50,100")
     monkeypatch.setenv("ABACUS_TEAM_USERGROUPS", "@Backend, web")
-    loaded = Settings()  # type: ignore[call-arg]
+    loaded = Settings()
     assert loaded.budget_thresholds == [50, 80, 100] and loaded.team_usergroups == ["backend", "web"]
     assert (loaded.spike_factor, loaded.spike_floor_usd, loaded.team_min_people) == (3.0, Decimal(20), 3)
     monkeypatch.setenv("ABACUS_BUDGET_THRESHOLDS", "half")
     with pytest.raises(ValueError, match="whole percentages"):
-        Settings()  # type: ignore[call-arg]
+        Settings()

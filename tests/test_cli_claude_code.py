@@ -175,7 +175,7 @@ def test_backfill_cli_walks_back_and_complete_reset_flags(cli: Callable[..., tup
     assert code == 2 and "Unknown provider 'gemini'" in err
 
 
-def test_mappings_fix_walks_the_unmapped_keys(cli: Callable[..., tuple[int, str, str]], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_mappings_fix_walks_the_unmapped_keys(cli: Callable[..., tuple[int, str, str]], monkeypatch) -> None:
     import io
 
     cli("sync", "anthropic", "--from", "2026-10-05", "--org", "acme")

@@ -57,7 +57,7 @@ def serve(engine: Engine, settings: Settings) -> tuple[str, _Server]:
     web = AbacusWeb(create_app(settings, engine), engine, settings, jobs_env=env)
     server = make_server("127.0.0.1", 0, web, server_class=_Server, handler_class=_Quiet)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}", server  # type: ignore[return-value]
+    return f"http://127.0.0.1:{server.server_port}", server
 
 
 def make_settings(cursor: FakeCursorServer, slack: FakeSlack, **extra: str) -> Settings:

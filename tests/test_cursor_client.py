@@ -179,20 +179,24 @@ def test_pacer_sliding_window() -> None:
     assert waits == [0.0, 0.0, 0.0, pytest.approx(7.5), 0.0, 0.0]
 
 
+def NO_MEMBERS(_user_id: int) -> str | None:
+    return None
+
+
 def test_event_mapping_prefers_charged_cents_and_renames_default() -> None:
     charged = parse_api_event(
-        api_event(T0_MS, "A@x.com", "default", total_cents=20.18232, charged_cents=21.36232), {}.get
+        api_event(T0_MS, "A@x.com", "default", total_cents=20.18232, charged_cents=21.36232), NO_MEMBERS
     )
     assert not isinstance(charged, str)
     assert (charged.raw_model, charged.email, charged.cost_usd) == ("auto", "a@x.com", Decimal("0.213623"))
-    request_based = parse_api_event(api_event(T0_MS, "a@x.com", tokens=None, charged_cents=8), {}.get)
+    request_based = parse_api_event(api_event(T0_MS, "a@x.com", tokens=None, charged_cents=8), NO_MEMBERS)
     assert not isinstance(request_based, str)
     assert request_based.tokens == (0, 0, 0, 0) and request_based.cost_usd == Decimal("0.08")
-    total_only = parse_api_event(api_event(T0_MS, "a@x.com", total_cents=5), {}.get)
+    total_only = parse_api_event(api_event(T0_MS, "a@x.com", total_cents=5), NO_MEMBERS)
     assert not isinstance(total_only, str) and total_only.cost_usd == Decimal("0.05")
-    nothing = parse_api_event(api_event(T0_MS, "a@x.com", tokens=None, total_cents=None), {}.get)
+    nothing = parse_api_event(api_event(T0_MS, "a@x.com", tokens=None, total_cents=None), NO_MEMBERS)
     assert not isinstance(nothing, str) and nothing.is_empty
-    assert parse_api_event({"userEmail": "a@x.com"}, {}.get) == "no readable timestamp"
+    assert parse_api_event({"userEmail": "a@x.com"}, NO_MEMBERS) == "no readable timestamp"
     no_email = {"timestamp": str(T0_MS), "userId": 7, "model": "gpt-5"}
     by_id = parse_api_event(no_email, {7: "seven@x.com"}.get)
     assert not isinstance(by_id, str) and by_id.email == "seven@x.com"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -53,7 +54,7 @@ def jobs_for(clock: FakeClock) -> ProviderJobs:
     return make_jobs(factory)
 
 
-def context(engine: Engine, server: FakeCursorServer, keys: str, now: datetime = NOW, **extra: object) -> JobContext:
+def context(engine: Engine, server: FakeCursorServer, keys: str, now: datetime = NOW, **extra: Any) -> JobContext:
     settings = Settings(CURSOR_ADMIN_KEYS=keys, CURSOR_BASE_URL=server.base_url, ABACUS_CURSOR_PAGE_SIZE=3, **extra)
     lines: list[str] = []
     ctx = JobContext(settings=settings, engine=engine, now=lambda: now, report=lines.append)
@@ -182,7 +183,7 @@ def test_a_failing_team_keeps_its_watermark_and_does_not_stop_the_others(
     assert by_org["beta"].ok
     alpha, beta = state(engine, "cursor:alpha"), state(engine, "cursor:beta")
     assert alpha.forward_watermark == before and alpha.last_error and "500" in alpha.last_error
-    assert beta.forward_watermark == before + 2 * HOUR and beta.last_error is None
+    assert before is not None and beta.forward_watermark == before + 2 * HOUR and beta.last_error is None
     assert stored(engine)[0] == 2
 
 

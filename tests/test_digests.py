@@ -42,7 +42,7 @@ def slack() -> Iterator[FakeSlack]:
 
 def settings_for(slack: FakeSlack, **extra: Any) -> Settings:
     return Settings(
-        **{  # type: ignore[arg-type]
+        **{
             "SLACK_BOT_TOKEN": "xoxb-test",
             "SLACK_API_URL": slack.api_url,
             "ANTHROPIC_ADMIN_KEY": "sk-ant-admin01-x",
@@ -100,7 +100,8 @@ def posts(slack: FakeSlack, channel: str | None = None) -> list[dict[str, Any]]:
 
 def blocks_of(args: dict[str, Any]) -> list[dict[str, Any]]:
     blocks = args.get("blocks")
-    return json.loads(blocks) if isinstance(blocks, str) else blocks
+    found: list[dict[str, Any]] = json.loads(blocks) if isinstance(blocks, str) else blocks or []
+    return found
 
 
 def tick(engine: Engine, slack: FakeSlack, now: datetime, **extra: Any) -> Any:

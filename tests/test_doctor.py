@@ -174,7 +174,7 @@ def test_missing_scopes_channel_membership_clock_and_failed_jobs(
 
 
 def test_unmigrated_database_fails_and_skips_what_needs_it(tmp_path: Path) -> None:
-    settings = Settings(DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}")  # type: ignore[call-arg]
+    settings = Settings(DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}")
     report = run_doctor(settings)
     state, detail, fix = check(report, "database")
     assert state == "fail" and "abacus db migrate" in (fix or "") + detail
@@ -219,7 +219,7 @@ def test_admin_status_in_slack_shows_the_checks(slack_harness: SlackHarness) -> 
 
 
 def test_unreachable_database_fails_without_showing_the_password() -> None:
-    settings = Settings(DATABASE_URL="postgresql://abacus:hunter2@127.0.0.1:1/abacus")  # type: ignore[call-arg]
+    settings = Settings(DATABASE_URL="postgresql://abacus:hunter2@127.0.0.1:1/abacus")
     report = run_doctor(settings)
     state, detail, fix = check(report, "database")
     assert state == "fail" and "Cannot reach the database" in detail and "hunter2" not in detail

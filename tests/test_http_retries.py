@@ -50,14 +50,14 @@ def call(url: str, sleeps: list[float], **policy: float) -> httpx.Response:
         )
 
 
-def test_5xx_and_529_are_retried_with_bounded_backoff(serve) -> None:  # type: ignore[no-untyped-def]
+def test_5xx_and_529_are_retried_with_bounded_backoff(serve) -> None:
     server = serve(Response(500), Response(529), Response(503))
     sleeps: list[float] = []
     assert call(server.url, sleeps).status_code == 200
     assert len(sleeps) == 3 and all(0 <= s <= 0.02 for s in sleeps)
 
 
-def test_gives_up_after_max_attempts_with_the_request_id(serve) -> None:  # type: ignore[no-untyped-def]
+def test_gives_up_after_max_attempts_with_the_request_id(serve) -> None:
     server = serve(*[Response(500, {"error": {"message": "boom"}}, {"request-id": "req_42"})] * 10)
     with pytest.raises(ProviderError) as caught:
         call(server.url, [])
@@ -65,7 +65,7 @@ def test_gives_up_after_max_attempts_with_the_request_id(serve) -> None:  # type
     assert caught.value.request_id == "req_42" and len(server.requests) == 4
 
 
-def test_429_beyond_the_wait_budget_is_rate_limited(serve) -> None:  # type: ignore[no-untyped-def]
+def test_429_beyond_the_wait_budget_is_rate_limited(serve) -> None:
     server = serve(*[Response(429, None, {"retry-after": "30"})] * 3)
     sleeps: list[float] = []
     with pytest.raises(RateLimited):
@@ -74,14 +74,14 @@ def test_429_beyond_the_wait_budget_is_rate_limited(serve) -> None:  # type: ign
 
 
 @pytest.mark.parametrize("status", [401, 403])
-def test_auth_failures_stop_at_once(serve, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_auth_failures_stop_at_once(serve, status: int) -> None:
     server = serve(Response(status, {"error": {"type": "authentication_error", "message": "invalid x-api-key"}}))
     with pytest.raises(AuthError, match="org 'acme'"):
         call(server.url, [])
     assert len(server.requests) == 1
 
 
-def test_other_4xx_are_not_retried(serve) -> None:  # type: ignore[no-untyped-def]
+def test_other_4xx_are_not_retried(serve) -> None:
     server = serve(Response(400, {"error": {"message": "starting_at must be YYYY-MM-DD"}}))
     with pytest.raises(ProviderError, match="starting_at must be"):
         call(server.url, [])

@@ -111,7 +111,7 @@ class MemoryTransport(Transport):
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         super().__init__(options)
-        self.events: list[dict[str, Any]] = []
+        self.events: list[Any] = []  # sentry_sdk's Event, a TypedDict
 
     def capture_envelope(self, envelope: Envelope) -> None:
         event = envelope.get_event()

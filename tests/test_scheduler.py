@@ -105,7 +105,7 @@ def full_settings(anthropic: FakeAnthropic, cursor: FakeCursorServer, slack: Fak
 
 def job_run_counts(engine: Engine) -> dict[str, int]:
     with transaction(engine) as s:
-        return dict(s.execute(select(JobRun.job_id, func.count()).group_by(JobRun.job_id)).all())  # type: ignore[arg-type]
+        return dict(s.execute(select(JobRun.job_id, func.count()).group_by(JobRun.job_id)).all())
 
 
 # --- wiring ---------------------------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def test_unconfigured_providers_have_no_jobs(tmp_path: Path) -> None:
 
     engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
     assert AbacusScheduler(Settings(), engine, background=True).scheduler.get_jobs() == []
-    only_cursor = Settings(CURSOR_ADMIN_KEY=CURSOR_KEY)  # type: ignore[call-arg]
+    only_cursor = Settings(CURSOR_ADMIN_KEY=CURSOR_KEY)
     ids = {j.id for j in AbacusScheduler(only_cursor, engine, background=False).scheduler.get_jobs()}
     assert ids == {CURSOR_SYNC, CURSOR_BACKFILL}
     engine.dispose()
@@ -202,7 +202,7 @@ def test_two_schedulers_one_database_each_job_runs_once(
 
 
 def test_two_started_schedulers_run_a_due_job_once(engine: Engine, slack: FakeSlack) -> None:
-    settings = Settings(SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.api_url)  # type: ignore[call-arg]
+    settings = Settings(SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.api_url)
     schedulers = [AbacusScheduler(settings, engine, background=True) for _ in range(2)]
     fired: list[str] = []
     done = threading.Event()
@@ -260,7 +260,7 @@ def test_a_failing_job_is_recorded_and_never_raises(
 def test_the_scheduler_keeps_running_after_a_job_fails(
     engine: Engine, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.api_url)  # type: ignore[call-arg]
+    settings = Settings(SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.api_url)
     calls: list[int] = []
 
     def explode(_env: SchedulerEnv) -> JobOutcome:
@@ -293,7 +293,7 @@ def test_serve_with_scheduler_starts_it_in_the_worker(tmp_path: Path, slack: Fak
 
     url = f"sqlite:///{tmp_path / 'serve.db'}"
     upgrade(make_engine(url))
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="s", SLACK_API_URL=slack.api_url
     )
     server = _Gunicorn(settings, "127.0.0.1:0", with_scheduler=True)

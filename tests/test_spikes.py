@@ -4,6 +4,7 @@ day across runs, the batched admin summary. Every date is fixed: nothing depends
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -37,12 +38,12 @@ def history(days: int, cost: str, *, every: int = 1) -> dict[date, str]:
 
 
 @pytest.fixture
-def slack() -> FakeSlack:
+def slack() -> Iterator[FakeSlack]:
     fake = FakeSlack()
     fake.add_user("UDANA", "dana@acme.com")
     fake.add_user("UBOB", "bob@acme.com")
     fake.channel_members["CADMINS"] = {BOT_USER}
-    yield fake  # type: ignore[misc]
+    yield fake
     fake.close()
 
 

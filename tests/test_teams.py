@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -48,9 +49,9 @@ def client_for(slack: FakeSlack) -> WebClient:
 
 
 @pytest.fixture
-def slack() -> FakeSlack:
+def slack() -> Iterator[FakeSlack]:
     fake = FakeSlack()
-    yield fake  # type: ignore[misc]
+    yield fake
     fake.close()
 
 
@@ -183,7 +184,7 @@ def test_the_daily_job_refreshes_followed_and_configured_groups(engine: Engine, 
     slack.add_user("UC", "c@acme.com")
     slack.add_usergroup("S3", "design", ["UC"])
     replace_members(engine, "backend", [], source="slack", by="a", now=NOW, usergroup_id="S1")
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.api_url, ABACUS_TEAM_USERGROUPS="@design, missing"
     )
     env = SchedulerEnv(settings, engine, Leadership(engine), now=lambda: NOW, slack_client=lambda: client_for(slack))
@@ -224,7 +225,7 @@ def test_team_commands_parse() -> None:
 # --- CSV import -----------------------------------------------------------------------------------------
 
 
-def test_csv_import_is_all_or_nothing(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_csv_import_is_all_or_nothing(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     good = tmp_path / "teams.csv"
     good.write_text("\ufeffTeam,Email\r\nweb,A@x.com\r\nweb,b@x.com\r\ndata,c@x.com\r\n,\r\n", encoding="utf-8")
@@ -248,7 +249,7 @@ def test_csv_import_is_all_or_nothing(engine: Engine, tmp_path: Path, monkeypatc
 # --- Slack end to end -----------------------------------------------------------------------------------
 
 
-def body_of(reply: dict) -> str:  # type: ignore[type-arg]
+def body_of(reply: dict) -> str:
     return json.dumps(reply, ensure_ascii=False)
 
 

@@ -2,7 +2,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import transaction
@@ -87,7 +87,7 @@ def test_each_key_part_separates_rows(engine: Engine) -> None:
 
 def test_a_batch_that_fails_halfway_leaves_nothing_behind(engine: Engine) -> None:
     good = [usage(date=date(2025, 1, 1) + timedelta(days=i % 400), actor=f"p{i}@example.com") for i in range(2_500)]
-    broken = usage(date=date(2024, 1, 1), input_tokens=None)  # type: ignore[arg-type]
+    broken = usage(date=date(2024, 1, 1), input_tokens=None)
     with pytest.raises(IntegrityError), transaction(engine) as s:
         upsert_usage(s, [*good, broken])
     assert totals(engine) == (0, 0, Decimal(0))
@@ -115,7 +115,7 @@ def test_an_empty_email_never_erases_an_attribution(engine: Engine) -> None:
     key_row = usage(actor="ci-key", actor_type="api_key", email="")
     with transaction(engine) as s:
         upsert_usage(s, [key_row])
-        s.execute(Usage.__table__.update().values(email="dana@example.com"))
+        s.execute(update(Usage).values(email="dana@example.com"))
     with transaction(engine) as s:
         upsert_usage(s, [key_row])
         assert s.scalar(select(Usage.email)) == "dana@example.com"
@@ -151,7 +151,7 @@ def test_a_value_the_database_refuses_in_the_bulk_load_is_a_sqlalchemy_error(eng
     from sqlalchemy.exc import DataError
 
     with pytest.raises(DataError, match="COPY"), transaction(engine) as s:
-        upsert_usage(s, [usage(), usage(actor="x@example.com", input_tokens="many")])  # type: ignore[arg-type]
+        upsert_usage(s, [usage(), usage(actor="x@example.com", input_tokens="many")])
     assert totals(engine) == (0, 0, Decimal(0))
 
 
