@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 
 from bot.cli import main
 from providers.cursor import to_ms
 from storage.db import make_engine, transaction
 from storage.locks import hold_lock
+from storage.models import Usage, UsageDaily
 from storage.sync_state import get_state
 from tests.fakes.cursor_server import FakeCursorServer, api_event, running
-from tests.test_cursor_csv import INDIVIDUAL, TEAM, write
+from tests.test_cursor_csv import INDIVIDUAL, TEAM, _big_file, write
 
 KEY = "key_" + "c" * 64
 
@@ -160,3 +168,50 @@ def test_a_rejected_key_is_one_clear_failure(
     code, out, err = run(capsys, "sync", "cursor", "--days", "2")
     assert code == 1 and "FAILED" in out and "rejected the admin key" in out
     assert KEY not in out + err
+
+
+def _writing_has_begun(url: str) -> bool:
+    """Whether the import's open transaction has written to `usage` (nothing is visible before it commits)."""
+    if url.startswith("sqlite"):
+        # Uncommitted pages spill from SQLite's small page cache into the write-ahead log.
+        wal = Path(make_url(url).database + "-wal")  # type: ignore[operator]
+        return wal.exists() and wal.stat().st_size > 4 * 2**20
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            held = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                    "WHERE c.relname = 'usage' AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid()"
+                )
+            ).scalar()
+        return bool(held)
+    finally:
+        engine.dispose()
+
+
+def test_an_import_killed_halfway_stores_nothing_and_can_run_again(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _big_file(tmp_path / "big.csv", 150_000)
+    exe = Path(sys.executable).with_name("abacus")
+    env = {**os.environ, "DATABASE_URL": database}
+    process = subprocess.Popen([str(exe), "import", "cursor-csv", str(path)], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not _writing_has_begun(database):
+            assert process.poll() is None, "the import finished before it could be interrupted"
+            assert time.monotonic() < deadline, "the import never started writing"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)  # no cleanup of any kind: a crash
+    finally:
+        process.wait(timeout=30)
+    engine = make_engine(database)
+    with transaction(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Usage)) == 0
+        assert s.scalar(select(func.count()).select_from(UsageDaily)) == 0
+    engine.dispose()
+    # Nothing is left behind either: no lock, no half-written state; the next import just works.
+    code, out, err = run(capsys, "import", "cursor-csv", str(write(tmp_path, TEAM)), "--json")
+    assert code == 0, err
+    assert json.loads(out)["new_rows"] == 5
