@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
-_TOKEN_UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"))
+_TOKEN_UNITS = ((10**18, "Qi"), (10**15, "Q"), (10**12, "T"), (10**9, "B"), (10**6, "M"))
 
 
-def tokens(value: float) -> str:
-    """12_345_678 -> '12.3M'; thousands without decimals ('999K'), as the original abacus."""
-    number = abs(float(value))
-    sign = "-" if value < 0 else ""
+def tokens(value: float | Decimal) -> str:
+    """12_345_678 -> '12.3M'; thousands get no decimal ('999K', and 999_999 -> '1000K'), as the original.
+
+    The one rule for charts and text alike: the CLI, the Slack answers and the digests use it through
+    ``bot.formatting`` (charts import nothing of the bot, so it lives here).
+    """
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        return "0"
+    sign = "-" if number < 0 else ""
+    number = abs(number)
+    if number >= 1e21:
+        return f"{sign}999Qi+"
     for size, unit in _TOKEN_UNITS:
         if number >= size:
             return f"{sign}{number / size:.1f}{unit}"
@@ -19,9 +29,13 @@ def tokens(value: float) -> str:
     return f"{sign}{number:.0f}"
 
 
-def usd(value: float) -> str:
-    number = abs(float(value))
-    sign = "-" if value < 0 else ""
+def usd(value: float | Decimal) -> str:
+    """Dollars: '$1.2K' style above a thousand, cents below."""
+    number = float(value)
+    if number != number:
+        return "$0.00"
+    sign = "-" if number < 0 else ""
+    number = abs(number)
     for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
         if number >= size:
             return f"{sign}${number / size:.1f}{unit}"
