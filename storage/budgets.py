@@ -13,9 +13,9 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.claims import claim_once
 from storage.db import transaction
 from storage.models import Budget as BudgetRow
 from storage.models import BudgetAlert, UsageDaily
@@ -193,28 +193,14 @@ def claim_alert(
     """The alert id if this caller now owns (budget, period, kind), else None. ``silent`` records a
     threshold passed on the way to a higher one, so it never fires later on its own."""
     status = "silent" if silent else "claimed"
-    try:
-        with transaction(engine) as session:
-            alert = BudgetAlert(
-                budget_id=budget_id, period=period, kind=kind, status=status, spend_usd=spend_usd, created_at=now
-            )
-            session.add(alert)
-            session.flush()
-            return alert.id
-    except IntegrityError:
-        pass
-    with transaction(engine) as session:
-        alert_id = session.scalar(
-            select(BudgetAlert.id).where(
-                BudgetAlert.budget_id == budget_id, BudgetAlert.period == period, BudgetAlert.kind == kind
-            )
-        )
-        retaken = session.execute(
-            update(BudgetAlert)
-            .where(BudgetAlert.id == alert_id, BudgetAlert.status == "failed", BudgetAlert.message_ts.is_(None))
-            .values(status=status, spend_usd=spend_usd, created_at=now, error=None)
-        ).rowcount  # type: ignore[attr-defined]
-    return alert_id if retaken else None
+    return claim_once(
+        engine,
+        BudgetAlert,
+        {"budget_id": budget_id, "period": period, "kind": kind},
+        {"status": status, "spend_usd": spend_usd, "created_at": now},
+        retake_if=[BudgetAlert.status == "failed", BudgetAlert.message_ts.is_(None)],
+        retake_values={"status": status, "spend_usd": spend_usd, "created_at": now, "error": None},
+    )
 
 
 def finish_alerts(engine: Engine, alert_ids: list[int], *, message_ts: str | None, error: str | None = None) -> None:

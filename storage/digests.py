@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.exc import IntegrityError
 
+from storage.claims import claim_once
 from storage.db import transaction
 from storage.models import DigestRun, DigestSubscription
 
@@ -106,24 +106,14 @@ def deactivate(
 def claim_run(engine: Engine, subscription_id: int, period: str, now: datetime) -> int | None:
     """The run id if this caller now owns (subscription, period), else None (someone else posted or is
     posting it). A failed run that never reached Slack is taken over atomically."""
-    try:
-        with transaction(engine) as session:
-            run = DigestRun(subscription_id=subscription_id, period=period, status="claimed", started_at=now)
-            session.add(run)
-            session.flush()
-            return run.id
-    except IntegrityError:
-        pass
-    with transaction(engine) as session:
-        run_id = session.scalar(
-            select(DigestRun.id).where(DigestRun.subscription_id == subscription_id, DigestRun.period == period)
-        )
-        retaken = session.execute(
-            update(DigestRun)
-            .where(DigestRun.id == run_id, DigestRun.status == "failed", DigestRun.message_ts.is_(None))
-            .values(status="claimed", started_at=now, finished_at=None)
-        ).rowcount  # type: ignore[attr-defined]
-    return run_id if retaken else None
+    return claim_once(
+        engine,
+        DigestRun,
+        {"subscription_id": subscription_id, "period": period},
+        {"status": "claimed", "started_at": now},
+        retake_if=[DigestRun.status == "failed", DigestRun.message_ts.is_(None)],
+        retake_values={"status": "claimed", "started_at": now, "finished_at": None},
+    )
 
 
 def record_posted(engine: Engine, run_id: int, message_ts: str) -> None:

@@ -11,8 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.exc import IntegrityError
 
+from storage.claims import claim_once
 from storage.db import transaction
 from storage.models import SpikeAlert
 
@@ -21,24 +21,15 @@ def claim_spike(
     engine: Engine, email: str, day: date, cost_usd: Decimal, usual_usd: Decimal, now: datetime
 ) -> int | None:
     """The alert id if this caller now owns (email, day), else None."""
-    try:
-        with transaction(engine) as session:
-            alert = SpikeAlert(
-                email=email, date=day, cost_usd=cost_usd, usual_usd=usual_usd, status="claimed", created_at=now
-            )
-            session.add(alert)
-            session.flush()
-            return alert.id
-    except IntegrityError:
-        pass
-    with transaction(engine) as session:
-        alert_id = session.scalar(select(SpikeAlert.id).where(SpikeAlert.email == email, SpikeAlert.date == day))
-        retaken = session.execute(
-            update(SpikeAlert)
-            .where(SpikeAlert.id == alert_id, SpikeAlert.status == "failed")
-            .values(status="claimed", cost_usd=cost_usd, usual_usd=usual_usd, created_at=now)
-        ).rowcount  # type: ignore[attr-defined]
-    return alert_id if retaken else None
+    values = {"status": "claimed", "cost_usd": cost_usd, "usual_usd": usual_usd, "created_at": now}
+    return claim_once(
+        engine,
+        SpikeAlert,
+        {"email": email, "date": day},
+        values,
+        retake_if=[SpikeAlert.status == "failed"],
+        retake_values=values,
+    )
 
 
 def finish_spikes(engine: Engine, alert_ids: list[int], *, ok: bool) -> None:
