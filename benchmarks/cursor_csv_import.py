@@ -62,7 +62,7 @@ def generate(path: Path, rows: int, users: int = 2_000, seed: int = 7) -> None:
 
 
 def import_once(url: str, path: Path) -> dict[str, object]:
-    from providers.cursor_csv import import_cursor_csv
+    from providers.cursor.csv_import import import_cursor_csv
     from storage.db import make_engine
     from storage.migrate import upgrade
 

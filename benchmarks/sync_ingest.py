@@ -4,8 +4,8 @@
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
 Claude Code: ``--actors`` people a day, each with one or two models, paged 1,000 records a request, through
-``providers.claude_code_sync.sync_org`` against ``tests.fakes.anthropic_server.FakeAnthropic``. Cursor:
-``--events`` events a day through ``providers.cursor_sync.range_sync`` against
+``providers.anthropic.sync.sync_org`` against ``tests.fakes.anthropic_server.FakeAnthropic``. Cursor:
+``--events`` events a day through ``providers.cursor.sync.range_sync`` against
 ``tests.fakes.cursor_server.FakeCursorServer`` (its rate limit off, 1,000 events a page). Each fake server
 runs in its own process on 127.0.0.1, so its JSON encoding does not compete with the sync for the GIL.
 Each sync writes into a freshly migrated database; the yardsticks then bulk-load the very rows the sync
@@ -33,10 +33,11 @@ from sqlalchemy import Engine
 
 from benchmarks.bulk_load import bulk_load, stored_rows
 from benchmarks.cursor_csv_import import drop_postgres, fresh_postgres
-from providers.anthropic import AnthropicClient
-from providers.claude_code_sync import sync_org
-from providers.cursor import CursorClient, RatePacer
-from providers.cursor_sync import range_sync
+from providers.anthropic.client import AnthropicClient
+from providers.anthropic.sync import sync_org
+from providers.cursor.client import CursorClient
+from providers.cursor.sync import range_sync
+from providers.pacing import RatePacer
 from storage.db import make_engine
 from storage.migrate import upgrade
 

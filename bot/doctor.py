@@ -23,8 +23,8 @@ from sqlalchemy import Engine
 from bot.database import connect, schema_problem
 from bot.errors import AbacusError
 from bot.settings import Settings
-from providers.anthropic import AnthropicClient
-from providers.cursor import CursorClient, org_id_for_key
+from providers.anthropic.client import AnthropicClient
+from providers.cursor.client import CursorClient, org_id_for_key
 from providers.errors import AuthError, ProviderError
 from providers.http import RetryPolicy
 from storage.analytics.status import ProviderStatus, sync_status

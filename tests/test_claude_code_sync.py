@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, func, select
 
-from providers.anthropic import AnthropicClient
-from providers.claude_code_sync import backfill_org, sync_org
+from providers.anthropic.client import AnthropicClient
+from providers.anthropic.sync import backfill_org, sync_org
 from providers.errors import AuthError
 from providers.http import RetryPolicy
 from storage.db import transaction

@@ -17,7 +17,7 @@ from bot.scheduler import CURSOR_SYNC, JobOutcome, Leadership, SchedulerEnv
 from bot.settings import Settings
 from bot.slack.app import create_app
 from bot.web import AbacusWeb
-from providers.cursor import to_ms
+from providers.cursor.client import to_ms
 from storage.db import transaction
 from storage.job_runs import runs_of
 from tests.fakes.cursor_server import FakeCursorServer, api_event, running

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from bot.cli import main
-from providers.cursor import to_ms
+from providers.cursor.client import to_ms
 from storage.db import make_engine, transaction
 from storage.locks import hold_lock
 from storage.models import Usage, UsageDaily

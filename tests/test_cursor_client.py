@@ -8,9 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from providers.cursor import (
+from providers.cursor.client import (
     CursorClient,
-    RatePacer,
     cents_to_usd,
     org_id_for_key,
     parse_api_event,
@@ -18,6 +17,7 @@ from providers.cursor import (
 )
 from providers.errors import AuthError, ProviderError, RateLimited
 from providers.http import RetryPolicy
+from providers.pacing import RatePacer
 from tests.fakes.cursor_server import FakeClock, FakeCursorServer, api_event, running
 
 KEY = "key_" + "a" * 64

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from bot.jobs import JobContext, SyncRequest
 from bot.jobs.cursor import make_jobs
 from bot.settings import ProviderKey, Settings
-from providers import cursor_csv
-from providers.cursor import CursorClient, RatePacer, to_ms
-from providers.cursor_csv import DISJOINT, SUPERSET, CsvImportError, import_cursor_csv
+from providers.cursor import csv_import as cursor_csv
+from providers.cursor.client import CursorClient, to_ms
+from providers.cursor.csv_import import DISJOINT, SUPERSET, CsvImportError, import_cursor_csv
+from providers.pacing import RatePacer
 from storage.db import transaction
 from storage.models import Usage, UsageDaily
 from storage.writes import refresh_daily_rollup
@@ -353,7 +354,7 @@ Date,User,Model,Input (w/ Cache Write),Input (w/o Cache Write),Cache Read,Output
 2025-08-01T07:00:00.000Z,ann@example.com,gpt-5,30,10,100,5,135,0.01
 2025-08-01T06:00:00.000Z,ann@example.com,gpt-5,60,20,100,5,165,0.01
 """
-    monkeypatch.setattr("providers.cursor_csv.READING_SAMPLE", 2)
+    monkeypatch.setattr("providers.cursor.csv_import.READING_SAMPLE", 2)
     summary = import_cursor_csv(engine, write(tmp_path, text), org_id=ORG, batch_size=1)
     assert summary.reading == SUPERSET and summary.mismatched_lines == [2, 3]
     # Nothing of the first read survives: five rows, stored under the superset reading only.

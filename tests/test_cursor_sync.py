@@ -14,9 +14,10 @@ from sqlalchemy import Engine, func, select
 from bot.jobs import BackfillRequest, JobContext, ProviderJobs, SyncRequest
 from bot.jobs.cursor import make_jobs, org_id_of
 from bot.settings import ProviderKey, Settings
-from providers import cursor_sync
-from providers.cursor import CursorClient, RatePacer, to_ms
+from providers.cursor import sync as cursor_sync
+from providers.cursor.client import CursorClient, to_ms
 from providers.http import RetryPolicy
+from providers.pacing import RatePacer
 from storage.db import transaction
 from storage.locks import LockHeld, hold_lock
 from storage.models import SyncState, Usage, UsageDaily

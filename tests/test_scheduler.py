@@ -32,7 +32,7 @@ from bot.scheduler import (
     run_job,
 )
 from bot.settings import Settings
-from providers.cursor import to_ms
+from providers.cursor.client import to_ms
 from storage.db import transaction
 from storage.job_runs import last_runs, runs_of
 from storage.models import JobRun, UsageDaily

@@ -19,7 +19,7 @@ from bot.formatting import format_tokens, format_usd
 from bot.jobs import select_keys
 from bot.jobs.cursor import lock_name, org_id_of
 from bot.settings import Settings
-from providers.cursor_csv import DEFAULT_CSV_ORG_ID, CsvImportError, CsvSummary, import_cursor_csv
+from providers.cursor.csv_import import DEFAULT_CSV_ORG_ID, CsvImportError, CsvSummary, import_cursor_csv
 from storage.locks import LockHeld, hold_lock
 
 

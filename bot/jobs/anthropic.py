@@ -1,4 +1,4 @@
-"""Claude Code jobs: settings -> Anthropic clients -> providers.claude_code_sync, one result per org."""
+"""Claude Code jobs: settings -> Anthropic clients -> providers.anthropic.sync, one result per org."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from bot.jobs import BackfillRequest, JobContext, OrgResult, ProviderJobs, SyncRequest, select_keys
 from bot.settings import ProviderKey, Settings
-from providers.anthropic import AnthropicClient
-from providers.claude_code_rows import TOOL
-from providers.claude_code_sync import OrgSync, backfill_org, sync_org
+from providers.anthropic.client import AnthropicClient
+from providers.anthropic.rows import TOOL
+from providers.anthropic.sync import OrgSync, backfill_org, sync_org
 from providers.errors import ProviderError
 
 TITLE = "Claude Code"

@@ -12,9 +12,10 @@ from datetime import timedelta
 
 from bot.jobs import BackfillRequest, JobContext, OrgResult, ProviderJobs, SyncRequest, select_keys
 from bot.settings import ProviderKey, Settings
-from providers import cursor_sync
-from providers.cursor import TOOL, CursorClient, RatePacer, org_id_for_key
+from providers.cursor import sync as cursor_sync
+from providers.cursor.client import TOOL, CursorClient, org_id_for_key
 from providers.errors import ProviderError
+from providers.pacing import RatePacer
 from storage.locks import hold_lock
 
 log = logging.getLogger(__name__)

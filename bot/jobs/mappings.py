@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from bot.jobs import select_keys, utc_now
 from bot.jobs.anthropic import TITLE, client_for
 from bot.settings import Settings
-from providers.claude_code_sync import KeyDirectory
+from providers.anthropic.sync import KeyDirectory
 from providers.errors import ProviderError
 from storage.db import transaction
 from storage.mappings import CLAUDE_CODE, set_mapping

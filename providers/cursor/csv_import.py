@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from providers.cursor import TOOL, CursorEvent, OccurrenceCounter, canonical_model, event_row
+from providers.cursor.client import TOOL, CursorEvent, OccurrenceCounter, canonical_model, event_row
 from providers.write_behind import WriteBehind
 from storage.bulk import merge_staged, stage
 from storage.db import transaction

@@ -14,7 +14,6 @@ import hashlib
 import logging
 import math
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -26,6 +25,7 @@ import httpx
 
 from providers.errors import ProviderError
 from providers.http import USER_AGENT, RetryPolicy, Sleep, send_with_retries
+from providers.pacing import RatePacer
 from storage.model_names import normalize_model_name
 
 log = logging.getLogger(__name__)
@@ -51,48 +51,6 @@ def org_id_for_key(key: str, label: str | None) -> str:
     if label:
         return f"cursor:{label}"
     return "cursor:" + hashlib.sha256(key.encode()).hexdigest()[:12]
-
-
-class RatePacer:
-    """At most ``limit`` requests in any ``period`` seconds (a sliding window), waiting only when needed.
-
-    The clock and the sleep are injectable so tests run in milliseconds.
-    """
-
-    def __init__(
-        self,
-        limit: int = REQUESTS_PER_MINUTE,
-        period: float = 60.0,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Sleep = time.sleep,
-    ) -> None:
-        if limit < 1 or period <= 0:
-            raise ValueError("a pacer needs limit >= 1 and period > 0")
-        self.limit, self.period = limit, period
-        self._clock, self._sleep = clock, sleep
-        self._sent: deque[float] = deque()
-
-    def wait(self) -> float:
-        """Block until one more request fits in the window, record it, and return the seconds waited."""
-        now = self._clock()
-        self._forget_before(now - self.period)
-        waited = 0.0
-        if len(self._sent) >= self.limit:
-            waited = self._sent[0] + self.period - now
-            if waited > 0:
-                self._sleep(waited)
-            now = self._clock()
-            self._forget_before(now - self.period)
-            # A clock that did not advance (or a sleep cut short) must not let the window overfill.
-            while len(self._sent) >= self.limit:
-                self._sent.popleft()
-        self._sent.append(now)
-        return max(waited, 0.0)
-
-    def _forget_before(self, cutoff: float) -> None:
-        while self._sent and self._sent[0] <= cutoff:
-            self._sent.popleft()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +81,7 @@ class CursorClient:
         token = base64.b64encode(f"{key}:".encode()).decode()
         self.who = who
         self.page_size = page_size
-        self.pacer = pacer or RatePacer(sleep=sleep)
+        self.pacer = pacer or RatePacer(REQUESTS_PER_MINUTE, sleep=sleep)
         self._sleep = sleep
         # Cursor documents exponential backoff of 1, 2, 4, 8, 16 s on 429 when no Retry-After is sent.
         self._policy = policy or RetryPolicy(max_attempts=6, base_delay=1.0, max_delay=60.0, max_total_wait=300.0)

@@ -16,8 +16,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, delete
 
-from providers.anthropic import AnthropicClient, Organization
-from providers.claude_code_rows import TOOL, DayRows, records_to_rows
+from providers.anthropic.client import AnthropicClient, Organization
+from providers.anthropic.rows import TOOL, DayRows, records_to_rows
 from providers.errors import ProviderError
 from providers.sync_engine import BackfillOutcome, run_backfill, utc_midnight
 from providers.write_behind import WriteBehind

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from providers.cursor import (
+from providers.cursor.client import (
     TOOL,
     CursorClient,
     OccurrenceCounter,
