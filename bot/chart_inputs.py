@@ -1,8 +1,14 @@
-"""Storage results turned into the plain inputs of ``charts`` (which knows nothing of storage)."""
+"""Storage results turned into the plain inputs of ``charts`` (which knows nothing of storage or providers).
+
+Every function here first tells ``charts`` the registered tools' names, colours and order, so a tool added
+to the registry is drawn like the others without the charts knowing it.
+"""
 
 from __future__ import annotations
 
 from charts.data import Bar, PersonalDay, StackedDay
+from charts.style import SeriesStyle, describe_series
+from providers import registry
 from storage.analytics.models_breakdown import ModelBreakdown
 from storage.analytics.profile import UserProfile
 from storage.analytics.team import TeamTable
@@ -10,7 +16,12 @@ from storage.analytics.top_users import TopUsers
 from storage.analytics.trends import Trends
 
 
+def describe_tools() -> None:
+    describe_series([SeriesStyle(t.id, t.title, t.color) for t in registry.tools()])
+
+
 def trend_days(trends: Trends) -> list[StackedDay]:
+    describe_tools()
     return [
         StackedDay(
             date=p.date,
@@ -22,22 +33,24 @@ def trend_days(trends: Trends) -> list[StackedDay]:
 
 
 def top_user_bars(top: TopUsers) -> list[Bar]:
+    describe_tools()
     if top.rank_by == "cost":
         return [Bar(u.email, {t: float(c) for t, c in u.cost_by_tool.items()}) for u in top.users]
     return [Bar(u.email, {t: float(v) for t, v in u.tokens_by_tool.items()}) for u in top.users]
 
 
 def team_bars(table: TeamTable) -> list[Bar]:
-    return [
-        Bar(r.email, {"claude_code": float(r.claude_code_tokens), "cursor": float(r.cursor_tokens)}) for r in table.rows
-    ]
+    describe_tools()
+    return [Bar(r.email, {t: float(v) for t, v in r.tokens_by_tool.items()}) for r in table.rows]
 
 
 def model_bars(breakdown: ModelBreakdown) -> list[Bar]:
+    describe_tools()
     return [Bar(m.model, {t: float(v) for t, v in m.tokens_by_tool.items()}) for m in breakdown.models]
 
 
 def personal_days(profile: UserProfile) -> list[PersonalDay]:
+    describe_tools()
     return [
         PersonalDay(d.date, {t: float(v) for t, v in d.tokens.items()}, float(sum(d.cost_usd.values())))
         for d in profile.daily

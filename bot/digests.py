@@ -34,10 +34,11 @@ from bot.slack.answers.common import freshness_line, short_day
 from bot.slack.answers.digest import WEEKDAYS, DigestFacts, digest_blocks, disabled_note, period_title
 from bot.slack.delivery import ChartFile
 from bot.slack.plain_text import notification_text
+from bot.sources import status_of, tool_of_source
 from charts.daily import digest_chart
 from storage.analytics.models_breakdown import model_breakdown
 from storage.analytics.overview import overview, period_totals
-from storage.analytics.status import SyncStatus, sync_status
+from storage.analytics.status import SyncStatus
 from storage.analytics.team_usage import TeamSpike, team_spikes
 from storage.analytics.top_users import top_users
 from storage.analytics.trends import trends
@@ -122,10 +123,6 @@ class DigestMessage:
     chart: ChartFile
 
 
-def configured_tools(settings: Settings) -> list[str]:
-    return [tool for tool, keys in (("claude_code", settings.anthropic_keys), ("cursor", settings.cursor_keys)) if keys]
-
-
 def compose_digest(
     settings: Settings, engine: Engine, cadence: str, period: DuePeriod, *, now: datetime, late_note: str | None = None
 ) -> DigestMessage:
@@ -138,7 +135,7 @@ def compose_digest(
         base_start, base_end = period.start - timedelta(days=7), period.start - timedelta(days=1)
     chart_start = period.end - timedelta(days=CHART_DAYS - 1)
     with transaction(engine) as session:
-        status = sync_status(session, now=now, max_keys=0)
+        status = status_of(session, now=now, max_keys=0)
         summary = overview(session, period.start, period.end)
         totals = summary.current
         baseline = period_totals(session, base_start, base_end)
@@ -163,7 +160,7 @@ def compose_digest(
             ),
             unusual_factor=settings.digest_unusual_factor,
             unattributed=summary.unattributed,
-            freshness=freshness_line(status, configured_tools(settings)),
+            freshness=freshness_line(status, settings.configured_tools()),
             incomplete=_incomplete(status, period.end),
             team_spikes=_team_spikes(settings, session, period.end) if cadence == "daily" else [],
             budget_lines=_budget_lines(settings, session, period.end),
@@ -212,7 +209,8 @@ def _incomplete(status: SyncStatus, end: date) -> dict[str, date]:
     for p in status.providers:
         if p.forward_watermark is not None:
             complete = p.forward_watermark.astimezone(UTC).date() - timedelta(days=1)
-            newest[p.provider] = min(complete, newest.get(p.provider, complete))
+            tool = tool_of_source(p.provider)
+            newest[tool] = min(complete, newest.get(tool, complete))
     return {tool: day for tool, day in newest.items() if day < end}
 
 

@@ -23,10 +23,7 @@ from sqlalchemy import Engine
 from bot.database import connect, schema_problem
 from bot.errors import AbacusError
 from bot.settings import Settings
-from providers.anthropic.client import AnthropicClient
-from providers.cursor.client import CursorClient, org_id_for_key
 from providers.errors import AuthError, ProviderError
-from providers.http import RetryPolicy
 from storage.analytics.status import ProviderStatus, sync_status
 from storage.db import transaction
 from storage.digests import list_subscriptions
@@ -52,8 +49,6 @@ REQUIRED_SCOPES = (
 )
 MAX_CLOCK_SKEW_SECONDS = 60
 DEFAULT_TIMEOUT = 5.0
-# One attempt, no waiting: a doctor reports what it sees now instead of retrying for minutes.
-NO_RETRIES = RetryPolicy(max_attempts=1, base_delay=0.0, max_delay=0.0, max_total_wait=0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,39 +292,20 @@ def _statuses(engine: Engine, now: datetime) -> list[ProviderStatus]:
 
 
 def _check_providers(report: DoctorReport, settings: Settings, statuses: list[ProviderStatus], timeout: float) -> None:
-    for key in settings.anthropic_keys:
-        name = f"anthropic key {key.name}"
-        try:
-            with AnthropicClient(
-                key.key.get_secret_value(),
-                who=f"Anthropic ({key.name})",
-                base_url=settings.anthropic_base_url,
-                timeout=timeout,
-                policy=NO_RETRIES,
-            ) as client:
-                org = client.organization()
-        except ProviderError as exc:
-            _key_failed(report, name, exc, "an Anthropic Admin key (sk-ant-admin01-...) in ANTHROPIC_ADMIN_KEYS")
-            continue
-        lag = _lag(statuses, "claude_code", org.id)
-        report.add(name, "warn" if lag[0] else "ok", f"Valid for organisation {org.name or org.id}; {lag[1]}.", lag[2])
-    for key in settings.cursor_keys:
-        name = f"cursor key {key.name}"
-        try:
-            with CursorClient(
-                key.key.get_secret_value(),
-                who=f"Cursor ({key.name})",
-                base_url=settings.cursor_base_url,
-                timeout=timeout,
-                policy=NO_RETRIES,
-            ) as cursor:
-                members = cursor.members()
-        except ProviderError as exc:
-            _key_failed(report, name, exc, "a Cursor Admin API key (key_...) in CURSOR_ADMIN_KEYS")
-            continue
-        org_id = org_id_for_key(key.key.get_secret_value(), key.name if key.labelled else None)
-        lag = _lag(statuses, "cursor", org_id)
-        report.add(name, "warn" if lag[0] else "ok", f"Valid for a team of {len(members)}; {lag[1]}.", lag[2])
+    for spec in settings.configured():
+        own = settings.provider(spec)
+        for key in own.keys:
+            name = f"{spec.id} key {key.name}"
+            try:
+                probe = spec.probe(own, key, timeout)
+            except ProviderError as exc:
+                _key_failed(report, name, exc, spec.key_hint)
+                continue
+            behind, lag, fix = _lag(statuses, spec.state_key, probe.org_id)
+            detail = f"{spec.title}: {probe.detail[:1].upper()}{probe.detail[1:]}; {lag}."
+            report.add(name, "warn" if behind else "ok", detail, fix)
+        for note in spec.notes:
+            report.add(f"{spec.id} note", "ok", note)
 
 
 def _key_failed(report: DoctorReport, name: str, exc: ProviderError, wanted: str) -> None:

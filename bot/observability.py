@@ -4,12 +4,13 @@ to, and never carrying a secret.
 Why redaction lives in the formatter and in Sentry's ``before_send``, not at each call site: a secret can
 reach a log line by many paths (an exception message that quotes a URL or header, a library's debug
 line), and one place that scrubs everything on the way out is the only rule that cannot be forgotten.
-Two nets: the exact values of every secret setting, and anything shaped like a Slack, Anthropic or Cursor
+Two nets: the exact values of every secret setting, and anything shaped like a Slack token or a provider
 token, so a key that is not configured here (pasted into a command, say) is caught too.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -23,12 +24,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.settings import Settings
+from providers import registry
 
 REDACTED = "[redacted]"
-# xoxb-/xoxp-/xoxa-/xoxe- Slack tokens, xapp- app tokens, sk-ant- Anthropic keys, key_ Cursor keys.
-TOKEN_PATTERN = re.compile(
-    r"\b(?:xox[abpers]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-ant-[A-Za-z0-9_-]+|key_[A-Za-z0-9]{16,})"
-)
+# xoxb-/xoxp-/xoxa-/xoxe- Slack tokens and xapp- app tokens, then whatever each provider's keys look like.
+SLACK_TOKEN_PATTERNS = (r"xox[abpers]-[A-Za-z0-9-]+", r"xapp-[A-Za-z0-9-]+")
+
+
+def token_pattern() -> re.Pattern[str]:
+    patterns = list(SLACK_TOKEN_PATTERNS)
+    for spec in registry.providers():
+        patterns.extend(p for p in spec.secret_patterns if p not in patterns)
+    return _compiled(tuple(patterns))
+
+
+@functools.cache
+def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(patterns) + ")")
+
+
 MIN_SECRET_CHARS = 6  # shorter "secrets" would redact ordinary words
 
 _context: ContextVar[dict[str, str] | None] = ContextVar("abacus_log_context", default=None)
@@ -48,16 +62,12 @@ def secret_values(settings: Settings) -> set[str]:
             settings.slack_bot_token,
             settings.slack_signing_secret,
             settings.slack_app_token,
-            settings.anthropic_admin_key,
-            settings.anthropic_admin_keys,
-            settings.cursor_admin_key,
-            settings.cursor_admin_keys,
             settings.cron_secret,
             settings.sentry_dsn,
         )
         if s is not None
     }
-    values |= {k.key.get_secret_value() for k in settings.anthropic_keys + settings.cursor_keys}
+    values |= settings.provider_secrets()
     password = _database_password(settings.database_url)
     if password:
         values.add(password)
@@ -85,7 +95,7 @@ def redact(text: str) -> str:
     for value in known:
         if value in text:
             text = text.replace(value, REDACTED)
-    return TOKEN_PATTERN.sub(REDACTED, text)
+    return token_pattern().sub(REDACTED, text)
 
 
 # --- context: which request or job a line belongs to -------------------------------------------------

@@ -1,4 +1,4 @@
-"""What the report, gaps and status commands share: provider names, the clock, a read session."""
+"""What the report, gaps and status commands share: provider and tool names, the clock, a read session."""
 
 from __future__ import annotations
 
@@ -10,32 +10,39 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
+from bot import sources
 from bot.cli_support import AppContext
 from bot.database import schema_problem
 from bot.errors import AbacusError
+from providers import registry
 from storage.db import transaction
 
-# Names an operator may type for a provider, and the tool they mean in the data.
-PROVIDER_ALIASES = {
-    "anthropic": "claude_code",
-    "claude_code": "claude_code",
-    "claude-code": "claude_code",
-    "cursor": "cursor",
-}
-TOOL_NAMES = {"claude_code": "Claude Code", "cursor": "Cursor"}
+
+def resolve_sources(name: str | None) -> set[str] | None:
+    """The providers an operator means by PROVIDER (one provider, or every provider of a tool)."""
+    try:
+        return sources.resolve_source(name)
+    except LookupError as exc:
+        raise click.BadParameter(str(exc.args[0]), param_hint="PROVIDER") from None
 
 
 def resolve_tool(name: str | None) -> str | None:
+    """The tool id an operator means by --tool (a tool word, or a provider's name)."""
     if name is None:
         return None
-    tool = PROVIDER_ALIASES.get(name.strip().lower())
-    if tool is None:
-        raise click.BadParameter(f"unknown provider {name!r}: use anthropic (or claude_code) or cursor.")
-    return tool
+    try:
+        return registry.tool(name).id
+    except LookupError:
+        pass
+    try:
+        return registry.provider(name).tool.id
+    except LookupError:
+        words = ", ".join(t.short for t in registry.tools())
+        raise click.BadParameter(f"unknown tool {name!r}: use one of {words}.") from None
 
 
-def tool_name(tool: str) -> str:
-    return TOOL_NAMES.get(tool, tool)
+def tool_name(tool_id: str) -> str:
+    return registry.tool_title(tool_id)
 
 
 def utc_now() -> datetime:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -30,10 +31,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.jobs import JOB_TITLES, BackfillRequest, JobContext, OrgResult, SyncRequest, utc_now
-from bot.jobs.registry import PROVIDERS
+from bot.jobs import APP_JOB_TITLES, utc_now
 from bot.observability import bound, new_id
 from bot.settings import Settings
+from providers import registry
+from providers.spec import BackfillRequest, ExtraJob, JobContext, OrgResult, ProviderSpec, SyncRequest
 from storage.job_runs import finish_run, start_run
 from storage.locks import LockHeld, hold_lock
 
@@ -42,12 +44,8 @@ log = logging.getLogger(__name__)
 UTC_ZONE = ZoneInfo("UTC")
 LEADER_LOCK = "scheduler-leader"
 
-# Job ids: stable, because `abacus status` shows runs by them.
-CLAUDE_CODE_SYNC = "claude_code_sync"
-CURSOR_SYNC = "cursor_sync"
-CLAUDE_CODE_BACKFILL = "claude_code_backfill"
-CURSOR_BACKFILL = "cursor_backfill"
-MAPPINGS_SYNC = "mappings_sync"
+# Job ids: stable, because `abacus status` shows runs by them. Provider jobs are named by their spec
+# (`claude_code_sync`, `cursor_backfill`, `mappings_sync`...).
 DIGESTS = "digests"
 TEAM_SYNC = "team_sync"
 BUDGETS = "budgets"
@@ -112,8 +110,8 @@ class SchedulerEnv:
 
         return web_client(self.settings)
 
-    def job_context(self) -> JobContext:
-        return JobContext(settings=self.settings, engine=self.engine, now=self.now, report=log.info)
+    def job_context(self, spec: ProviderSpec[Any]) -> JobContext[Any]:
+        return JobContext(settings=self.settings.provider(spec), engine=self.engine, now=self.now, report=log.info)
 
 
 @dataclass(frozen=True)
@@ -132,29 +130,28 @@ def _org_outcome(results: list[OrgResult]) -> JobOutcome:
     return JobOutcome(sum(r.records for r in results), "; ".join(failed) or None)
 
 
-def _forward_sync(provider: str) -> Callable[[SchedulerEnv], JobOutcome]:
+def _forward_sync(spec: ProviderSpec[Any]) -> Callable[[SchedulerEnv], JobOutcome]:
     def work(env: SchedulerEnv) -> JobOutcome:
-        # start=None: the provider's own forward window (Claude Code re-syncs its rolling lookback days;
-        # Cursor continues from its watermark minus the overlap).
-        return _org_outcome(PROVIDERS[provider].sync(env.job_context(), SyncRequest()))
+        # start=None: the provider's own forward window (a rolling lookback, or on from its watermark).
+        return _org_outcome(spec.sync(env.job_context(spec), SyncRequest()))
 
     return work
 
 
-def _backfill(provider: str) -> Callable[[SchedulerEnv], JobOutcome]:
+def _backfill(spec: ProviderSpec[Any]) -> Callable[[SchedulerEnv], JobOutcome]:
     def work(env: SchedulerEnv) -> JobOutcome:
         request = BackfillRequest(target=env.settings.backfill_target)  # bounded by the per-run day budget
-        return _org_outcome(PROVIDERS[provider].backfill(env.job_context(), request))
+        return _org_outcome(spec.backfill(env.job_context(spec), request))
 
     return work
 
 
-def _mappings(env: SchedulerEnv) -> JobOutcome:
-    from bot.jobs.mappings import sync_mappings
+def _extra(spec: ProviderSpec[Any], job: ExtraJob) -> Callable[[SchedulerEnv], JobOutcome]:
+    def work(env: SchedulerEnv) -> JobOutcome:
+        rows, error = job.run(env.job_context(spec))
+        return JobOutcome(rows, error)
 
-    results = sync_mappings(env.settings, env.engine, now=env.now)
-    failed = [f"{r.org}: {r.error}" for r in results if not r.ok]
-    return JobOutcome(sum(r.created + r.updated for r in results), "; ".join(failed) or None)
+    return work
 
 
 def _digests(env: SchedulerEnv) -> JobOutcome:
@@ -196,80 +193,63 @@ def scheduled_jobs(settings: Settings, *, now: datetime | None = None) -> list[S
     def every(delay: timedelta, **interval: int) -> IntervalTrigger:
         return IntervalTrigger(**interval, start_date=start + delay, timezone=UTC_ZONE)
 
+    def every_span(delay: timedelta, interval: timedelta) -> IntervalTrigger:
+        return IntervalTrigger(seconds=int(interval.total_seconds()), start_date=start + delay, timezone=UTC_ZONE)
+
     jobs: list[ScheduledJob] = []
-    if settings.anthropic_keys:
-        hours = settings.schedule_claude_code_sync_hours
+    for index, spec in enumerate(settings.configured()):
+        own = settings.provider(spec)
+        interval = spec.sync_every(own)
+        # A late run may still start within half its interval (between 5 minutes and an hour).
+        grace = int(min(3600, max(300, interval.total_seconds() / 2)))
+        first = timedelta(minutes=1 + index)
+        jobs.append(ScheduledJob(spec.sync_job, f"{spec.title} forward sync", every_span(first, interval), grace))
         jobs.append(
             ScheduledJob(
-                CLAUDE_CODE_SYNC,
-                JOB_TITLES[CLAUDE_CODE_SYNC],
-                every(timedelta(minutes=1), hours=hours),
+                spec.backfill_job,
+                f"{spec.title} backfill",
+                every(timedelta(minutes=15 + 5 * index), hours=settings.schedule_backfill_hours),
                 3600,
             )
         )
-        jobs.append(
-            ScheduledJob(
-                CLAUDE_CODE_BACKFILL,
-                JOB_TITLES[CLAUDE_CODE_BACKFILL],
-                every(timedelta(minutes=15), hours=settings.schedule_backfill_hours),
-                3600,
-            )
-        )
-        hour, minute = (int(part) for part in settings.schedule_mappings_sync_at.split(":"))
-        jobs.append(
-            ScheduledJob(
-                MAPPINGS_SYNC,
-                JOB_TITLES[MAPPINGS_SYNC],
-                CronTrigger(hour=hour, minute=minute, timezone=UTC_ZONE),
-                6 * 3600,
-            )
-        )
-    if settings.cursor_keys:
-        jobs.append(
-            ScheduledJob(
-                CURSOR_SYNC,
-                JOB_TITLES[CURSOR_SYNC],
-                every(timedelta(minutes=2), minutes=settings.schedule_cursor_sync_minutes),
-                max(300, settings.schedule_cursor_sync_minutes * 30),
-            )
-        )
-        jobs.append(
-            ScheduledJob(
-                CURSOR_BACKFILL,
-                JOB_TITLES[CURSOR_BACKFILL],
-                every(timedelta(minutes=20), hours=settings.schedule_backfill_hours),
-                3600,
-            )
-        )
+        for extra in spec.extra_jobs:
+            hour, minute = (int(part) for part in extra.at(own).split(":"))
+            trigger = CronTrigger(hour=hour, minute=minute, timezone=UTC_ZONE)
+            jobs.append(ScheduledJob(extra.id, extra.title, trigger, 6 * 3600))
     if settings.slack_bot_token is not None:
         # Each subscription decides whether its time has come, so a skipped tick only delays by one tick.
         minutes = settings.schedule_digest_minutes
-        jobs.append(ScheduledJob(DIGESTS, JOB_TITLES[DIGESTS], every(timedelta(seconds=30), minutes=minutes), 300))
+        jobs.append(ScheduledJob(DIGESTS, APP_JOB_TITLES[DIGESTS], every(timedelta(seconds=30), minutes=minutes), 300))
         minutes = settings.schedule_budget_minutes
-        jobs.append(ScheduledJob(BUDGETS, JOB_TITLES[BUDGETS], every(timedelta(minutes=3), minutes=minutes), 600))
+        jobs.append(ScheduledJob(BUDGETS, APP_JOB_TITLES[BUDGETS], every(timedelta(minutes=3), minutes=minutes), 600))
         minutes = settings.schedule_spike_minutes
-        jobs.append(ScheduledJob(SPIKES, JOB_TITLES[SPIKES], every(timedelta(minutes=4), minutes=minutes), 600))
+        jobs.append(ScheduledJob(SPIKES, APP_JOB_TITLES[SPIKES], every(timedelta(minutes=4), minutes=minutes), 600))
         # Teams that follow Slack user groups (by command or by ABACUS_TEAM_USERGROUPS), refreshed daily.
         hour, minute = (int(part) for part in settings.schedule_team_sync_at.split(":"))
         jobs.append(
             ScheduledJob(
-                TEAM_SYNC, JOB_TITLES[TEAM_SYNC], CronTrigger(hour=hour, minute=minute, timezone=UTC_ZONE), 6 * 3600
+                TEAM_SYNC, APP_JOB_TITLES[TEAM_SYNC], CronTrigger(hour=hour, minute=minute, timezone=UTC_ZONE), 6 * 3600
             )
         )
     return jobs
 
 
-JOB_WORK: dict[str, Callable[[SchedulerEnv], JobOutcome]] = {
-    CLAUDE_CODE_SYNC: _forward_sync("anthropic"),
-    CURSOR_SYNC: _forward_sync("cursor"),
-    CLAUDE_CODE_BACKFILL: _backfill("anthropic"),
-    CURSOR_BACKFILL: _backfill("cursor"),
-    MAPPINGS_SYNC: _mappings,
+APP_JOBS: dict[str, Callable[[SchedulerEnv], JobOutcome]] = {
     DIGESTS: _digests,
     TEAM_SYNC: _team_sync,
     BUDGETS: _budgets,
     SPIKES: _spikes,
 }
+
+
+def job_work() -> dict[str, Callable[[SchedulerEnv], JobOutcome]]:
+    """Every job id this version knows, whether or not this installation schedules it."""
+    work: dict[str, Callable[[SchedulerEnv], JobOutcome]] = {}
+    for spec in registry.providers():
+        work[spec.sync_job] = _forward_sync(spec)
+        work[spec.backfill_job] = _backfill(spec)
+        work.update({job.id: _extra(spec, job) for job in spec.extra_jobs})
+    return work | APP_JOBS
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +297,7 @@ def _execute(env: SchedulerEnv, job_id: str) -> JobRunResult | None:
 
 
 def _execute_bound(env: SchedulerEnv, job_id: str) -> JobRunResult | None:
-    work = JOB_WORK[job_id]
+    work = job_work()[job_id]
     started = env.now()
     try:
         run_id = start_run(env.engine, job_id, started)

@@ -5,31 +5,20 @@ Settings are read once here and passed down as plain values; nothing below ``bot
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from functools import cache
+from typing import Annotated, Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from providers import registry
+from providers.spec import ProviderKey, ProviderSettings, ProviderSpec, S, parse_clock
 from storage.db import normalize_database_url
 
 CommaList = Annotated[list[str], NoDecode]
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderKey:
-    """One configured admin key: one organisation (Anthropic) or team (Cursor).
-
-    ``name`` is the operator's label when the entry is written ``label=key``; otherwise ``default`` for a
-    single key and ``KEY_1``, ``KEY_2``... by position, as the original abacus named them.
-    """
-
-    name: str
-    key: SecretStr
-    labelled: bool
 
 
 def _split_commas(value: Any) -> Any:
@@ -40,27 +29,19 @@ def _split_commas(value: Any) -> Any:
     return value
 
 
-def parse_provider_keys(plural: str | None, singular: str | None) -> list[ProviderKey]:
-    """The plural comma-separated form wins over the singular one; blank entries are dropped."""
-    entries = _split_commas(plural) if plural and _split_commas(plural) else _split_commas(singular)
-    keys = []
-    for position, entry in enumerate(entries, start=1):
-        # Admin keys (sk-ant-admin01-..., key_...) contain no "=", so "label=key" cannot be misread.
-        label, sep, key = entry.partition("=")
-        if sep and label.strip() and key.strip() and _looks_like_label(label.strip()):
-            keys.append(ProviderKey(label.strip(), SecretStr(key.strip()), labelled=True))
-        else:
-            name = "default" if len(entries) == 1 else f"KEY_{position}"
-            keys.append(ProviderKey(name, SecretStr(entry), labelled=False))
-    return keys
-
-
-def _looks_like_label(text: str) -> bool:
-    return len(text) <= 64 and all(ch.isalnum() or ch in "-_." for ch in text)
-
-
 class Settings(BaseSettings):
+    """The application's settings. Each provider's own settings live in its package and are read beside
+    these (see :meth:`provider`); values for them may be given here too, by their variable names."""
+
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    _providers: dict[str, ProviderSettings] = PrivateAttr(default_factory=dict)
+
+    def __init__(self, **values: Any) -> None:
+        specs = registry.providers()
+        names = {name for spec in specs for name in (*provider_aliases(spec.settings), *spec.settings.model_fields)}
+        given = {key: values.pop(key) for key in list(values) if key in names}
+        super().__init__(**values)
+        self._providers = {spec.id: _load_provider(spec.settings, given) for spec in specs}
 
     database_url: str = Field("sqlite:///abacus.db", validation_alias=AliasChoices("DATABASE_URL", "POSTGRES_URL"))
 
@@ -87,36 +68,9 @@ class Settings(BaseSettings):
     web_workers: int = Field(1, ge=1, le=64, validation_alias="WEB_CONCURRENCY")
     web_threads: int = Field(8, ge=1, le=256, validation_alias="ABACUS_WEB_THREADS")
 
-    anthropic_admin_key: SecretStr | None = Field(None, validation_alias="ANTHROPIC_ADMIN_KEY")
-    anthropic_admin_keys: SecretStr | None = Field(None, validation_alias="ANTHROPIC_ADMIN_KEYS")
-    anthropic_base_url: str = Field("https://api.anthropic.com", validation_alias="ANTHROPIC_BASE_URL")
-    claude_code_lookback_days: int = Field(3, ge=1, le=60, validation_alias="ABACUS_CLAUDE_CODE_LOOKBACK_DAYS")
-    claude_code_backfill_days_per_run: int = Field(
-        30, ge=1, le=3660, validation_alias="ABACUS_CLAUDE_CODE_BACKFILL_DAYS_PER_RUN"
-    )
-    claude_code_backfill_empty_days: int = Field(30, ge=1, validation_alias="ABACUS_CLAUDE_CODE_BACKFILL_EMPTY_DAYS")
-    cursor_admin_key: SecretStr | None = Field(None, validation_alias="CURSOR_ADMIN_KEY")
-    cursor_admin_keys: SecretStr | None = Field(None, validation_alias="CURSOR_ADMIN_KEYS")
-    cursor_base_url: str = Field("https://api.cursor.com", validation_alias="CURSOR_BASE_URL")
-    # Every forward sync re-fetches this many hours before its watermark, for events that appear late.
-    cursor_overlap_hours: int = Field(3, ge=0, le=168, validation_alias="ABACUS_CURSOR_OVERLAP_HOURS")
-    # A backfill stops (complete) after this many consecutive days without a single event.
-    cursor_backfill_empty_days: int = Field(30, ge=1, le=3660, validation_alias="ABACUS_CURSOR_BACKFILL_EMPTY_DAYS")
-    # Days a scheduled backfill run processes before it yields (the CLI's --max-days overrides it).
-    cursor_backfill_days_per_run: int = Field(14, ge=1, le=3660, validation_alias="ABACUS_CURSOR_BACKFILL_DAYS_PER_RUN")
-    # Events per page of /teams/filtered-usage-events (the API's default is 10; fewer pages, fewer requests).
-    cursor_page_size: int = Field(1000, ge=1, le=10_000, validation_alias="ABACUS_CURSOR_PAGE_SIZE")
-    # Cursor's documented limit is 20 requests per minute per team; lower it if several tools share a team.
-    cursor_requests_per_minute: int = Field(20, ge=1, le=1000, validation_alias="ABACUS_CURSOR_REQUESTS_PER_MINUTE")
-
     # The scheduler (`abacus scheduler`, or `abacus serve --with-scheduler`). Times are UTC.
-    schedule_claude_code_sync_hours: int = Field(
-        6, ge=1, le=168, validation_alias="ABACUS_SCHEDULE_CLAUDE_CODE_SYNC_HOURS"
-    )
-    schedule_cursor_sync_minutes: int = Field(60, ge=5, le=1440, validation_alias="ABACUS_SCHEDULE_CURSOR_SYNC_MINUTES")
     schedule_backfill_hours: int = Field(6, ge=1, le=168, validation_alias="ABACUS_SCHEDULE_BACKFILL_HOURS")
     backfill_target: date = Field(date(2025, 1, 1), validation_alias="ABACUS_BACKFILL_TARGET")
-    schedule_mappings_sync_at: str = Field("03:30", validation_alias="ABACUS_SCHEDULE_MAPPINGS_SYNC_AT")
     schedule_digest_minutes: int = Field(5, ge=1, le=60, validation_alias="ABACUS_SCHEDULE_DIGEST_MINUTES")
     # A person is "unusual" in a digest above this many times their own median day, and above the floor.
     digest_unusual_factor: float = Field(3.0, ge=1.0, le=100.0, validation_alias="ABACUS_DIGEST_UNUSUAL_FACTOR")
@@ -181,7 +135,7 @@ class Settings(BaseSettings):
             raise ValueError("use whole percentages between 1 and 1000, e.g. 50,80,100")
         return numbers
 
-    @field_validator("schedule_mappings_sync_at", "schedule_team_sync_at")
+    @field_validator("schedule_team_sync_at")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         return parse_clock(value)
@@ -192,31 +146,42 @@ class Settings(BaseSettings):
         # slack_sdk joins method names onto this base, so it must end with a slash.
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("anthropic_base_url", "cursor_base_url")
-    @classmethod
-    def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    def provider(self, spec: ProviderSpec[S]) -> S:
+        """The provider's own settings, as read from the environment (or given to this object)."""
+        return cast("S", self._providers[spec.id])
 
-    @property
-    def anthropic_keys(self) -> list[ProviderKey]:
-        return parse_provider_keys(_secret(self.anthropic_admin_keys), _secret(self.anthropic_admin_key))
+    def keys_of(self, spec: ProviderSpec[Any]) -> list[ProviderKey]:
+        return self.provider(spec).keys
 
-    @property
-    def cursor_keys(self) -> list[ProviderKey]:
-        return parse_provider_keys(_secret(self.cursor_admin_keys), _secret(self.cursor_admin_key))
+    def configured(self) -> list[ProviderSpec[Any]]:
+        """The providers with at least one key, in registry order."""
+        return [spec for spec in registry.providers() if self.keys_of(spec)]
+
+    def configured_tools(self) -> list[str]:
+        """The ids of the tools fed by a configured provider, in registry order, each once."""
+        return list(dict.fromkeys(spec.tool.id for spec in self.configured()))
+
+    def provider_secrets(self) -> set[str]:
+        return {value for settings in self._providers.values() for value in settings.secrets()}
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
 
-def parse_clock(value: str) -> str:
-    """'9:5', '09:05' -> '09:05'; anything else is a ValueError that says the expected form."""
-    hours, sep, minutes = value.strip().partition(":")
-    if sep and hours.isdigit() and minutes.isdigit() and 0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59:
-        return f"{int(hours):02d}:{int(minutes):02d}"
-    raise ValueError(f"{value!r} is not a time of day; use HH:MM (24-hour), e.g. 09:00")
+def provider_aliases(model: type[ProviderSettings]) -> list[str]:
+    """The environment variable names of a provider's settings, in declaration order."""
+    return [info.alias or name.upper() for name, info in model.model_fields.items()]
 
 
-def _secret(value: SecretStr | None) -> str | None:
-    return value.get_secret_value() if value is not None else None
+@cache
+def _from_environment(model: type[ProviderSettings]) -> type[BaseSettings]:
+    """``model`` read like every other setting: given values first, then the environment, then ``.env``."""
+    config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
+    return type(f"{model.__name__}FromEnvironment", (BaseSettings, model), {"model_config": config})
+
+
+def _load_provider(model: type[ProviderSettings], given: dict[str, Any]) -> ProviderSettings:
+    names = set(provider_aliases(model)) | set(model.model_fields)
+    loaded = _from_environment(model)(**{k: v for k, v in given.items() if k in names})
+    return cast(ProviderSettings, loaded)

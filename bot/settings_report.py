@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import SecretStr
 
 from bot.database import display_url
-from bot.settings import ProviderKey, Settings
+from bot.settings import Settings
+from providers import registry
+from providers.spec import ProviderKey, ProviderSettings
 
 
 def _mask(secret: SecretStr | None) -> str | None:
@@ -33,21 +36,9 @@ def describe_settings(settings: Settings) -> dict[str, Any]:
         "ABACUS_EMAIL_DOMAINS": settings.email_domains,
         "ABACUS_ADMINS": settings.admins,
         "ABACUS_TIMEZONE": settings.timezone,
-        "ANTHROPIC_ADMIN_KEYS": _keys(settings.anthropic_keys),
-        "ANTHROPIC_BASE_URL": settings.anthropic_base_url,
-        "CURSOR_ADMIN_KEYS": _keys(settings.cursor_keys),
-        "CURSOR_BASE_URL": settings.cursor_base_url,
-        "ABACUS_CURSOR_OVERLAP_HOURS": settings.cursor_overlap_hours,
-        "ABACUS_CURSOR_BACKFILL_EMPTY_DAYS": settings.cursor_backfill_empty_days,
-        "ABACUS_CURSOR_BACKFILL_DAYS_PER_RUN": settings.cursor_backfill_days_per_run,
-        "ABACUS_CURSOR_PAGE_SIZE": settings.cursor_page_size,
-        "ABACUS_CURSOR_REQUESTS_PER_MINUTE": settings.cursor_requests_per_minute,
         "ABACUS_PEOPLE_VISIBILITY": settings.people_visibility,
-        "ABACUS_SCHEDULE_CLAUDE_CODE_SYNC_HOURS": settings.schedule_claude_code_sync_hours,
-        "ABACUS_SCHEDULE_CURSOR_SYNC_MINUTES": settings.schedule_cursor_sync_minutes,
         "ABACUS_SCHEDULE_BACKFILL_HOURS": settings.schedule_backfill_hours,
         "ABACUS_BACKFILL_TARGET": settings.backfill_target.isoformat(),
-        "ABACUS_SCHEDULE_MAPPINGS_SYNC_AT": settings.schedule_mappings_sync_at,
         "ABACUS_SCHEDULE_DIGEST_MINUTES": settings.schedule_digest_minutes,
         "ABACUS_DIGEST_UNUSUAL_FACTOR": settings.digest_unusual_factor,
         "ABACUS_DIGEST_UNUSUAL_FLOOR_USD": str(settings.digest_unusual_floor_usd),
@@ -61,7 +52,26 @@ def describe_settings(settings: Settings) -> dict[str, Any]:
         "ABACUS_SPIKE_ADMIN_CHANNEL": settings.spike_admin_channel or None,
         "ABACUS_SCHEDULE_SPIKE_MINUTES": settings.schedule_spike_minutes,
     }
+    for spec in registry.providers():
+        values |= _provider_values(settings.provider(spec))
     return {"settings": values, "features": feature_readiness(settings)}
+
+
+def _provider_values(own: ProviderSettings) -> dict[str, Any]:
+    """A provider's settings by variable name: key lists by their labels only, other secrets masked."""
+    values: dict[str, Any] = {}
+    secret_names = []
+    for name, info in type(own).model_fields.items():
+        variable = info.alias or name.upper()
+        if info.annotation == SecretStr | None:
+            secret_names.append(variable)
+            continue
+        value = getattr(own, name)
+        values[variable] = value.isoformat() if isinstance(value, date) else value
+    if secret_names:
+        # Key lists are shown under their plural name (it folds in the singular form), by label only.
+        values[max(secret_names, key=len)] = _keys(own.keys)
+    return values
 
 
 def feature_readiness(settings: Settings) -> dict[str, dict[str, Any]]:
@@ -77,12 +87,13 @@ def feature_readiness(settings: Settings) -> dict[str, dict[str, Any]]:
         "database": {"ready": True, "missing": []},
         "slack": {"ready": not slack_missing, "missing": slack_missing},
         "slack_admin_actions": {"ready": not admin_missing, "missing": admin_missing},
-        "claude_code": {
-            "ready": bool(settings.anthropic_keys),
-            "missing": [] if settings.anthropic_keys else ["ANTHROPIC_ADMIN_KEY or ANTHROPIC_ADMIN_KEYS"],
-        },
-        "cursor": {
-            "ready": bool(settings.cursor_keys),
-            "missing": [] if settings.cursor_keys else ["CURSOR_ADMIN_KEY or CURSOR_ADMIN_KEYS"],
-        },
-    }
+    } | {tool.id: _tool_readiness(settings, tool.id) for tool in registry.tools()}
+
+
+def _tool_readiness(settings: Settings, tool_id: str) -> dict[str, Any]:
+    """A tool is ready when any provider that feeds it has a key; each provider's own state is listed."""
+    specs = registry.providers_of(tool_id)
+    configured = {spec.id: bool(settings.keys_of(spec)) for spec in specs}
+    ready = any(configured.values())
+    missing = [] if ready else [" or ".join(spec.key_settings for spec in specs)]
+    return {"ready": ready, "missing": missing, "providers": configured}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from matplotlib.artist import Artist
@@ -26,33 +27,55 @@ TEXT = "#111827"
 MUTED = "#6B7280"
 GRID = "#E5E7EB"
 
-# Fixed colour per series, everywhere.
-SERIES_COLORS = {"claude_code": "#D97757", "cursor": "#3B82F6"}
 OTHER_COLOR = "#9CA3AF"  # "other" and unattributed
-# Providers that arrive later get these, in order of their names, so a colour never depends on the data.
+# A series nobody described gets one of these, chosen from its key, so a colour never depends on the data.
 EXTRA_COLORS = ("#10B981", "#8B5CF6", "#F59E0B", "#EC4899")
-SERIES_NAMES = {"claude_code": "Claude Code", "cursor": "Cursor", "unattributed": "Unattributed", "other": "Other"}
+TAIL_SERIES = {"unattributed": "Unattributed", "other": "Other"}
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesStyle:
+    """How one series (a tool) looks in every chart: its name, colour and place in legends and stacks."""
+
+    key: str
+    name: str
+    color: str
+
+
+_known: tuple[SeriesStyle, ...] = ()
+
+
+def describe_series(styles: Sequence[SeriesStyle]) -> None:
+    """The application's tools, in the order charts stack and list them; every chart uses these."""
+    global _known
+    _known = tuple(styles)
+
+
 PROJECTED_ALPHA = 0.35
 PROJECTED_HATCH = "////"
 MAX_SERIES = 6  # more than this and the rest become "other"
 
 
 def series_name(key: str) -> str:
-    return SERIES_NAMES.get(key, key.replace("_", " ").title())
+    style = next((s for s in _known if s.key == key), None)
+    if style:
+        return style.name
+    return TAIL_SERIES.get(key, key.replace("_", " ").title())
 
 
 def series_order(keys: Iterable[str]) -> list[str]:
-    """Known tools first in a fixed order, then others by name, "unattributed" and "other" last."""
-    known = ["claude_code", "cursor"]
-    tail = ["unattributed", "other"]
+    """Described series first in their order, then others by name, "unattributed" and "other" last."""
+    known = [s.key for s in _known]
+    tail = list(TAIL_SERIES)
     keys = set(keys)
     middle = sorted(k for k in keys if k not in known and k not in tail)
     return [k for k in known if k in keys] + middle + [k for k in tail if k in keys]
 
 
 def color_for(key: str) -> str:
-    if key in SERIES_COLORS:
-        return SERIES_COLORS[key]
+    style = next((s for s in _known if s.key == key), None)
+    if style:
+        return style.color
     if key in ("other", "unattributed"):
         return OTHER_COLOR
     return EXTRA_COLORS[sum(key.encode()) % len(EXTRA_COLORS)]

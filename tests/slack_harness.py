@@ -114,7 +114,7 @@ def slack_harness(engine: Engine) -> Iterator[SlackHarness]:
     slack = FakeSlack()
     people(slack)
     settings = Settings(
-        **{  # type: ignore[arg-type]
+        **{
             "SLACK_BOT_TOKEN": "xoxb-test-token",
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": slack.api_url,

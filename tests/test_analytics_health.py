@@ -15,6 +15,12 @@ from storage.models import IdentityMapping, SyncState
 from storage.writes import upsert_usage
 from tests.factories import usage
 
+# How the registered providers are judged: Claude Code daily with a lag, Cursor by its hourly watermark.
+RULES = {
+    "claude_code": FreshnessRule(max_complete_day_lag=1, max_success_age=timedelta(hours=7)),
+    "cursor": FreshnessRule(max_watermark_age=timedelta(hours=2)),
+}
+
 
 def tokens(n: int, **kw: object) -> dict[str, object]:
     return {"input_tokens": n, "cache_write_tokens": 0, "cache_read_tokens": 0, "output_tokens": 0, **kw}
@@ -137,7 +143,7 @@ def test_status_judges_each_provider_by_its_schedule(engine: Engine) -> None:
         )
         s.add(IdentityMapping(source="claude_code", org_id="org-1", external_id="old-key", email="x@y.z", method="cli"))
     with transaction(engine) as s:
-        status = sync_status(s, now=NOW)
+        status = sync_status(s, now=NOW, rules=RULES)
         strict = sync_status(
             s, now=NOW, provider="cursor", rules={"cursor": FreshnessRule(max_watermark_age=timedelta(minutes=30))}
         )

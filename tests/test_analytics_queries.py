@@ -209,7 +209,7 @@ def test_find_person(data: Engine) -> None:
 
 def test_team_table(data: Engine) -> None:
     with transaction(data) as s:
-        table = team_table(s, START, END, today=date(2026, 11, 10))
+        table = team_table(s, START, END, today=date(2026, 11, 10), tools=("claude_code", "cursor"))
         by_email = team_table(s, START, END, today=date(2026, 11, 10), sort_by="email", descending=False)
         by_avg = team_table(s, START, END, today=date(2026, 11, 10), sort_by="avg_tokens_per_day")
         searched = team_table(s, START, END, today=date(2026, 11, 10), search="DAN")
@@ -217,7 +217,7 @@ def test_team_table(data: Engine) -> None:
         bogus = team_table(s, START, END, today=date(2026, 11, 10), sort_by="drop table")
     assert table.total_count == 3 and [r.email for r in table.rows] == [DANA, BOB, ERIN]
     dana = table.rows[0]
-    assert (dana.total_tokens, dana.total_cost, dana.claude_code_tokens, dana.cursor_tokens) == (
+    assert (dana.total_tokens, dana.total_cost, dana.tokens_by_tool["claude_code"], dana.tokens_by_tool["cursor"]) == (
         16_000,
         Decimal("7.50"),
         15_000,
@@ -237,7 +237,7 @@ def test_csv_exports(data: Engine) -> None:
     with transaction(data) as s:
         tools = usage_csv(s, START, date(2026, 11, 2))
         models = usage_csv(s, date(2026, 11, 2), date(2026, 11, 2), view="models")
-        team = team_csv(team_table(s, START, END, today=date(2026, 11, 10), limit=1))
+        team = team_csv(team_table(s, START, END, today=date(2026, 11, 10), tools=("claude_code", "cursor"), limit=1))
     assert tools == (
         "date,tool,tokens,cost,users\n"
         "2026-11-01,claude_code,5000,2.000000,1\n"

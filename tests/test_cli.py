@@ -114,7 +114,11 @@ def test_config_masks_secrets_and_reports_features(
     assert report["settings"]["ANTHROPIC_ADMIN_KEYS"] == "KEY_1 (hidden), KEY_2 (hidden)"
     assert report["features"]["slack"]["ready"] is True
     assert report["features"]["claude_code"]["ready"] is True
-    assert report["features"]["cursor"] == {"ready": False, "missing": ["CURSOR_ADMIN_KEY or CURSOR_ADMIN_KEYS"]}
+    assert report["features"]["cursor"] == {
+        "ready": False,
+        "missing": ["CURSOR_ADMIN_KEY or CURSOR_ADMIN_KEYS"],
+        "providers": {"cursor": False},
+    }
 
 
 def test_db_status_reports_pending_migration(capsys: pytest.CaptureFixture[str]) -> None:

@@ -107,7 +107,7 @@ def test_a_running_sync_makes_the_second_one_say_so(cli: Callable[..., tuple[int
     with hold_lock(engine, "sync:claude_code:org-acme"):
         code, _, err = cli("sync", "anthropic", "--from", "2026-10-05", "--org", "acme")
     engine.dispose()
-    assert code == 75 and "Another Claude Code sync is running" in err
+    assert code == 75 and "Another Claude Code (Admin API) sync is running" in err
 
 
 def test_mappings_set_moves_history_and_unset_moves_it_back(cli: Callable[..., tuple[int, str, str]]) -> None:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot import scheduler as scheduler_module
-from bot.scheduler import CURSOR_SYNC, JobOutcome, Leadership, SchedulerEnv
+from bot.scheduler import JobOutcome, Leadership, SchedulerEnv
 from bot.settings import Settings
 from bot.slack.app import create_app
 from bot.web import AbacusWeb
@@ -26,6 +26,8 @@ from tests.fakes.slack_server import FakeSlack
 SECRET = "cron-secret-for-tests"
 CURSOR_KEY = "key_" + "e" * 64
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+CURSOR_SYNC = "cursor_sync"
 
 
 class _Server(ThreadingMixIn, WSGIServer):
@@ -62,7 +64,7 @@ def serve(engine: Engine, settings: Settings) -> tuple[str, _Server]:
 
 def make_settings(cursor: FakeCursorServer, slack: FakeSlack, **extra: str) -> Settings:
     return Settings(
-        **{  # type: ignore[arg-type]
+        **{
             "SLACK_BOT_TOKEN": "xoxb-cron",
             "SLACK_SIGNING_SECRET": "cron-signing-secret",
             "SLACK_API_URL": slack.api_url,
@@ -130,7 +132,8 @@ def test_a_second_concurrent_call_gets_409(web: str, monkeypatch: pytest.MonkeyP
         release.wait(20)
         return JobOutcome(7)
 
-    monkeypatch.setitem(scheduler_module.JOB_WORK, CURSOR_SYNC, slow)
+    real_work = scheduler_module.job_work
+    monkeypatch.setattr(scheduler_module, "job_work", lambda: real_work() | {CURSOR_SYNC: slow})
     first: list[httpx.Response] = []
     caller = threading.Thread(target=lambda: first.append(post(web, "/jobs/cursor_sync", f"Bearer {SECRET}")))
     caller.start()

@@ -14,13 +14,15 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from bot.jobs import JobContext, SyncRequest
-from bot.jobs.cursor import make_jobs
-from bot.settings import ProviderKey, Settings
+from bot.settings import Settings
+from providers.cursor import SPEC as CURSOR
 from providers.cursor import csv_import as cursor_csv
 from providers.cursor.client import CursorClient, to_ms
 from providers.cursor.csv_import import DISJOINT, SUPERSET, CsvImportError, import_cursor_csv
+from providers.cursor.jobs import make_jobs
+from providers.cursor.settings import CursorSettings
 from providers.pacing import RatePacer
+from providers.spec import JobContext, ProviderKey, SyncRequest
 from storage.db import transaction
 from storage.models import Usage, UsageDaily
 from storage.writes import refresh_daily_rollup
@@ -235,13 +237,15 @@ def server(clock: FakeClock) -> Iterator[FakeCursorServer]:
 
 
 def _sync(engine: Engine, server: FakeCursorServer, clock: FakeClock, day: date) -> None:
-    def factory(settings: Settings, key: ProviderKey) -> CursorClient:
+    def factory(settings: CursorSettings, key: ProviderKey) -> CursorClient:
         pacer = RatePacer(20, 60.0, clock=clock, sleep=clock.sleep)
         return CursorClient(key.key.get_secret_value(), who="t", base_url=settings.cursor_base_url, pacer=pacer)
 
     settings = Settings(CURSOR_ADMIN_KEYS="acme=key_acme", CURSOR_BASE_URL=server.base_url)
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    [result] = make_jobs(factory).sync(JobContext(settings, engine, now=lambda: now), SyncRequest(day, day))
+    [result] = make_jobs(factory).sync(
+        JobContext(settings.provider(CURSOR), engine, now=lambda: now), SyncRequest(day, day)
+    )
     assert result.ok, result.message
 
 

@@ -11,13 +11,15 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 
-from bot.jobs import BackfillRequest, JobContext, ProviderJobs, SyncRequest
-from bot.jobs.cursor import make_jobs, org_id_of
-from bot.settings import ProviderKey, Settings
+from bot.settings import Settings
+from providers.cursor import SPEC as CURSOR
 from providers.cursor import sync as cursor_sync
 from providers.cursor.client import CursorClient, to_ms
+from providers.cursor.jobs import CursorJobs, make_jobs, org_id_of
+from providers.cursor.settings import CursorSettings
 from providers.http import RetryPolicy
 from providers.pacing import RatePacer
+from providers.spec import BackfillRequest, JobContext, ProviderKey, SyncRequest
 from storage.db import transaction
 from storage.locks import LockHeld, hold_lock
 from storage.models import SyncState, Usage, UsageDaily
@@ -40,8 +42,8 @@ def server(clock: FakeClock) -> Iterator[FakeCursorServer]:
         yield srv
 
 
-def jobs_for(clock: FakeClock) -> ProviderJobs:
-    def factory(settings: Settings, key: ProviderKey) -> CursorClient:
+def jobs_for(clock: FakeClock) -> CursorJobs:
+    def factory(settings: CursorSettings, key: ProviderKey) -> CursorClient:
         return CursorClient(
             key.key.get_secret_value(),
             who=f"Cursor team {key.name}",
@@ -55,10 +57,12 @@ def jobs_for(clock: FakeClock) -> ProviderJobs:
     return make_jobs(factory)
 
 
-def context(engine: Engine, server: FakeCursorServer, keys: str, now: datetime = NOW, **extra: Any) -> JobContext:
+def context(
+    engine: Engine, server: FakeCursorServer, keys: str, now: datetime = NOW, **extra: Any
+) -> JobContext[CursorSettings]:
     settings = Settings(CURSOR_ADMIN_KEYS=keys, CURSOR_BASE_URL=server.base_url, ABACUS_CURSOR_PAGE_SIZE=3, **extra)
     lines: list[str] = []
-    ctx = JobContext(settings=settings, engine=engine, now=lambda: now, report=lines.append)
+    ctx = JobContext(settings=settings.provider(CURSOR), engine=engine, now=lambda: now, report=lines.append)
     return ctx
 
 
@@ -279,7 +283,7 @@ def test_a_backfill_failure_is_recorded_and_resumes_where_it_stopped(
 
 
 def test_cursor_settings_have_documented_defaults_and_env_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    defaults = Settings()
+    defaults = Settings().provider(CURSOR)
     assert (
         defaults.cursor_overlap_hours,
         defaults.cursor_backfill_empty_days,
@@ -290,7 +294,7 @@ def test_cursor_settings_have_documented_defaults_and_env_names(monkeypatch: pyt
     monkeypatch.setenv("ABACUS_CURSOR_OVERLAP_HOURS", "6")
     monkeypatch.setenv("ABACUS_CURSOR_BACKFILL_EMPTY_DAYS", "90")
     monkeypatch.setenv("ABACUS_CURSOR_BACKFILL_DAYS_PER_RUN", "7")
-    configured = Settings()
+    configured = Settings().provider(CURSOR)
     assert (configured.cursor_overlap_hours, configured.cursor_backfill_empty_days) == (6, 90)
     assert configured.cursor_backfill_days_per_run == 7
 

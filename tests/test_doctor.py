@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from bot.cli import main
 from bot.doctor import REQUIRED_SCOPES, DoctorReport, run_doctor
-from bot.scheduler import CURSOR_SYNC, Leadership, SchedulerEnv, run_job
+from bot.scheduler import Leadership, SchedulerEnv, run_job
 from bot.settings import Settings
 from storage.digests import subscribe
 from storage.job_runs import finish_run, start_run
@@ -24,6 +24,8 @@ from tests.slack_harness import SlackHarness
 
 ANTHROPIC_KEY = "sk-ant-admin01-doctor"
 CURSOR_KEY = "key_" + "d" * 64
+
+CURSOR_SYNC = "cursor_sync"
 
 
 def real_now() -> datetime:
@@ -63,7 +65,7 @@ def settings_for(anthropic: FakeAnthropic, cursor: FakeCursorServer, slack: Fake
         "SLACK_API_URL": slack.api_url,
         **extra,
     }
-    return Settings(**{k: v for k, v in values.items() if v is not None})  # type: ignore[arg-type]
+    return Settings(**{k: v for k, v in values.items() if v is not None})
 
 
 def states(report: DoctorReport) -> dict[str, str]:
@@ -228,7 +230,7 @@ def test_unreachable_database_fails_without_showing_the_password() -> None:
 
 def test_socket_mode_needs_no_signing_secret(engine: Engine, slack: FakeSlack) -> None:
     settings = Settings(
-        **{  # type: ignore[arg-type]
+        **{
             "SLACK_BOT_TOKEN": "xoxb-doctor",
             "SLACK_APP_TOKEN": "xapp-1-doctor",
             "SLACK_API_URL": slack.api_url,

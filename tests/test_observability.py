@@ -121,7 +121,7 @@ class MemoryTransport(Transport):
 
 def sentry_settings() -> Settings:
     return Settings(
-        **{  # type: ignore[arg-type]
+        **{
             "SENTRY_DSN": "https://public@o0.ingest.sentry.invalid/1",
             "SLACK_BOT_TOKEN": "xoxb-configured-1-2",
             "SLACK_SIGNING_SECRET": "configured-signing-secret",

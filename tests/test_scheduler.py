@@ -18,12 +18,7 @@ from sqlalchemy import Engine, func, select
 from bot import scheduler as scheduler_module
 from bot.scheduler import (
     BUDGETS,
-    CLAUDE_CODE_BACKFILL,
-    CLAUDE_CODE_SYNC,
-    CURSOR_BACKFILL,
-    CURSOR_SYNC,
     DIGESTS,
-    MAPPINGS_SYNC,
     SPIKES,
     TEAM_SYNC,
     AbacusScheduler,
@@ -40,6 +35,12 @@ from tests.fakes.anthropic_server import FakeAnthropic, api_key, user
 from tests.fakes.cursor_server import FakeCursorServer, api_event, running
 from tests.fakes.slack_server import FakeSlack
 
+# Provider job ids: named by each provider's spec, stable because job_runs records them.
+CLAUDE_CODE_SYNC = "claude_code_sync"
+CURSOR_SYNC = "cursor_sync"
+CLAUDE_CODE_BACKFILL = "claude_code_backfill"
+CURSOR_BACKFILL = "cursor_backfill"
+MAPPINGS_SYNC = "mappings_sync"
 NOW = datetime(2026, 11, 20, 12, 34, tzinfo=UTC)
 ANTHROPIC_KEY = "sk-ant-admin01-acme"
 CURSOR_KEY = "key_" + "c" * 64
@@ -89,7 +90,7 @@ def slack() -> Iterator[FakeSlack]:
 
 def full_settings(anthropic: FakeAnthropic, cursor: FakeCursorServer, slack: FakeSlack, **extra: object) -> Settings:
     return Settings(
-        **{  # type: ignore[arg-type]
+        **{
             "ANTHROPIC_ADMIN_KEY": ANTHROPIC_KEY,
             "ANTHROPIC_BASE_URL": anthropic.url,
             "CURSOR_ADMIN_KEY": CURSOR_KEY,
@@ -113,7 +114,7 @@ def job_run_counts(engine: Engine) -> dict[str, int]:
 
 def test_wiring_ids_triggers_and_policies(tmp_path: Path) -> None:
     settings = Settings(
-        **{  # type: ignore[arg-type]
+        **{
             "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
             "ANTHROPIC_ADMIN_KEY": ANTHROPIC_KEY,
             "CURSOR_ADMIN_KEY": CURSOR_KEY,
@@ -244,7 +245,8 @@ def test_a_failing_job_is_recorded_and_never_raises(
         def explode(_env: SchedulerEnv) -> JobOutcome:
             raise RuntimeError("disk on fire")
 
-        monkeypatch.setitem(scheduler_module.JOB_WORK, CURSOR_SYNC, explode)
+        real_work = scheduler_module.job_work
+        monkeypatch.setattr(scheduler_module, "job_work", lambda: real_work() | {CURSOR_SYNC: explode})
         outcome = run_job(sched.env, CURSOR_SYNC)
         assert outcome == JobOutcome(0, "RuntimeError: disk on fire")
         with transaction(engine) as s:
@@ -267,7 +269,8 @@ def test_the_scheduler_keeps_running_after_a_job_fails(
         calls.append(1)
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(scheduler_module.JOB_WORK, DIGESTS, explode)
+    real_work = scheduler_module.job_work
+    monkeypatch.setattr(scheduler_module, "job_work", lambda: real_work() | {DIGESTS: explode})
     sched = AbacusScheduler(settings, engine, background=True)
     finished: list[str] = []
     sched.scheduler.add_listener(lambda e: finished.append(e.job_id), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
@@ -346,7 +349,7 @@ def test_status_shows_the_last_run_of_each_job(
     admin = blocks_to_text(status_blocks(status, configured=[], is_admin=True, jobs=runs))
     member = blocks_to_text(status_blocks(status, configured=[], is_admin=False, jobs=runs))
     assert "Cursor forward sync: 2 h ago · 1,234 rows" in admin
-    assert "Claude Code forward sync: 5 min ago · failed: acme: HTTP 401" in admin
+    assert "Claude Code (Admin API) forward sync: 5 min ago · failed: acme: HTTP 401" in admin
     assert "HTTP 401" not in member and "admins can see why" in member
 
 

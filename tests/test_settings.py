@@ -3,18 +3,22 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.settings import Settings, parse_provider_keys
+from bot.settings import Settings
+from providers.anthropic import SPEC as ANTHROPIC
+from providers.cursor import SPEC as CURSOR
+from providers.spec import parse_provider_keys
 
 
 def test_defaults_need_nothing_configured() -> None:
     s = Settings()
     assert s.database_url == "sqlite:///abacus.db"
     assert s.slack_api_url == "https://slack.com/api/"
-    assert s.anthropic_base_url == "https://api.anthropic.com"
-    assert s.cursor_base_url == "https://api.cursor.com"
+    assert s.provider(ANTHROPIC).anthropic_base_url == "https://api.anthropic.com"
+    assert s.provider(CURSOR).cursor_base_url == "https://api.cursor.com"
     assert s.timezone == "UTC"
     assert s.email_domains == [] and s.admins == []
-    assert s.anthropic_keys == [] and s.cursor_keys == []
+    assert s.keys_of(ANTHROPIC) == [] and s.keys_of(CURSOR) == []
+    assert s.configured() == []
 
 
 @pytest.mark.parametrize(
@@ -52,7 +56,7 @@ def test_base_urls_are_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9001/")
     s = Settings()
     assert s.slack_api_url == "http://127.0.0.1:9000/api/"
-    assert s.anthropic_base_url == "http://127.0.0.1:9001"
+    assert s.provider(ANTHROPIC).anthropic_base_url == "http://127.0.0.1:9001"
 
 
 def test_unknown_timezone_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,7 +69,7 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("ABACUS_TIMEZONE=Europe/Vienna\nCURSOR_ADMIN_KEY=key_abc\n")
     s = Settings()
     assert s.timezone == "Europe/Vienna"
-    assert [k.name for k in s.cursor_keys] == ["default"]
+    assert [k.name for k in s.keys_of(CURSOR)] == ["default"]
 
 
 def test_environment_wins_over_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,7 +81,7 @@ def test_environment_wins_over_dotenv(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_plural_keys_win_and_are_named_by_position(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHROPIC_ADMIN_KEY", "sk-ant-admin01-single")
     monkeypatch.setenv("ANTHROPIC_ADMIN_KEYS", "sk-ant-admin01-a, ,sk-ant-admin01-b,")
-    keys = Settings().anthropic_keys
+    keys = Settings().keys_of(ANTHROPIC)
     assert [(k.name, k.key.get_secret_value()) for k in keys] == [
         ("KEY_1", "sk-ant-admin01-a"),
         ("KEY_2", "sk-ant-admin01-b"),
@@ -106,4 +110,19 @@ def test_secrets_do_not_leak_through_repr(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("CURSOR_ADMIN_KEYS", "team=key_secret_value")
     s = Settings()
     assert "xoxb-very-secret" not in repr(s)
-    assert "key_secret_value" not in repr(s.cursor_keys)
+    assert "key_secret_value" not in repr(s.keys_of(CURSOR))
+    assert "key_secret_value" not in repr(s.provider(CURSOR))
+
+
+def test_provider_settings_given_by_name_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CURSOR_BASE_URL", "http://from-env")
+    monkeypatch.setenv("ABACUS_CURSOR_PAGE_SIZE", "50")
+    s = Settings(CURSOR_BASE_URL="http://given/")
+    assert s.provider(CURSOR).cursor_base_url == "http://given"
+    assert s.provider(CURSOR).cursor_page_size == 50
+
+
+def test_an_invalid_provider_setting_is_refused_with_its_variable_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ABACUS_CURSOR_PAGE_SIZE", "0")
+    with pytest.raises(ValidationError, match="ABACUS_CURSOR_PAGE_SIZE"):
+        Settings()

@@ -18,7 +18,7 @@ from bot.slack.answers.team_table import MAX_TABLE_ROWS, team_table_blocks
 from bot.slack.command_text import parse
 from bot.slack.services import Services
 from bot.slack.users import SlackUser
-from storage.analytics.exports import MODELS_COLUMNS, TEAM_COLUMNS, TOOLS_COLUMNS
+from storage.analytics.exports import MODELS_COLUMNS, TOOLS_COLUMNS
 from storage.analytics.team import TeamRow, TeamTable
 from storage.db import transaction
 from storage.writes import UsageRecord, upsert_usage
@@ -26,6 +26,22 @@ from tests.slack_harness import SlackHarness
 
 OCTOBER = "2026-10-01..2026-10-31"
 PEOPLE = 120
+
+ORIGINAL_TEAM_COLUMNS = (
+    "email",
+    "total_tokens",
+    "total_cost",
+    "claude_code_tokens",
+    "cursor_tokens",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "first_active",
+    "last_active",
+    "days_active",
+    "avg_tokens_per_day",
+    "tool_count",
+)
 
 
 def person(n: int) -> str:
@@ -103,8 +119,7 @@ def row(n: int) -> TeamRow:
         email=person(n),
         total_tokens=n,
         total_cost=Decimal(n),
-        claude_code_tokens=n,
-        cursor_tokens=0,
+        tokens_by_tool={"claude_code": n, "cursor": 0},
         input_tokens=n,
         output_tokens=0,
         cache_read_tokens=0,
@@ -168,7 +183,8 @@ def test_export_team_and_usage_go_to_the_dm_with_the_originals_names_and_columns
     complete = slack.wait_for("files.completeUploadExternal")[0]
     assert str(complete.args["channel_id"]).startswith("D")
     team = list(csv.reader(io.StringIO(next(iter(slack.uploads.values())).decode())))
-    assert tuple(team[0]) == TEAM_COLUMNS
+    # The original abacus's team export columns, one "<tool>_tokens" column per tool.
+    assert tuple(team[0]) == ORIGINAL_TEAM_COLUMNS
     assert [r[0] for r in team[1:]] == [person(3), person(2), person(1)]
     assert team[1][2] == "3.000000"
 

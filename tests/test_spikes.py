@@ -54,7 +54,7 @@ def client_for(slack: FakeSlack) -> WebClient:
 
 
 def settings(slack: FakeSlack, **extra: str) -> Settings:
-    return Settings(SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.api_url, **extra)  # type: ignore[arg-type]
+    return Settings(SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.api_url, **extra)
 
 
 def test_detection_edge_cases(engine: Engine, slack: FakeSlack) -> None:

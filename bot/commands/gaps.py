@@ -9,8 +9,9 @@ from rich.table import Table
 
 from bot.cli_support import AppContext, console, emit_json, json_option, pass_app
 from bot.periods import today_in
-from bot.report_support import read_session, resolve_tool, tool_name, utc_now
-from storage.analytics.gaps import STALE_AFTER_DAYS, find_gaps
+from bot.report_support import read_session, resolve_sources, utc_now
+from bot.sources import gaps_of, source_title
+from storage.analytics.gaps import STALE_AFTER_DAYS
 
 
 @click.command("gaps")
@@ -25,11 +26,11 @@ from storage.analytics.gaps import STALE_AFTER_DAYS, find_gaps
 @json_option
 @pass_app
 def gaps_command(app: AppContext, provider: str | None, stale_after: int, as_json: bool) -> None:
-    """Missing days between the first and last day with data, per provider (anthropic, cursor) and org."""
-    tool = resolve_tool(provider)
+    """Missing days between the first and last day with data, per provider and org."""
+    sources = resolve_sources(provider)
     today = today_in(ZoneInfo("UTC"), utc_now())  # stored days are UTC days
     with read_session(app) as s:
-        report = find_gaps(s, today=today, provider=tool, stale_after_days=stale_after)
+        report = gaps_of(s, today=today, sources=sources, stale_after_days=stale_after)
     if as_json:
         emit_json(
             {
@@ -52,11 +53,11 @@ def gaps_command(app: AppContext, provider: str | None, stale_after: int, as_jso
         )
         return
     if not report:
-        console.print("No data found." + ("" if tool is None else f" (for {tool_name(tool)})"))
+        console.print("No data found." + ("" if provider is None else f" (for {provider})"))
         return
     for g in report:
         org = f" · org {g.org_id}" if g.org_id else ""
-        console.print(f"[bold]{tool_name(g.provider)}{org}[/bold]")
+        console.print(f"[bold]{source_title(g.provider)}{org}[/bold]")
         if g.first_date is None:
             console.print("  No data yet, although a sync state exists.")
             continue

@@ -16,10 +16,11 @@ from bot.commands.sync import AlreadyRunning
 from bot.database import schema_problem
 from bot.errors import AbacusError
 from bot.formatting import format_tokens, format_usd
-from bot.jobs import select_keys
-from bot.jobs.cursor import lock_name, org_id_of
 from bot.settings import Settings
+from providers.cursor import SPEC as CURSOR
 from providers.cursor.csv_import import DEFAULT_CSV_ORG_ID, CsvImportError, CsvSummary, import_cursor_csv
+from providers.cursor.jobs import lock_name, org_id_of
+from providers.spec import select_keys
 from storage.locks import LockHeld, hold_lock
 
 
@@ -34,7 +35,7 @@ def import_group() -> None:
 
 def csv_org_id(settings: Settings, org: str | None) -> str:
     """--org picks a configured team; one configured team is used as is; none means the documented default."""
-    keys = settings.cursor_keys
+    keys = settings.keys_of(CURSOR)
     if org is not None:
         try:
             return org_id_of(select_keys(keys, org, "Cursor")[0])

@@ -12,7 +12,8 @@ from bot.cli_support import AppContext, console, emit_json, json_option, pass_ap
 from bot.errors import AbacusError
 from bot.formatting import format_tokens, format_usd
 from bot.jobs import utc_now
-from bot.jobs.mappings import sync_mappings
+from providers.anthropic import SPEC as ADMIN_API
+from providers.anthropic.mappings import sync_mappings
 from storage.db import transaction
 from storage.mappings import CLAUDE_CODE, Reattribution, key_orgs, list_mappings, set_mapping, unmapped_keys
 from storage.models import Usage
@@ -145,10 +146,11 @@ def mappings_unset(app: AppContext, key: str, org: str | None) -> None:
 @pass_app
 def mappings_sync(app: AppContext, org: str | None, as_json: bool) -> None:
     """Map API keys to their creators from each Anthropic org's users and keys (manual mappings win)."""
-    if not app.settings.anthropic_keys:
-        raise AbacusError("Claude Code is not configured: set ANTHROPIC_ADMIN_KEY or ANTHROPIC_ADMIN_KEYS.")
+    own = app.settings.provider(ADMIN_API)
+    if not own.keys:
+        raise AbacusError(f"{ADMIN_API.title} is not configured: set {ADMIN_API.key_settings}.")
     try:
-        synced = sync_mappings(app.settings, app.engine, org=org)
+        synced = sync_mappings(own, app.engine, org=org)
     except LookupError as exc:
         raise AbacusError(str(exc)) from None
     results: list[dict[str, Any]] = []

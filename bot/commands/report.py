@@ -20,6 +20,7 @@ from bot.errors import AbacusError
 from bot.formatting import format_tokens, format_usd
 from bot.periods import PERIOD_HELP, Period, PeriodError, parse_period, today_in
 from bot.report_support import read_session, resolve_tool, tool_name, utc_now, write_file
+from bot.sources import all_tools
 from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart
 from charts.data import Chart
@@ -28,7 +29,7 @@ from storage.analytics.exports import team_csv, usage_csv
 from storage.analytics.models_breakdown import model_breakdown
 from storage.analytics.overview import PeriodTotals, overview
 from storage.analytics.profile import find_person, user_profile
-from storage.analytics.team import SORT_KEYS, team_table
+from storage.analytics.team import SORT_KEYS, team_table, tool_sort_key
 from storage.analytics.top_users import top_users
 from storage.analytics.trends import Trends, trends
 
@@ -217,7 +218,11 @@ def top_command(
         result = top_users(
             s, p.start, p.end, rank_by="cost" if rank_by == "cost" else "tokens", tool=req.tool, limit=limit
         )
-        csv_text = team_csv(team_table(s, p.start, p.end, today=req.today, tool=req.tool)) if csv_path else ""
+        csv_text = (
+            team_csv(team_table(s, p.start, p.end, today=req.today, tool=req.tool, tools=all_tools()))
+            if csv_path
+            else ""
+        )
     total = float(result.total_cost_usd) if rank_by == "cost" else float(result.total_tokens)
     written = _outputs(
         lambda: top_users_chart(
@@ -432,7 +437,13 @@ def trends_command(
 
 @report_group.command("team")
 @report_options
-@click.option("--sort", "sort_by", type=click.Choice(SORT_KEYS), default="total_tokens", show_default=True)
+@click.option(
+    "--sort",
+    "sort_by",
+    type=click.Choice([*SORT_KEYS, *(tool_sort_key(t) for t in all_tools())]),
+    default="total_tokens",
+    show_default=True,
+)
 @click.option("--asc", "ascending", is_flag=True, help="Sort ascending instead of descending.")
 @click.option("--search", default=None, help="Only people whose email contains this text (any letter case).")
 @click.option("--limit", "-n", type=click.IntRange(1, 10_000), default=500, show_default=True)
@@ -462,6 +473,7 @@ def team_command(
             descending=not ascending,
             search=search,
             tool=req.tool,
+            tools=all_tools(),
             limit=limit,
         )
     total = float(sum(r.total_tokens for r in table_data.rows))
@@ -476,7 +488,8 @@ def team_command(
         return
     console.print(f"[bold]Team · {req.heading}[/bold] · {table_data.total_count:,} people")
     table = Table()
-    columns = ("User", "Tokens", "Cost", "Claude Code", "Cursor", "Days active", "Avg/active day", "Last active")
+    tool_columns = tuple(tool_name(t) for t in table_data.tools)
+    columns = ("User", "Tokens", "Cost", *tool_columns, "Days active", "Avg/active day", "Last active")
     for column in columns:
         table.add_column(column, justify="left" if column in ("User", "Last active") else "right")
     for r in table_data.rows:
@@ -484,8 +497,7 @@ def team_command(
             r.email,
             format_tokens(r.total_tokens),
             format_usd(r.total_cost),
-            format_tokens(r.claude_code_tokens),
-            format_tokens(r.cursor_tokens),
+            *(format_tokens(r.tokens_by_tool[t]) for t in table_data.tools),
             str(r.days_active),
             format_tokens(r.avg_tokens_per_day),
             f"{r.last_active} ({_ago(r.days_since_last_active)})",

@@ -11,8 +11,10 @@ from rich.table import Table
 from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, to_jsonable
 from bot.formatting import format_tokens, format_usd
 from bot.jobs import job_title
-from bot.report_support import read_session, resolve_tool, tool_name, utc_now
-from storage.analytics.status import ProviderStatus, sync_status
+from bot.report_support import read_session, resolve_sources, utc_now
+from bot.sources import hourly, source_title, status_of
+from providers import registry
+from storage.analytics.status import ProviderStatus
 from storage.job_runs import JobRunSummary, last_runs
 
 
@@ -22,10 +24,10 @@ from storage.job_runs import JobRunSummary, last_runs
 @pass_app
 def status_command(app: AppContext, provider: str | None, as_json: bool) -> None:
     """Last attempt and success, newest complete day, lag, backfill and errors per provider and org."""
-    tool = resolve_tool(provider)
+    sources = resolve_sources(provider)
     now = utc_now()
     with read_session(app) as s:
-        status = sync_status(s, now=now, provider=tool)
+        status = status_of(s, now=now, sources=sources)
         jobs = last_runs(s)
     if as_json:
         payload = to_jsonable(status)
@@ -43,7 +45,7 @@ def status_command(app: AppContext, provider: str | None, as_json: bool) -> None
         for p in status.providers:
             org = f" · org {p.org_id}" if p.org_id else ""
             line = (
-                f"{tool_name(p.provider)}{org}: {_state(p)} · complete to {_complete_to(p)} · "
+                f"{source_title(p.provider)}{org}: {_state(p)} · complete to {_complete_to(p)} · "
                 f"last success {_when(p.last_success_at, now)} · last attempt {_when(p.last_attempt_at, now)} · "
                 f"backfill {_backfill(p)}"
             )
@@ -59,7 +61,7 @@ def status_command(app: AppContext, provider: str | None, as_json: bool) -> None
         for k in status.unmapped_keys[:10]:
             note = f" (mapped to {k.mapped_to}, not re-attributed yet)" if k.mapped_to else ""
             console.print(
-                f"  {tool_name(k.provider)} {k.org_id or ''} {k.key}: {format_tokens(k.tokens)} tokens, "
+                f"  {registry.tool_title(k.provider)} {k.org_id or ''} {k.key}: {format_tokens(k.tokens)} tokens, "
                 f"{format_usd(k.cost_usd)}, last seen {k.last_seen}{note}"
             )
 
@@ -81,7 +83,7 @@ def _state(p: ProviderStatus) -> str:
 def _complete_to(p: ProviderStatus) -> str:
     if p.forward_watermark is None:
         return f"unknown (data stored to {p.newest_data_day})" if p.newest_data_day else "unknown"
-    if p.provider == "cursor":
+    if hourly(p.provider):
         return f"{p.forward_watermark:%Y-%m-%d %H:%M} UTC"
     return str(p.newest_complete_day)
 

@@ -12,8 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, progress_console
 from bot.errors import AbacusError
-from bot.jobs import BackfillRequest, JobContext, OrgResult, ProviderJobs, SyncRequest
-from bot.jobs.registry import PROVIDERS, resolve
+from providers import registry
+from providers.spec import BackfillRequest, JobContext, OrgResult, ProviderSpec, SyncRequest, utc_now
 from storage.locks import LockHeld
 from storage.sync_state import set_backfill_complete
 
@@ -81,10 +81,10 @@ def _finish(results: list[OrgResult], as_json: bool, verb: str) -> None:
         raise SomeOrgsFailed(f"{verb} failed for {', '.join(failed)}; see the messages above and `abacus status`.")
 
 
-def _run_sync(app: AppContext, provider: ProviderJobs, request: SyncRequest, as_json: bool, total: int) -> None:
+def _run_sync(app: AppContext, provider: ProviderSpec[Any], request: SyncRequest, as_json: bool, total: int) -> None:
     _require_configured(app, provider)
     with progress_reporter(total, f"{provider.title} sync") as report:
-        ctx = JobContext(settings=app.settings, engine=app.engine, report=report)
+        ctx = JobContext(settings=app.settings.provider(provider), engine=app.engine, report=report)
         try:
             results = _guard(lambda: provider.sync(ctx, request))
         except LockHeld:
@@ -92,8 +92,8 @@ def _run_sync(app: AppContext, provider: ProviderJobs, request: SyncRequest, as_
     _finish(results, as_json, f"{provider.title} sync")
 
 
-def _require_configured(app: AppContext, provider: ProviderJobs) -> None:
-    if not provider.keys(app.settings):
+def _require_configured(app: AppContext, provider: ProviderSpec[Any]) -> None:
+    if not app.settings.keys_of(provider):
         raise AbacusError(f"{provider.title} is not configured: set {provider.key_settings} (see `abacus config`).")
 
 
@@ -136,12 +136,11 @@ def sync_group(
         return
     app = click_ctx.find_object(AppContext)
     assert app is not None
-    configured = [p for p in PROVIDERS.values() if p.keys(app.settings)]
+    configured = app.settings.configured()
     if not configured:
-        raise AbacusError(
-            "No provider is configured: set ANTHROPIC_ADMIN_KEY(S) and/or CURSOR_ADMIN_KEY(S); see `abacus config`."
-        )
-    first, last = sync_range(days, start, end, JobContext(app.settings, app.engine).now().date())
+        wanted = "; ".join(spec.key_settings for spec in registry.providers())
+        raise AbacusError(f"No provider is configured: set one of {wanted} (see `abacus config`).")
+    first, last = sync_range(days, start, end, utc_now().date())
     failures = []
     for provider in configured:
         try:
@@ -152,14 +151,14 @@ def sync_group(
         raise SomeOrgsFailed(" ".join(failures))
 
 
-def _make_sync_command(provider: ProviderJobs) -> click.Command:
-    @click.command(provider.name, help=f"Fetch {provider.title} usage (default: the last 7 UTC days).")
+def _make_sync_command(provider: ProviderSpec[Any]) -> click.Command:
+    @click.command(provider.id, help=f"Fetch {provider.title} usage (default: the last 7 UTC days).")
     @_with_options(sync_options)
     @pass_app
     def command(
         app: AppContext, days: int | None, start: date | None, end: date | None, org: str | None, as_json: bool
     ) -> None:
-        first, last = sync_range(days, start, end, JobContext(app.settings, app.engine).now().date())
+        first, last = sync_range(days, start, end, utc_now().date())
         _run_sync(app, provider, SyncRequest(first, last, org), as_json, (last - first).days + 1)
 
     return command
@@ -170,8 +169,8 @@ def backfill_group() -> None:
     """Walk a provider's history backwards to a target day, resumably, a bounded chunk per run."""
 
 
-def _make_backfill_command(provider: ProviderJobs) -> click.Command:
-    @click.command(provider.name, help=f"Backfill {provider.title} history back to --from.")
+def _make_backfill_command(provider: ProviderSpec[Any]) -> click.Command:
+    @click.command(provider.id, help=f"Backfill {provider.title} history back to --from.")
     @click.option("--from", "target", callback=parse_day, required=True, metavar="YYYY-MM-DD", help="Oldest day.")
     @click.option(
         "--to",
@@ -189,15 +188,15 @@ def _make_backfill_command(provider: ProviderJobs) -> click.Command:
     ) -> None:
         if newest is not None and newest < target:
             raise click.UsageError(f"--to {newest} is before --from {target}.")
-        if newest is not None and provider.tool != "claude_code":
+        if newest is not None and not provider.backfill_takes_newest:
             raise click.UsageError(
-                f"--to applies to Claude Code only: the {provider.title} backfill starts where its forward sync began."
+                f"--to does not apply to {provider.title}: its backfill starts where its forward sync began."
             )
         _require_configured(app, provider)
-        today = JobContext(app.settings, app.engine).now().date()
+        today = utc_now().date()
         budget = max_days or max(1, (today - target).days + 1)
         with progress_reporter(budget, f"{provider.title} backfill") as report:
-            ctx = JobContext(settings=app.settings, engine=app.engine, report=report)
+            ctx = JobContext(settings=app.settings.provider(provider), engine=app.engine, report=report)
             try:
                 results = _guard(lambda: provider.backfill(ctx, BackfillRequest(target, org, budget, newest)))
             except LockHeld:
@@ -214,16 +213,16 @@ def _make_flag_command(verb: str, complete: bool) -> click.Command:
     @pass_app
     def command(app: AppContext, provider_name: str, org: str | None) -> None:
         try:
-            provider = resolve(provider_name)
+            provider = registry.provider(provider_name)
         except LookupError as exc:
             raise click.BadParameter(str(exc.args[0]), param_hint="PROVIDER") from None
-        ctx = JobContext(settings=app.settings, engine=app.engine)
+        ctx = JobContext(settings=app.settings.provider(provider), engine=app.engine)
         try:
             org_ids = provider.org_ids(ctx, org)
         except LookupError as exc:
             raise AbacusError(str(exc.args[0])) from None
         for org_id in org_ids:
-            set_backfill_complete(app.engine, provider.tool, org_id, complete, ctx.now())
+            set_backfill_complete(app.engine, provider.state_key, org_id, complete, ctx.now())
         state = "complete: scheduled backfills will skip it" if complete else "reset: the next backfill resumes"
         console.print(f"{provider.title} backfill marked {state} ({', '.join(org_ids) or 'no orgs'}).")
 
@@ -236,7 +235,7 @@ def _make_flag_command(verb: str, complete: bool) -> click.Command:
 
 
 def register(cli: click.Group) -> None:
-    for provider in PROVIDERS.values():
+    for provider in registry.providers():
         sync_group.add_command(_make_sync_command(provider))
         backfill_group.add_command(_make_backfill_command(provider))
     backfill_group.add_command(_make_flag_command("complete", True))

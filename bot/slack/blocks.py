@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.command_text import USAGE
+from bot.slack.command_text import usage
 
 Block = dict[str, Any]
 
@@ -31,16 +31,16 @@ def divider() -> Block:
 
 def help_blocks(*, is_admin: bool) -> list[Block]:
     lines = [
-        f"`{USAGE['me']}` your own usage: cost, tokens, models, activity and trend",
-        f"`{USAGE['overview']}` the team dashboard (`/abacus 7d` works too)",
-        f"`{USAGE['top']}` who uses the most",
-        f"`{USAGE['user']}` someone's usage",
+        f"`{usage('me')}` your own usage: cost, tokens, models, activity and trend",
+        f"`{usage('overview')}` the team dashboard (`/abacus 7d` works too)",
+        f"`{usage('top')}` who uses the most",
+        f"`{usage('user')}` someone's usage",
         "`/abacus team NAME [period]` a team's usage · `/abacus top teams [period]` teams ranked · `/abacus team list`",
-        f"`{USAGE['models']}` which models, and what they cost",
-        f"`{USAGE['table']}` everyone's numbers in one table",
-        f"`{USAGE['export']}` a CSV to your DM",
-        f"`{USAGE['gaps']}` days with missing data",
-        f"`{USAGE['status']}` how fresh the data is",
+        f"`{usage('models')}` which models, and what they cost",
+        f"`{usage('table')}` everyone's numbers in one table",
+        f"`{usage('export')}` a CSV to your DM",
+        f"`{usage('gaps')}` days with missing data",
+        f"`{usage('status')}` how fresh the data is",
     ]
     blocks = [
         header("Abacus: AI coding usage, in Slack"),

@@ -11,15 +11,29 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from providers import registry
+
 PERIOD = re.compile(r"^(\d{1,4}d|mtd|last-month|ytd|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})$")
-TOOLS = {
-    "claude": "claude_code",
-    "claude-code": "claude_code",
-    "claude_code": "claude_code",
-    "claudecode": "claude_code",
-    "anthropic": "claude_code",
-    "cursor": "cursor",
-}
+
+
+def tool_words() -> dict[str, str]:
+    """Every word people may type for a tool (its id, its short word, its aliases) -> the tool id."""
+    words: dict[str, str] = {}
+    for tool in registry.tools():
+        for word in (tool.short, tool.id, *tool.aliases):
+            words.setdefault(word.lower(), tool.id)
+    return words
+
+
+def _tool_choice() -> str:
+    return "|".join(t.short for t in registry.tools())
+
+
+def usage(command: str) -> str:
+    """The one-line usage of a command, with the registered tools' words."""
+    return USAGE.get(command, USAGE["help"]).replace("[claude|cursor]", f"[{_tool_choice()}]")
+
+
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 EMAIL = re.compile(r"^<?(?:mailto:)?([^\s<>|@]+@[^\s<>|@]+\.[^\s<>|@]+?)(?:\|[^>]*)?>?$")
 
@@ -61,9 +75,6 @@ ALIASES = {
 SORT_WORDS = {
     "tokens": "total_tokens",
     "cost": "total_cost",
-    "claude": "claude_code_tokens",
-    "claude-code": "claude_code_tokens",
-    "cursor": "cursor_tokens",
     "input": "input_tokens",
     "output": "output_tokens",
     "days": "days_active",
@@ -76,7 +87,17 @@ SORT_WORDS = {
     "name": "email",
 }
 EXPORTS = ("usage", "team")
-_SORT_CHOICES = ("tokens", "cost", "claude", "cursor", "days", "avg", "first", "last", "email")
+
+
+def sort_words() -> dict[str, str]:
+    """`sort` words of `/abacus table` -> team table sort keys; every tool word sorts by that tool's tokens."""
+    return SORT_WORDS | {word: f"{tool}_tokens" for word, tool in tool_words().items()}
+
+
+def _sort_choices() -> tuple[str, ...]:
+    return ("tokens", "cost", *(t.short for t in registry.tools()), "days", "avg", "first", "last", "email")
+
+
 TOOL_COMMANDS = ("top", "models", "overview", "gaps", "table", "export", "team")
 # A Slack user-group mention as an escaped slash command sends it: <!subteam^S0123|@backend>.
 SUBTEAM = re.compile(r"^<!subteam\^([A-Z0-9]+)(?:\|@?([^>]*))?>$")
@@ -123,7 +144,7 @@ class AbacusRequest:
 
     @property
     def usage(self) -> str:
-        return USAGE.get(self.command, USAGE["help"])
+        return usage(self.command)
 
 
 def parse(text: str) -> AbacusRequest:
@@ -174,7 +195,7 @@ def _parse_team(words: list[str]) -> AbacusRequest:
     """`team` alone (or with a period) is the company overview, as before teams existed; `team NAME ...`
     is one team; `list`, `sync`, `add` and `remove` manage teams."""
     first = words[0].lower() if words else ""
-    if not words or PERIOD.match(first) or first in TOOLS:
+    if not words or PERIOD.match(first) or first in tool_words():
         return _parse_args("overview", words)
     if first not in TEAM_ACTIONS:
         try:
@@ -259,8 +280,8 @@ def _parse_budget(words: list[str]) -> AbacusRequest:
         lowered = word.lower()
         if lowered in ("monthly", "weekly") and "cadence" not in values:
             values["cadence"] = lowered
-        elif lowered in TOOLS and "tool" not in values:
-            values["tool"] = TOOLS[lowered]
+        elif lowered in tool_words() and "tool" not in values:
+            values["tool"] = tool_words()[lowered]
         elif action == "set" and (match := AMOUNT.match(word)) and "amount" not in values:
             values["amount"] = Decimal(match.group(1).replace(",", "") + (match.group(2) or ""))
         elif action == "set" and (match := CHANNEL.match(word)) and "alert_channel" not in values:
@@ -319,10 +340,10 @@ def _parse_args(command: str, words: list[str]) -> AbacusRequest:
         lowered = word.lower()
         if expect_sort:
             expect_sort = False
-            if lowered in SORT_WORDS:
-                values["sort"] = SORT_WORDS[lowered]
+            if lowered in sort_words():
+                values["sort"] = sort_words()[lowered]
             else:
-                problems.append(f"I can't sort by `{word}`: use {', '.join(f'`{w}`' for w in _SORT_CHOICES)}.")
+                problems.append(f"I can't sort by `{word}`: use {', '.join(f'`{w}`' for w in _sort_choices())}.")
             continue
         if expect_by:
             expect_by = False
@@ -333,8 +354,8 @@ def _parse_args(command: str, words: list[str]) -> AbacusRequest:
             continue
         if PERIOD.match(lowered) and command not in ("gaps", "status", "help") and "period" not in values:
             values["period"] = lowered
-        elif lowered in TOOLS and command in TOOL_COMMANDS and "tool" not in values:
-            values["tool"] = TOOLS[lowered]
+        elif lowered in tool_words() and command in TOOL_COMMANDS and "tool" not in values:
+            values["tool"] = tool_words()[lowered]
         elif command == "top" and lowered.isdigit() and "limit" not in values:
             values["limit"] = int(lowered)
         elif command == "top" and lowered == "by":
@@ -366,7 +387,7 @@ def _parse_args(command: str, words: list[str]) -> AbacusRequest:
     if expect_by:
         problems.append("`by` takes `cost` or `tokens`.")
     if expect_sort:
-        problems.append(f"Say what to sort by: {', '.join(f'`{w}`' for w in _SORT_CHOICES)}.")
+        problems.append(f"Say what to sort by: {', '.join(f'`{w}`' for w in _sort_choices())}.")
     if command == "export" and "export" not in values:
         problems.append("Say what to export: `usage` or `team`.")
     if command == "export" and values.get("export") == "team" and "view" in values:

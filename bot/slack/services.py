@@ -37,17 +37,16 @@ from bot.slack.command_text import AbacusRequest
 from bot.slack.delivery import Answer, ChartFile, ExportFile
 from bot.slack.plain_text import notification_text
 from bot.slack.users import SlackUser, UserDirectory, UserLookupFailed
+from bot.sources import all_tools, gaps_of, resolve_source, status_of
 from bot.teams import UsergroupError, sync_followed_usergroups, sync_usergroup
 from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart
 from charts.data import Chart
 from charts.personal import personal_trend_chart
 from storage.analytics.exports import team_csv, usage_csv
-from storage.analytics.gaps import find_gaps
 from storage.analytics.models_breakdown import model_breakdown
 from storage.analytics.overview import overview
 from storage.analytics.profile import find_person, user_profile
-from storage.analytics.status import sync_status
 from storage.analytics.team import team_table
 from storage.analytics.team_usage import rank_teams, team_usage
 from storage.analytics.top_users import top_users
@@ -83,12 +82,7 @@ class Services:
     # --- helpers -------------------------------------------------------------------------------------
 
     def configured_tools(self) -> list[str]:
-        tools = []
-        if self.settings.anthropic_keys:
-            tools.append("claude_code")
-        if self.settings.cursor_keys:
-            tools.append("cursor")
-        return tools
+        return self.settings.configured_tools()
 
     def _zone(self, user: SlackUser | None) -> ZoneInfo:
         """The person's own Slack timezone for 'today', else the reporting timezone."""
@@ -103,7 +97,7 @@ class Services:
         return parse_period(text, today=today_in(self._zone(user), self.now()))
 
     def _freshness(self, session: Session) -> str:
-        return freshness_line(sync_status(session, now=self.now(), max_keys=0), self.configured_tools())
+        return freshness_line(status_of(session, now=self.now(), max_keys=0), self.configured_tools())
 
     # --- answers -------------------------------------------------------------------------------------
 
@@ -357,7 +351,8 @@ class Services:
 
     def _gaps(self, request: AbacusRequest, asker: SlackUser, _period: Period, _admin: bool) -> Answer:
         with transaction(self.engine) as session:
-            results = find_gaps(session, today=today_in(self._zone(asker), self.now()), provider=request.tool)
+            today = today_in(self._zone(asker), self.now())
+            results = gaps_of(session, today=today, sources=resolve_source(request.tool))
         blocks = gaps_blocks(results, configured=self.configured_tools())
         return Answer(notification_text(blocks), blocks)
 
@@ -376,6 +371,7 @@ class Services:
                 sort_by=sort,
                 descending=not ascending,
                 tool=request.tool,
+                tools=all_tools(),
                 limit=MAX_PEOPLE,
             )
             freshness = self._freshness(session)
@@ -397,6 +393,7 @@ class Services:
                     period.end,
                     today=today_in(self._zone(asker), self.now()),
                     tool=request.tool,
+                    tools=all_tools(),
                     limit=TEAM_EXPORT_LIMIT,
                 )
             content, rows, filename = team_csv(table), len(table.rows), f"team_{start}_to_{end}.csv"
@@ -411,7 +408,7 @@ class Services:
 
     def _status(self, _request: AbacusRequest, _asker: SlackUser, _period: Period, is_admin: bool) -> Answer:
         with transaction(self.engine) as session:
-            status = sync_status(session, now=self.now())
+            status = status_of(session, now=self.now())
             jobs = last_runs(session)
             sizes = {t.name: len(t.members) for t in list_teams(session)}
         blocks = status_blocks(status, configured=self.configured_tools(), is_admin=is_admin, jobs=jobs)

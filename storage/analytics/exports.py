@@ -16,18 +16,17 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from storage.analytics.common import D, in_range, model_label, sum_cost, sum_of, sum_tokens
-from storage.analytics.team import TeamTable
+from storage.analytics.team import TeamTable, tool_sort_key
 
 UsageView = Literal["models", "tools"]
 
 MODELS_COLUMNS = ("date", "model", "tokens", "input_tokens", "output_tokens", "cost", "tool")
 TOOLS_COLUMNS = ("date", "tool", "tokens", "cost", "users")
+# The team export's columns; one "<tool>_tokens" column per tool of the table follows total_cost.
 TEAM_COLUMNS = (
     "email",
     "total_tokens",
     "total_cost",
-    "claude_code_tokens",
-    "cursor_tokens",
     "input_tokens",
     "output_tokens",
     "cache_read_tokens",
@@ -75,15 +74,15 @@ def usage_csv(
 
 
 def team_csv(table: TeamTable) -> str:
+    columns = (*TEAM_COLUMNS[:3], *(tool_sort_key(t) for t in table.tools), *TEAM_COLUMNS[3:])
     return to_csv(
-        TEAM_COLUMNS,
+        columns,
         (
             (
                 r.email,
                 r.total_tokens,
                 _money(r.total_cost),
-                r.claude_code_tokens,
-                r.cursor_tokens,
+                *(r.tokens_by_tool[t] for t in table.tools),
                 r.input_tokens,
                 r.output_tokens,
                 r.cache_read_tokens,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.analytics.common import D
+from storage.analytics.status import SourceOf, tool_is_source
 from storage.models import SyncState
 
 # A tail is stale when the newest data is older than this many days while the sync still succeeds after it.
@@ -57,17 +58,26 @@ class ProviderGaps:
 
 
 def find_gaps(
-    session: Session, *, today: date, provider: str | None = None, stale_after_days: int = STALE_AFTER_DAYS
+    session: Session,
+    *,
+    today: date,
+    provider: str | None = None,
+    stale_after_days: int = STALE_AFTER_DAYS,
+    source_of: SourceOf = tool_is_source,
 ) -> list[ProviderGaps]:
-    """Every (provider, org) that has data or a sync state, ordered by provider then org."""
+    """Every (provider, org) that has data or a sync state, ordered by provider then org.
+
+    ``provider`` is a sync-state provider name; ``source_of(tool, org)`` names the provider of stored usage.
+    """
     stmt = select(D.tool, D.org_id, D.date).distinct().order_by(D.tool, D.org_id, D.date)
     states_stmt = select(SyncState)
     if provider:
-        stmt = stmt.where(D.tool == provider)
         states_stmt = states_stmt.where(SyncState.provider == provider)
     dates: dict[tuple[str, str], list[date]] = {}
     for tool, org, day in session.execute(stmt):
-        dates.setdefault((tool, org), []).append(day)
+        key = (source_of(tool, org), org)
+        if provider is None or key[0] == provider:
+            dates.setdefault(key, []).append(day)
     states = {(s.provider, s.org_id): s for s in session.scalars(states_stmt)}
     results = []
     for key in sorted(set(dates) | set(states)):

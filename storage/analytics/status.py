@@ -1,12 +1,12 @@
 """Sync health per provider and org: attempts, successes, how complete the data is, backfill, unmapped keys.
 
-Freshness is judged against each provider's own schedule and data delay (W2: the original applied an
-hourly rule to Claude Code, which syncs every 6 hours and whose data lags a day, so it always looked behind).
+Freshness is judged against each provider's own schedule and data delay: one hourly rule for every
+provider would show a provider that syncs every 6 hours, with data a day late, as always behind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -20,6 +20,15 @@ from storage.models import IdentityMapping, SyncState
 
 Freshness = Literal["never_synced", "up_to_date", "behind"]
 BackfillState = Literal["not_started", "in_progress", "complete"]
+
+
+# (tool, org id) of stored usage -> the sync-state provider name that wrote it.
+SourceOf = Callable[[str, str], str]
+
+
+def tool_is_source(tool: str, _org_id: str) -> str:
+    """Where one provider feeds each tool, the provider's state is kept under the tool's name."""
+    return tool
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +45,6 @@ class FreshnessRule:
     max_watermark_age: timedelta | None = None
 
 
-# Claude Code syncs every 6 h and its data lags up to a day; Cursor syncs hourly with little delay.
-DEFAULT_RULES: Mapping[str, FreshnessRule] = {
-    "claude_code": FreshnessRule(max_complete_day_lag=1, max_success_age=timedelta(hours=7)),
-    "cursor": FreshnessRule(max_watermark_age=timedelta(hours=2)),
-}
 # A provider without a rule of its own is judged like a daily one.
 FALLBACK_RULE = FreshnessRule(max_complete_day_lag=1, max_success_age=timedelta(hours=25))
 
@@ -123,22 +127,31 @@ def sync_status(
     *,
     now: datetime,
     provider: str | None = None,
-    rules: Mapping[str, FreshnessRule] = DEFAULT_RULES,
+    rules: Mapping[str, FreshnessRule] | None = None,
+    source_of: SourceOf = tool_is_source,
     max_keys: int = 50,
 ) -> SyncStatus:
-    """Status of every (provider, org) that has a sync state or stored usage, ordered by provider and org."""
+    """Status of every (provider, org) that has a sync state or stored usage, ordered by provider and org.
+
+    ``provider`` and the keys of ``rules`` are sync-state provider names; ``source_of(tool, org)`` names the
+    provider that stored a tool's usage for an org, so stored data and sync states meet under one name.
+    """
     states_stmt = select(SyncState)
     data_stmt = select(D.tool, D.org_id, func.max(D.date)).group_by(D.tool, D.org_id)
     if provider:
         states_stmt = states_stmt.where(SyncState.provider == provider)
-        data_stmt = data_stmt.where(D.tool == provider)
     states = {(s.provider, s.org_id): s for s in session.scalars(states_stmt)}
-    newest_data = {(tool, org): day for tool, org, day in session.execute(data_stmt)}
+    newest_data: dict[tuple[str, str], date] = {}
+    for tool, org, day in session.execute(data_stmt):
+        key = (source_of(tool, org), org)
+        if provider is None or key[0] == provider:
+            newest_data[key] = max(day, newest_data.get(key, day))
+    rules = rules or {}
     providers = [
         _provider_status(key, states.get(key), newest_data.get(key), now, rules.get(key[0], FALLBACK_RULE))
         for key in sorted(set(states) | set(newest_data))
     ]
-    keys, count, tokens, cost = _unmapped_keys(session, provider, max_keys)
+    keys, count, tokens, cost = _unmapped_keys(session, provider, source_of, max_keys)
     return SyncStatus(now, providers, keys, count, tokens, cost)
 
 
@@ -194,13 +207,13 @@ def _backfill(state: SyncState | None, newest_complete: date | None) -> Backfill
 
 
 def _unmapped_keys(
-    session: Session, provider: str | None, max_keys: int
+    session: Session, provider: str | None, source_of: SourceOf, max_keys: int
 ) -> tuple[list[UnmappedKey], int, int, Decimal]:
     tokens = sum_tokens()
     stmt = select(D.tool, D.org_id, D.actor, tokens, sum_cost(), func.max(D.date)).where(D.email == "")
-    if provider:
-        stmt = stmt.where(D.tool == provider)
     rows = list(session.execute(stmt.group_by(D.tool, D.org_id, D.actor)).all())
+    if provider:
+        rows = [r for r in rows if source_of(r[0], r[1]) == provider]
     rows.sort(key=lambda r: (-int(r[3]), r[0], r[1], r[2]))
     shown = rows[:max_keys]
     mappings = select(IdentityMapping).where(IdentityMapping.external_id.in_([r[2] for r in shown]))

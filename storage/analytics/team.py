@@ -1,11 +1,12 @@
 """The team table (the original's pivot): one row per person for a period, sortable, searchable, paged.
 
-Fixed against the original (W15): "last active" is within the period like every other column, search is
+Fixed against the original: "last active" is within the period like every other column, search is
 case-insensitive, and sorting and paging happen in the database rather than in memory.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -16,12 +17,11 @@ from sqlalchemy.orm import Session
 
 from storage.analytics.common import D, escape_like, in_range, sum_cost, sum_of, sum_tokens, to_decimal, tool_tokens
 
+# Besides these, "<tool>_tokens" sorts by one tool's tokens (claude_code_tokens) for every tool asked for.
 SortKey = Literal[
     "email",
     "total_tokens",
     "total_cost",
-    "claude_code_tokens",
-    "cursor_tokens",
     "input_tokens",
     "output_tokens",
     "first_active",
@@ -37,8 +37,7 @@ class TeamRow:
     email: str
     total_tokens: int
     total_cost: Decimal
-    claude_code_tokens: int
-    cursor_tokens: int
+    tokens_by_tool: dict[str, int]  # every tool of the table's ``tools``, zero included
     input_tokens: int
     output_tokens: int
     cache_read_tokens: int
@@ -54,6 +53,11 @@ class TeamRow:
 class TeamTable:
     rows: list[TeamRow]
     total_count: int  # people matching the search, before paging
+    tools: tuple[str, ...] = ()  # the tools broken out per person, in column order
+
+
+def tool_sort_key(tool: str) -> str:
+    return f"{tool}_tokens"
 
 
 def team_table(
@@ -66,19 +70,19 @@ def team_table(
     descending: bool = True,
     search: str | None = None,
     tool: str | None = None,
+    tools: Sequence[str] = (),
     limit: int = 500,
     offset: int = 0,
 ) -> TeamTable:
-    """People with usage in ``start..end``. An unknown ``sort_by`` falls back to total tokens (as the original).
-    Ties are broken by email so pages never overlap."""
+    """People with usage in ``start..end``, with each of ``tools`` broken out. An unknown ``sort_by`` falls
+    back to total tokens (as the original). Ties are broken by email so pages never overlap."""
     days_active = func.count(distinct(D.date))
     total = sum_tokens()
     columns: dict[str, Any] = {
         "email": D.email,
         "total_tokens": total,
         "total_cost": sum_cost(),
-        "claude_code_tokens": tool_tokens("claude_code"),
-        "cursor_tokens": tool_tokens("cursor"),
+        **{f"tool_{i}": tool_tokens(t) for i, t in enumerate(tools)},
         "input_tokens": sum_of(D.input_tokens),
         "output_tokens": sum_of(D.output_tokens),
         "cache_read_tokens": sum_of(D.cache_read_tokens),
@@ -93,11 +97,12 @@ def team_table(
     if search:
         stmt = stmt.where(func.lower(D.email).like("%" + escape_like(search.lower()) + "%", escape="\\"))
     grouped = stmt.group_by(D.email).subquery()
-    key = sort_by if sort_by in SORT_KEYS else "total_tokens"
+    by_tool = {tool_sort_key(t): f"tool_{i}" for i, t in enumerate(tools)}
+    key = sort_by if sort_by in SORT_KEYS or sort_by in by_tool else "total_tokens"
     if key == "avg_tokens_per_day":
         sort_column: Any = grouped.c.total_tokens * 1.0 / grouped.c.days_active
     else:
-        sort_column = grouped.c[key]
+        sort_column = grouped.c[by_tool.get(key, key)]
     order = sort_column.desc() if descending else sort_column.asc()
     page = session.execute(select(grouped).order_by(order, grouped.c.email).limit(limit).offset(offset)).all()
     count = session.scalar(select(func.count()).select_from(grouped)) or 0
@@ -106,8 +111,7 @@ def team_table(
             email=r.email,
             total_tokens=int(r.total_tokens),
             total_cost=to_decimal(r.total_cost),
-            claude_code_tokens=int(r.claude_code_tokens),
-            cursor_tokens=int(r.cursor_tokens),
+            tokens_by_tool={t: int(r._mapping[f"tool_{i}"]) for i, t in enumerate(tools)},
             input_tokens=int(r.input_tokens),
             output_tokens=int(r.output_tokens),
             cache_read_tokens=int(r.cache_read_tokens),
@@ -120,4 +124,4 @@ def team_table(
         )
         for r in page
     ]
-    return TeamTable(rows=rows, total_count=int(count))
+    return TeamTable(rows=rows, total_count=int(count), tools=tuple(tools))

@@ -7,14 +7,15 @@ from datetime import UTC, date
 from decimal import Decimal
 
 from bot.formatting import format_tokens, format_usd
+from bot.sources import tool_of_source
+from providers import registry
 from storage.analytics.status import SyncStatus
 
-TOOL_NAMES = {"claude_code": "Claude Code", "cursor": "Cursor"}
 _SPARKS = "▁▂▃▄▅▆▇█"
 
 
 def tool_name(tool: str) -> str:
-    return TOOL_NAMES.get(tool, tool.replace("_", " ").title())
+    return registry.tool_title(tool)
 
 
 def change(percent: float | None, what: str) -> str:
@@ -59,12 +60,14 @@ def sparkline(values: Sequence[float]) -> str:
 
 def freshness_line(status: SyncStatus | None, configured: Sequence[str]) -> str:
     """'Data: Claude Code complete to Nov 24 · Cursor to Nov 25 14:00 UTC', for every configured tool and
-    every tool with stored data. With several orgs, a tool is as fresh as its org furthest behind."""
+    every tool with stored data. With several orgs (or several providers of one tool), a tool is as fresh
+    as its org furthest behind."""
     providers = status.providers if status else []
-    tools = list(configured) + sorted({p.provider for p in providers} - set(configured))
+    tool_of = {p.provider: tool_of_source(p.provider) for p in providers}
+    tools = list(configured) + sorted(set(tool_of.values()) - set(configured))
     parts = []
     for tool in tools:
-        mine = [p for p in providers if p.provider == tool]
+        mine = [p for p in providers if tool_of[p.provider] == tool]
         marks = [p.forward_watermark for p in mine]
         if mine and all(m is not None for m in marks):
             mark = min(m for m in marks if m is not None).astimezone(UTC)

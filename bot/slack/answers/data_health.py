@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.jobs import job_title
-from bot.slack.answers.common import money, short_day, tokens, tool_name
+from bot.slack.answers.common import money, short_day, tokens
 from bot.slack.answers.team import MAP_HINT
 from bot.slack.blocks import Block, context, header, section
+from bot.sources import source_title, tool_of_source
+from providers import registry
 from storage.analytics.gaps import ProviderGaps
 from storage.analytics.status import SyncStatus
 from storage.job_runs import JobRunSummary
@@ -24,7 +26,7 @@ def gaps_blocks(results: Sequence[ProviderGaps], *, configured: Sequence[str]) -
         return [*blocks, section("No data stored yet." + _not_configured(configured))]
     lines = []
     for g in results:
-        name = f"*{tool_name(g.provider)}*{_org(g.org_id)}"
+        name = f"*{source_title(g.provider)}*{_org(g.org_id)}"
         if g.first_date is None:
             lines.append(f"{name}: no data yet.")
             continue
@@ -45,13 +47,19 @@ def gaps_blocks(results: Sequence[ProviderGaps], *, configured: Sequence[str]) -
                 f"    no data since {short_day(g.stale.last_data)} ({g.stale.days_without_data} days) although"
                 f" the last sync succeeded on {short_day(g.stale.last_success)}: check the key and the team."
             )
-    return [*blocks, section("\n".join(lines) + _not_configured(configured, [g.provider for g in results]))]
+    present = [tool_of_source(g.provider) for g in results]
+    return [*blocks, section("\n".join(lines) + _not_configured(configured, present))]
 
 
 def _not_configured(configured: Sequence[str], present: Sequence[str] = ()) -> str:
-    missing = [t for t in ("claude_code", "cursor") if t not in configured and t not in present]
-    hints = {"claude_code": "ANTHROPIC_ADMIN_KEY", "cursor": "CURSOR_ADMIN_KEY"}
-    return "".join(f"\n{tool_name(t)} is not connected yet: an admin can set {hints[t]}." for t in missing)
+    """A line per tool that has neither a configured provider nor stored data, naming what to set."""
+    lines = []
+    for tool in registry.tools():
+        if tool.id in configured or tool.id in present:
+            continue
+        hint = " or ".join(spec.key_settings.split(" or ")[0] for spec in registry.providers_of(tool.id))
+        lines.append(f"\n{tool.title} is not connected yet: an admin can set {hint}.")
+    return "".join(lines)
 
 
 def _ago(now: datetime, when: datetime | None) -> str:
@@ -80,7 +88,7 @@ def status_blocks(
         }[p.freshness]
         complete = f", complete to {short_day(p.newest_complete_day)}" if p.newest_complete_day else ""
         line = (
-            f"{icon} *{tool_name(p.provider)}*{_org(p.org_id)}: {state}{complete}"
+            f"{icon} *{source_title(p.provider)}*{_org(p.org_id)}: {state}{complete}"
             f" · last success {_ago(status.now, p.last_success_at)}"
         )
         b = p.backfill
@@ -96,7 +104,7 @@ def status_blocks(
             lines.append(f"    ⚠️ {error[:300]}")
     if not lines:
         lines.append("Nothing synced yet.")
-    text = "\n".join(lines) + _not_configured(configured, [p.provider for p in status.providers])
+    text = "\n".join(lines) + _not_configured(configured, [tool_of_source(p.provider) for p in status.providers])
     blocks.append(section(text))
     if jobs:
         blocks.append(section(jobs_text(jobs, status.now, is_admin=is_admin)))

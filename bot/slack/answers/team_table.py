@@ -13,7 +13,8 @@ from typing import Any
 from bot.periods import Period
 from bot.slack.answers.common import money, short_day, tokens, tool_name
 from bot.slack.blocks import Block, context, header, section
-from storage.analytics.team import TeamRow, TeamTable
+from providers import registry
+from storage.analytics.team import TeamRow, TeamTable, tool_sort_key
 
 MAX_TABLE_ROWS = 100  # Slack's limit per table block, the header row included
 MAX_PEOPLE = MAX_TABLE_ROWS - 1
@@ -22,8 +23,6 @@ SORT_LABELS = {
     "email": "person",
     "total_tokens": "tokens",
     "total_cost": "cost",
-    "claude_code_tokens": "Claude Code tokens",
-    "cursor_tokens": "Cursor tokens",
     "input_tokens": "input tokens",
     "output_tokens": "output tokens",
     "first_active": "first active",
@@ -32,13 +31,10 @@ SORT_LABELS = {
     "avg_tokens_per_day": "tokens per active day",
 }
 
-# (header, alignment); the order of the original's pivot, plus first active and tool count.
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("Person", "left"),
-    ("Tokens", "right"),
-    ("Cost", "right"),
-    ("Claude Code", "right"),
-    ("Cursor", "right"),
+# (header, alignment); the order of the original's pivot (one column per tool after Cost), plus first active
+# and tool count.
+LEAD_COLUMNS: tuple[tuple[str, str], ...] = (("Person", "left"), ("Tokens", "right"), ("Cost", "right"))
+TAIL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Days active", "right"),
     ("Avg / active day", "right"),
     ("Last active", "left"),
@@ -55,13 +51,23 @@ def _day(day: date) -> str:
     return f"{short_day(day)} {day.year}"
 
 
-def _row(r: TeamRow) -> list[dict[str, Any]]:
+def sort_label(sort: str) -> str:
+    for tool in registry.tools():
+        if sort == tool_sort_key(tool.id):
+            return f"{tool.title} tokens"
+    return SORT_LABELS.get(sort, sort)
+
+
+def columns(tools: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return (*LEAD_COLUMNS, *((tool_name(t), "right") for t in tools), *TAIL_COLUMNS)
+
+
+def _row(r: TeamRow, tools: tuple[str, ...]) -> list[dict[str, Any]]:
     return [
         _cell(r.email),
         _cell(tokens(r.total_tokens)),
         _cell(money(r.total_cost)),
-        _cell(tokens(r.claude_code_tokens)),
-        _cell(tokens(r.cursor_tokens)),
+        *(_cell(tokens(r.tokens_by_tool[t])) for t in tools),
         _cell(str(r.days_active)),
         _cell(tokens(r.avg_tokens_per_day)),
         _cell(_day(r.last_active)),
@@ -70,12 +76,13 @@ def _row(r: TeamRow) -> list[dict[str, Any]]:
     ]
 
 
-def table_block(rows: list[TeamRow]) -> Block:
+def table_block(table: TeamTable) -> Block:
     """A Slack ``table`` block: a header row and up to 99 people."""
+    heads = columns(table.tools)
     return {
         "type": "table",
-        "column_settings": [{"align": align, "is_wrapped": name == "Person"} for name, align in COLUMNS],
-        "rows": [[_cell(name) for name, _ in COLUMNS], *(_row(r) for r in rows[:MAX_PEOPLE])],
+        "column_settings": [{"align": align, "is_wrapped": name == "Person"} for name, align in heads],
+        "rows": [[_cell(name) for name, _ in heads], *(_row(r, table.tools) for r in table.rows[:MAX_PEOPLE])],
     }
 
 
@@ -91,7 +98,7 @@ def team_table_blocks(
             *([context(freshness)] if freshness else []),
         ]
     shown = min(len(table.rows), MAX_PEOPLE)
-    order = f"sorted by {SORT_LABELS.get(sort, sort)}, {'lowest' if ascending else 'highest'} first"
+    order = f"sorted by {sort_label(sort)}, {'lowest' if ascending else 'highest'} first"
     if sort in ("email", "first_active", "last_active"):
         order = f"sorted by {SORT_LABELS[sort]}, {'ascending' if ascending else 'descending'}"
     lead = f"{table.total_count} {'person' if table.total_count == 1 else 'people'} · {order}"
@@ -107,7 +114,7 @@ def team_table_blocks(
     )
     if freshness:
         notes.append(freshness)
-    return [header(title), section(lead), table_block(table.rows), context(*notes)]
+    return [header(title), section(lead), table_block(table), context(*notes)]
 
 
 def export_blocks(filename: str, *, rows: int, what: str, period: Period) -> list[Block]:

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.jobs import BackfillRequest, JobContext, OrgResult, ProviderJobs, SyncRequest, select_keys
-from bot.settings import ProviderKey, Settings
 from providers.anthropic.client import AnthropicClient
-from providers.anthropic.rows import TOOL
+from providers.anthropic.settings import AnthropicSettings
 from providers.anthropic.sync import OrgSync, backfill_org, sync_org
 from providers.errors import ProviderError
+from providers.spec import BackfillRequest, JobContext, OrgResult, ProviderKey, SyncRequest, select_keys
 
 TITLE = "Claude Code"
 
 
-def _keys(settings: Settings) -> list[ProviderKey]:
-    return settings.anthropic_keys
-
-
-def client_for(settings: Settings, key: ProviderKey) -> AnthropicClient:
+def client_for(settings: AnthropicSettings, key: ProviderKey) -> AnthropicClient:
     return AnthropicClient(
         key.key.get_secret_value(), who=f"Claude Code org {key.name!r}", base_url=settings.anthropic_base_url
     )
@@ -46,7 +41,7 @@ def _summary(sync: OrgSync) -> str:
     return "; ".join(parts)
 
 
-def sync(ctx: JobContext, request: SyncRequest) -> list[OrgResult]:
+def sync(ctx: JobContext[AnthropicSettings], request: SyncRequest) -> list[OrgResult]:
     settings = ctx.settings
     today = ctx.now().date()
     if request.start is None:
@@ -55,7 +50,7 @@ def sync(ctx: JobContext, request: SyncRequest) -> list[OrgResult]:
         start, end = request.start, request.end or request.start
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     results = []
-    for key in select_keys(_keys(settings), request.org, TITLE):
+    for key in select_keys(settings.keys, request.org, TITLE):
         with client_for(settings, key) as client:
             try:
                 outcome = sync_org(ctx.engine, client, days, now=ctx.now, report=ctx.report)
@@ -77,7 +72,7 @@ def sync(ctx: JobContext, request: SyncRequest) -> list[OrgResult]:
     return results
 
 
-def backfill(ctx: JobContext, request: BackfillRequest) -> list[OrgResult]:
+def backfill(ctx: JobContext[AnthropicSettings], request: BackfillRequest) -> list[OrgResult]:
     settings = ctx.settings
     today = ctx.now().date()
     # Forward sync owns the rolling window; by default backfill starts just below it.
@@ -85,7 +80,7 @@ def backfill(ctx: JobContext, request: BackfillRequest) -> list[OrgResult]:
     if request.newest is not None:
         start_before = min(start_before, request.newest + timedelta(days=1))
     results = []
-    for key in select_keys(_keys(settings), request.org, TITLE):
+    for key in select_keys(settings.keys, request.org, TITLE):
         with client_for(settings, key) as client:
             try:
                 org, outcome, totals = backfill_org(
@@ -120,21 +115,9 @@ def backfill(ctx: JobContext, request: BackfillRequest) -> list[OrgResult]:
     return results
 
 
-def org_ids(ctx: JobContext, org: str | None) -> list[str]:
+def org_ids(ctx: JobContext[AnthropicSettings], org: str | None) -> list[str]:
     ids = []
-    for key in select_keys(_keys(ctx.settings), org, TITLE):
+    for key in select_keys(ctx.settings.keys, org, TITLE):
         with client_for(ctx.settings, key) as client:
             ids.append(client.organization().id)
     return ids
-
-
-JOBS = ProviderJobs(
-    name="anthropic",
-    tool=TOOL,
-    title=TITLE,
-    key_settings="ANTHROPIC_ADMIN_KEY or ANTHROPIC_ADMIN_KEYS",
-    keys=_keys,
-    sync=sync,
-    backfill=backfill,
-    org_ids=org_ids,
-)

@@ -12,11 +12,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
-from bot.jobs import select_keys, utc_now
-from bot.jobs.anthropic import TITLE, client_for
-from bot.settings import Settings
+from providers.anthropic.jobs import TITLE, client_for
+from providers.anthropic.settings import AnthropicSettings
 from providers.anthropic.sync import KeyDirectory
 from providers.errors import ProviderError
+from providers.spec import select_keys, utc_now
 from storage.db import transaction
 from storage.mappings import CLAUDE_CODE, set_mapping
 from storage.models import IdentityMapping
@@ -38,10 +38,10 @@ class MappingSyncResult:
 
 
 def sync_mappings(
-    settings: Settings, engine: Engine, *, org: str | None = None, now: Callable[[], datetime] = utc_now
+    settings: AnthropicSettings, engine: Engine, *, org: str | None = None, now: Callable[[], datetime] = utc_now
 ) -> list[MappingSyncResult]:
     """One result per configured Anthropic org (or the one named); an org that fails does not stop the rest."""
-    keys = select_keys(settings.anthropic_keys, org, TITLE) if settings.anthropic_keys else []
+    keys = select_keys(settings.keys, org, TITLE) if settings.keys else []
     results = []
     for key in keys:
         with client_for(settings, key) as client:

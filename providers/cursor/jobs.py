@@ -8,28 +8,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.jobs import BackfillRequest, JobContext, OrgResult, ProviderJobs, SyncRequest, select_keys
-from bot.settings import ProviderKey, Settings
 from providers.cursor import sync as cursor_sync
 from providers.cursor.client import TOOL, CursorClient, org_id_for_key
+from providers.cursor.settings import CursorSettings
 from providers.errors import ProviderError
 from providers.pacing import RatePacer
+from providers.spec import BackfillRequest, JobContext, OrgResult, ProviderKey, SyncRequest, select_keys
 from storage.locks import hold_lock
 
 log = logging.getLogger(__name__)
 
 TITLE = "Cursor"
 
-ClientFactory = Callable[[Settings, ProviderKey], CursorClient]
+ClientFactory = Callable[[CursorSettings, ProviderKey], CursorClient]
+Context = JobContext[CursorSettings]
 
 
 def org_id_of(key: ProviderKey) -> str:
     return org_id_for_key(key.key.get_secret_value(), key.name if key.labelled else None)
 
 
-def make_client(settings: Settings, key: ProviderKey) -> CursorClient:
+def make_client(settings: CursorSettings, key: ProviderKey) -> CursorClient:
     return CursorClient(
         key.key.get_secret_value(),
         who=f"Cursor team {key.name}",
@@ -43,42 +45,36 @@ def lock_name(org_id: str) -> str:
     return f"sync:{TOOL}:{org_id}"
 
 
-def _keys(settings: Settings) -> list[ProviderKey]:
-    return settings.cursor_keys
+@dataclass(frozen=True)
+class CursorJobs:
+    sync: Callable[[Context, SyncRequest], list[OrgResult]]
+    backfill: Callable[[Context, BackfillRequest], list[OrgResult]]
+    org_ids: Callable[[Context, str | None], list[str]]
 
 
-def make_jobs(client_factory: ClientFactory = make_client) -> ProviderJobs:
+def make_jobs(client_factory: ClientFactory = make_client) -> CursorJobs:
     """The Cursor jobs; tests pass a factory whose clients sleep on a fake clock."""
 
-    def sync(ctx: JobContext, request: SyncRequest) -> list[OrgResult]:
+    def sync(ctx: Context, request: SyncRequest) -> list[OrgResult]:
         results = []
-        for key in select_keys(_keys(ctx.settings), request.org, TITLE):
+        for key in select_keys(ctx.settings.keys, request.org, TITLE):
             org_id = org_id_of(key)
             with hold_lock(ctx.engine, lock_name(org_id)):
                 results.append(_run_sync(ctx, request, key, org_id, client_factory))
         return results
 
-    def backfill(ctx: JobContext, request: BackfillRequest) -> list[OrgResult]:
+    def backfill(ctx: Context, request: BackfillRequest) -> list[OrgResult]:
         results = []
-        for key in select_keys(_keys(ctx.settings), request.org, TITLE):
+        for key in select_keys(ctx.settings.keys, request.org, TITLE):
             org_id = org_id_of(key)
             with hold_lock(ctx.engine, lock_name(org_id)):
                 results.append(_run_backfill(ctx, request, key, org_id, client_factory))
         return results
 
-    def org_ids(ctx: JobContext, org: str | None) -> list[str]:
-        return [org_id_of(key) for key in select_keys(_keys(ctx.settings), org, TITLE)]
+    def org_ids(ctx: Context, org: str | None) -> list[str]:
+        return [org_id_of(key) for key in select_keys(ctx.settings.keys, org, TITLE)]
 
-    return ProviderJobs(
-        name="cursor",
-        tool=TOOL,
-        title=TITLE,
-        key_settings="CURSOR_ADMIN_KEY or CURSOR_ADMIN_KEYS",
-        keys=_keys,
-        sync=sync,
-        backfill=backfill,
-        org_ids=org_ids,
-    )
+    return CursorJobs(sync, backfill, org_ids)
 
 
 def _failed(key: ProviderKey, org_id: str, exc: Exception) -> OrgResult:
@@ -91,9 +87,7 @@ def _failed(key: ProviderKey, org_id: str, exc: Exception) -> OrgResult:
     return OrgResult(org=key.name, org_id=org_id, ok=False, status="failed", message=message)
 
 
-def _run_sync(
-    ctx: JobContext, request: SyncRequest, key: ProviderKey, org_id: str, factory: ClientFactory
-) -> OrgResult:
+def _run_sync(ctx: Context, request: SyncRequest, key: ProviderKey, org_id: str, factory: ClientFactory) -> OrgResult:
     now = ctx.now()
     team_report = _prefixed(ctx, key)
     try:
@@ -132,7 +126,7 @@ def _run_sync(
 
 
 def _run_backfill(
-    ctx: JobContext, request: BackfillRequest, key: ProviderKey, org_id: str, factory: ClientFactory
+    ctx: Context, request: BackfillRequest, key: ProviderKey, org_id: str, factory: ClientFactory
 ) -> OrgResult:
     team_report = _prefixed(ctx, key)
     try:
@@ -178,7 +172,7 @@ def _run_backfill(
     )
 
 
-def _prefixed(ctx: JobContext, key: ProviderKey) -> Callable[[str], None]:
+def _prefixed(ctx: Context, key: ProviderKey) -> Callable[[str], None]:
     return lambda line: ctx.report(f"{key.name}: {line}")
 
 

@@ -1,0 +1,212 @@
+"""What a provider tells the rest of Abacus about itself: one :class:`ProviderSpec` per provider package.
+
+Two words are kept apart everywhere. A **tool** is what people use and what answers are about (Claude Code,
+Cursor); its id is what ``usage.tool`` stores. A **provider** is where numbers come from (the Anthropic
+Admin API, the Claude Enterprise Analytics API, the Cursor Admin API); several providers may feed one tool.
+
+Everything that loops over tools or providers (commands, answers, charts, the team table and exports,
+status, gaps, doctor, config, the scheduler, digests) reads :mod:`providers.registry`, never a provider's
+name. A provider's settings are a pydantic model whose field aliases are the environment variables; the
+application reads them and hands each provider its own model, so no provider reads the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr
+
+from storage.analytics.status import FreshnessRule
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    """An AI coding tool as people know it."""
+
+    id: str  # stored in usage.tool; also the CSV export column prefix (claude_code_tokens)
+    title: str  # Claude Code
+    short: str  # the word people type and the help shows: claude
+    aliases: tuple[str, ...]  # every other word people type for it
+    color: str  # its colour in every chart
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderKey:
+    """One configured key: one organisation (or team) of a provider.
+
+    ``name`` is the operator's label when the entry is written ``label=key``; otherwise ``default`` for a
+    single key and ``KEY_1``, ``KEY_2``... by position.
+    """
+
+    name: str
+    key: SecretStr
+    labelled: bool
+
+
+def _split_commas(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def parse_provider_keys(plural: str | None, singular: str | None) -> list[ProviderKey]:
+    """The plural comma-separated form wins over the singular one; blank entries are dropped."""
+    entries = _split_commas(plural) or _split_commas(singular)
+    keys = []
+    for position, entry in enumerate(entries, start=1):
+        # Provider keys (sk-ant-..., key_...) contain no "=", so "label=key" cannot be misread.
+        label, sep, key = entry.partition("=")
+        if sep and label.strip() and key.strip() and _looks_like_label(label.strip()):
+            keys.append(ProviderKey(label.strip(), SecretStr(key.strip()), labelled=True))
+        else:
+            name = "default" if len(entries) == 1 else f"KEY_{position}"
+            keys.append(ProviderKey(name, SecretStr(entry), labelled=False))
+    return keys
+
+
+def _looks_like_label(text: str) -> bool:
+    return len(text) <= 64 and all(ch.isalnum() or ch in "-_." for ch in text)
+
+
+def secret_value(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+class ProviderSettings(BaseModel):
+    """A provider's settings. Field aliases are the environment variable names; ``keys`` lists its orgs."""
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    @property
+    def keys(self) -> list[ProviderKey]:
+        raise NotImplementedError
+
+    def secrets(self) -> list[str]:
+        """Every secret value these settings hold, so logs and error reports can redact them."""
+        values = [v.get_secret_value() for v in self.__dict__.values() if isinstance(v, SecretStr)]
+        return [v for v in values if v] + [k.key.get_secret_value() for k in self.keys]
+
+
+S = TypeVar("S", bound=ProviderSettings)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class JobContext(Generic[S]):
+    """What a provider's jobs get: its own settings, the database, a clock and a progress sink."""
+
+    settings: S
+    engine: Any  # sqlalchemy Engine
+    now: Callable[[], datetime] = utc_now
+    # Progress lines ("org acme: 2026-11-20 stored 412 rows"); the CLI shows them, the scheduler logs them.
+    report: Callable[[str], None] = lambda _line: None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRequest:
+    start: date | None = None  # None: the provider's default window
+    end: date | None = None
+    org: str | None = None  # a key label or name; None: every configured org
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillRequest:
+    target: date
+    org: str | None = None
+    max_windows: int | None = None  # None: the provider's per-run budget
+    newest: date | None = None  # where a backfill with no cursor yet starts (default: below forward sync)
+
+
+@dataclass(frozen=True, slots=True)
+class OrgResult:
+    org: str  # the operator's name for it: key label or default/KEY_n
+    org_id: str  # the stored organisation id
+    ok: bool
+    records: int = 0
+    windows: int = 0
+    status: str = ""
+    message: str = ""
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """What one cheap call with a key proved: the org it belongs to, and a phrase for `abacus doctor`."""
+
+    org_id: str
+    detail: str  # "valid for organisation Acme", "valid for a team of 12"
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraJob:
+    """A scheduled job beyond sync and backfill (say, mapping API keys to people)."""
+
+    id: str
+    title: str
+    at: Callable[[Any], str]  # settings -> the UTC time of day, "HH:MM"
+    run: Callable[[JobContext[Any]], tuple[int, str | None]]  # -> (rows, error or None)
+
+
+@dataclass(frozen=True)
+class ProviderSpec(Generic[S]):
+    """Everything the rest of Abacus needs to know about one provider."""
+
+    id: str  # the command-line name: abacus sync <id>
+    title: str  # how status and doctor name the source: "Claude Code (Admin API)"
+    tool: Tool
+    aliases: tuple[str, ...]  # other command-line names
+    # The sync_state provider and lock prefix. The first providers stored their tool id here, and their
+    # stored state keeps that name.
+    state_key: str
+    # Org ids this provider stores start with this prefix ("" matches any org of the tool not claimed by a
+    # provider with a longer prefix), so every stored row can be traced to the provider that wrote it.
+    org_prefix: str
+    settings: type[S]
+    key_settings: str  # what to set to configure it: "ANTHROPIC_ADMIN_KEY or ANTHROPIC_ADMIN_KEYS"
+    key_hint: str  # what a valid key looks like, for fixes: "a claude.ai Admin API key (read:analytics)"
+    freshness: FreshnessRule
+    sync_every: Callable[[S], timedelta]
+    sync: Callable[[JobContext[S], SyncRequest], list[OrgResult]]
+    backfill: Callable[[JobContext[S], BackfillRequest], list[OrgResult]]
+    org_ids: Callable[[JobContext[S], str | None], list[str]]  # the stored org ids of the configured keys
+    probe: Callable[[S, ProviderKey, float], Probe]  # raises ProviderError; one call, short timeout, no retry
+    secret_patterns: tuple[str, ...] = ()  # regexes of what its keys look like, redacted from every log line
+    extra_jobs: tuple[ExtraJob, ...] = ()
+    backfill_takes_newest: bool = False  # whether `backfill --to` may set where a first backfill starts
+    notes: tuple[str, ...] = ()  # what an operator should know (shown by doctor and config)
+
+    @property
+    def sync_job(self) -> str:
+        return f"{self.state_key.replace('-', '_')}_sync"
+
+    @property
+    def backfill_job(self) -> str:
+        return f"{self.state_key.replace('-', '_')}_backfill"
+
+
+def select_keys(keys: list[ProviderKey], org: str | None, title: str) -> list[ProviderKey]:
+    """All keys, or the one named ``org``; an unknown name is an error that lists the known ones."""
+    if org is None:
+        return keys
+    chosen = [k for k in keys if k.name == org]
+    if not chosen:
+        known = ", ".join(k.name for k in keys) or "none"
+        raise LookupError(f"No {title} organisation named {org!r} is configured (configured: {known}).")
+    return chosen
+
+
+def parse_clock(value: str) -> str:
+    """'9:5', '09:05' -> '09:05'; anything else is a ValueError that says the expected form."""
+    hours, sep, minutes = value.strip().partition(":")
+    if sep and hours.isdigit() and minutes.isdigit() and 0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59:
+        return f"{int(hours):02d}:{int(minutes):02d}"
+    raise ValueError(f"{value!r} is not a time of day; use HH:MM (24-hour), e.g. 09:00")
+
+
+# Setting types that carry their own validation, so they travel with the field into the application's settings.
+ClockTime = Annotated[str, AfterValidator(parse_clock)]
+BaseUrl = Annotated[str, AfterValidator(lambda value: value.strip().rstrip("/"))]
