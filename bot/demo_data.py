@@ -31,6 +31,8 @@ CURSOR_MODELS = ("gpt-5", "claude-4.5-sonnet", "composer-1", "auto")
 DEMO_DOMAIN = "example.com"
 DEMO_CLAUDE_ORG = "org_demo"
 DEMO_CURSOR_ORG = "cursor:default"
+# People on claude.ai Enterprise seats: their Claude Code usage comes from the Enterprise Analytics API.
+DEMO_ENTERPRISE_ORG = "claude-enterprise:default"
 DEMO_UNMAPPED_KEY = "ci-release-bot"
 _FIRST = (
     "ada", "grace", "alan", "edsger", "barbara", "donald", "margaret", "ken", "frances", "john",
@@ -68,6 +70,7 @@ class _Shape:
     cursor_events: bool = False  # one row per event (as a sync stores them) instead of per (day, model)
     cursor_gap: frozenset[date] = frozenset()  # days with no Cursor data at all
     unmapped_key: str = ""  # a Claude Code API key whose usage nobody is tied to
+    enterprise_org: str = ""  # where Enterprise-seat people's Claude Code usage is stored (a third of them)
 
 
 def generate(engine: Engine, *, people: int, days: int, end: date, seed: int = 7, chunk_days: int = 15) -> Generated:
@@ -90,13 +93,15 @@ def generate_demo(engine: Engine, *, people: int, days: int, end: date, now: dat
         heavy = profiles[0]
         profiles[0] = _Person(heavy.email, True, True, max(heavy.intensity, 1.0) * 10 + 4_000_000, 0.97)
     gap = frozenset({end - timedelta(days=12), end - timedelta(days=11)}) if days > 20 else frozenset()
-    shape = _Shape(DEMO_CLAUDE_ORG, DEMO_CURSOR_ORG, True, gap, DEMO_UNMAPPED_KEY)
+    shape = _Shape(DEMO_CLAUDE_ORG, DEMO_CURSOR_ORG, True, gap, DEMO_UNMAPPED_KEY, DEMO_ENTERPRISE_ORG)
     made = _write(engine, rng, profiles, days=days, end=end, chunk_days=31, shape=shape)
-    # Claude Code is complete to `end` (its data lags a day); Cursor synced up to the last full hour.
+    # Claude Code is complete to `end` (its data lags a day); Enterprise seats publish a day later; Cursor
+    # synced up to the last full hour.
     claude_mark = datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC)
     cursor_mark = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     for provider, org, mark in (
         ("claude_code", DEMO_CLAUDE_ORG, claude_mark),
+        ("claude-enterprise", DEMO_ENTERPRISE_ORG, claude_mark),
         ("cursor", DEMO_CURSOR_ORG, cursor_mark),
     ):
         record_attempt(engine, provider, org, now)
@@ -166,14 +171,18 @@ def _person_day(
     usage: list[UsageRecord] = []
     activity: list[ActivityRecord] = []
     if p.claude_code:
+        seat = bool(shape.enterprise_org) and _on_enterprise_seat(p.email)
+        org = shape.enterprise_org if seat else shape.claude_org
         for model in rng.sample(CLAUDE_MODELS, rng.choice((1, 1, 2))):
-            usage.append(_record(rng, "claude_code", day, p, model, "", shape.claude_org))
+            row = _record(rng, "claude_code", day, p, model, "", org)
+            usage.append(replace(row, customer_type="subscription") if seat else row)
         activity.append(
             ActivityRecord(
                 date=day,
                 actor=p.email,
-                org_id=shape.claude_org,
+                org_id=org,
                 email=p.email,
+                customer_type="subscription" if seat else "",
                 sessions=rng.randint(1, 8),
                 lines_added=rng.randint(0, 800),
                 lines_removed=rng.randint(0, 300),
@@ -190,6 +199,11 @@ def _person_day(
             else:
                 usage.append(_record(rng, "cursor", day, p, model, f"{p.email}:{day}:{model}"))
     return usage, activity
+
+
+def _on_enterprise_seat(email: str) -> bool:
+    """A third of the people, chosen by their email so the random draws (and so every number) stay the same."""
+    return hashlib.sha256(email.encode()).digest()[0] % 3 == 0
 
 
 def _record(
