@@ -178,7 +178,7 @@ class EnterpriseClient:
         def build() -> httpx.Request:
             # Paced per attempt, retries included: a retry costs the organisation's budget like any request.
             self._pacer.wait()
-            return self._http.build_request("GET", path, params=httpx.QueryParams(params))
+            return self._http.build_request("GET", path, params=tuple(params))
 
         self._last_400 = ""
         try:
