@@ -221,6 +221,8 @@ def acme(fake: FakeEnterprise) -> tuple[EnterpriseOrg, People]:
     org.add_usage(p.dana, D1, SONNET, tokens=(1000, 100, 50, 5000, 200), amount="450.500000")
     org.add_usage(p.dana, D1, OPUS, tokens=(10, 0, 0, 0, 5), amount="12.250000")
     org.add_usage(p.dana, D1, SONNET, product="chat", tokens=(9, 9, 9, 9, 9), amount="999")  # not Claude Code
+    org.add_usage(p.dana, D1, SONNET, product="other", tokens=(8, 8, 8, 8, 8), amount="888")
+    org.add_usage(p.bob, D1, OPUS, product=None, tokens=(7, 7, 7, 7, 7), amount="777")  # served: null product
     org.add_usage(p.bob, D1, OPUS, tokens=(300, 0, 0, 0, 30), amount="113")
     org.add_usage(p.bob, D1, HAIKU, amount="0.75", has_usage=False)  # a cost with no usage row
     org.add_usage(p.carol, D2, SONNET, tokens=(20, 0, 0, 0, 2), amount="20")
@@ -293,6 +295,8 @@ def test_sync_stores_the_fakes_totals_exactly_and_a_resync_changes_nothing(
     # One request per report for the whole window, one /users request per day (none after the first not ready).
     paths = [path for path, _ in fake.raw_requests]
     assert paths.count(USAGE) == 1 and paths.count(COST) == 1 and paths.count(USERS) == 6
+    # The API did serve a row that is not Claude Code's (a null product); it was left out.
+    assert result.records == 4 * 5 + 5 + 6
 
     with transaction(engine) as s:
         rows = {(u.actor, u.raw_model, u.date): u for u in s.scalars(select(Usage))}
@@ -405,7 +409,7 @@ def test_every_page_resends_the_same_query_and_a_changed_query_is_refused(engine
         result = sync_org(engine, client, ORG, DAYS, now=lambda: NOW)
     assert result.error is None
     assert totals(engine) == (5, EXPECTED_TOKENS, EXPECTED_COST)
-    for path, pages in ((USAGE, 2), (COST, 3), (USERS, None)):  # 4 usage and 5 cost rows, 2 a page
+    for path, pages in ((USAGE, 3), (COST, 3), (USERS, None)):  # 5 usage and 6 cost rows, 2 a page
         queries = [params for p, params in fake.raw_requests if p == path]
         if pages is not None:
             assert len(queries) == pages
