@@ -37,10 +37,12 @@ _TOKEN_FIELDS = (
 )
 
 
+_MISSING = object()
+
+
 def _bad(day: date | str, field: str, value: Any, expected: str) -> ProviderError:
-    return ProviderError(
-        f"Claude Enterprise data for {day}: {field} is {value!r}, not {expected}; nothing was stored for that day."
-    )
+    found = "missing" if value is _MISSING else f"{value!r}, not {expected}"
+    return ProviderError(f"Claude Enterprise data for {day}: {field} is {found}; nothing was stored for that day.")
 
 
 def count(value: Any, *, day: date | str, field: str) -> int:
@@ -167,7 +169,7 @@ def _field(row: Mapping[str, Any], path: tuple[str, ...], day: date) -> int:
     value: Any = row
     for i, name in enumerate(path):
         if not isinstance(value, Mapping) or name not in value:
-            raise _bad(day, ".".join(path[: i + 1]), "missing", "a non-negative whole number")
+            raise _bad(day, ".".join(path[: i + 1]), _MISSING, "a non-negative whole number")
         value = value[name]
     return count(value, day=day, field=".".join(path))
 
@@ -220,7 +222,7 @@ def usage_records(
         if _row_email(row):
             seen[person.user_id] = person.email
         if "amount" not in row:
-            raise _bad(day, "amount", "missing", "a decimal string of cents")
+            raise _bad(day, "amount", _MISSING, "a decimal string of cents")
         slot(day, person, _model(row, day))["cost"] += cents_to_usd(row["amount"], day=day)
 
     by_day: dict[date, list[UsageRecord]] = {}
