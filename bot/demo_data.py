@@ -59,6 +59,7 @@ class _Person:
     cursor: bool
     intensity: float  # median tokens per active day, heavy-tailed across people
     weekday_rate: float = 0.7
+    enterprise_seat: bool = False  # Claude Code through a claude.ai Enterprise seat (the demo: every third person)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,7 @@ class _Shape:
     cursor_events: bool = False  # one row per event (as a sync stores them) instead of per (day, model)
     cursor_gap: frozenset[date] = frozenset()  # days with no Cursor data at all
     unmapped_key: str = ""  # a Claude Code API key whose usage nobody is tied to
-    enterprise_org: str = ""  # where Enterprise-seat people's Claude Code usage is stored (a third of them)
+    enterprise_org: str = ""  # where the Claude Code usage of people on Enterprise seats is stored
 
 
 def generate(engine: Engine, *, people: int, days: int, end: date, seed: int = 7, chunk_days: int = 15) -> Generated:
@@ -153,7 +154,8 @@ def _profile(rng: random.Random, index: int, *, named: bool = False) -> _Person:
     first = _FIRST[index % len(_FIRST)]
     last = _LAST[(index % len(_FIRST) + (index % pairs) // len(_FIRST)) % len(_LAST)]
     suffix = "" if index < pairs else str(index // pairs + 1)
-    return _Person(f"{first}.{last}{suffix}@{DEMO_DOMAIN}", uses_cc, uses_cursor, intensity)
+    email = f"{first}.{last}{suffix}@{DEMO_DOMAIN}"
+    return _Person(email, uses_cc, uses_cursor, intensity, enterprise_seat=index % 3 == 1)
 
 
 def _days(first: date, last: date) -> Iterator[date]:
@@ -171,7 +173,7 @@ def _person_day(
     usage: list[UsageRecord] = []
     activity: list[ActivityRecord] = []
     if p.claude_code:
-        seat = bool(shape.enterprise_org) and _on_enterprise_seat(p.email)
+        seat = bool(shape.enterprise_org) and p.enterprise_seat
         org = shape.enterprise_org if seat else shape.claude_org
         for model in rng.sample(CLAUDE_MODELS, rng.choice((1, 1, 2))):
             row = _record(rng, "claude_code", day, p, model, "", org)
@@ -199,11 +201,6 @@ def _person_day(
             else:
                 usage.append(_record(rng, "cursor", day, p, model, f"{p.email}:{day}:{model}"))
     return usage, activity
-
-
-def _on_enterprise_seat(email: str) -> bool:
-    """A third of the people, chosen by their email so the random draws (and so every number) stay the same."""
-    return hashlib.sha256(email.encode()).digest()[0] % 3 == 0
 
 
 def _record(

@@ -11,10 +11,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from providers.anthropic import SPEC as ANTHROPIC
+from providers.claude_enterprise import SPEC as CLAUDE_ENTERPRISE
 from providers.cursor import SPEC as CURSOR
 from providers.spec import ProviderSpec, Tool
 
-_SPECS: tuple[ProviderSpec[Any], ...] = (ANTHROPIC, CURSOR)
+_SPECS: tuple[ProviderSpec[Any], ...] = (ANTHROPIC, CLAUDE_ENTERPRISE, CURSOR)
 
 
 def providers() -> tuple[ProviderSpec[Any], ...]:

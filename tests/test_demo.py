@@ -37,10 +37,14 @@ def test_demo_fills_its_own_database_answers_and_draws(
         people = s.scalar(select(func.count(func.distinct(Usage.email))).where(Usage.email != ""))
         tools = set(s.scalars(select(Usage.tool).distinct()))
         activity = s.scalar(select(func.count()).select_from(ClaudeCodeActivity))
-        states = s.scalar(select(func.count()).select_from(SyncState))
+        states = set(s.scalars(select(SyncState.provider)))
+        orgs = set(s.scalars(select(Usage.org_id).where(Usage.tool == "claude_code").distinct()))
         unmapped = [k.key_name for k in unmapped_keys(s)]
     engine.dispose()
-    assert people == 6 and tools == {"claude_code", "cursor"} and activity and states == 2
+    assert people == 6 and tools == {"claude_code", "cursor"} and activity
+    # Claude Code from both sources (API users and Enterprise seats), Cursor from its API.
+    assert states == {"claude_code", "claude-enterprise", "cursor"}
+    assert orgs == {"org_demo", "claude-enterprise:default"}
     assert unmapped == [DEMO_UNMAPPED_KEY]
     stated = re.search(r"(\d[\d,]*) usage rows", out)
     assert stated is not None and int(stated.group(1).replace(",", "")) > 0

@@ -241,6 +241,21 @@ class EnterpriseClient:
             return None
         return rows
 
+    def check(self, today: date) -> str | None:
+        """One request proving the key reads analytics: a one-row usage report of the week before ``today``.
+
+        Returns the organisation id the API names (None when it names none).
+        """
+        start = max(EARLIEST_DAY, today - timedelta(days=7))
+        params = [
+            ("starting_at", rfc3339(start)),
+            ("ending_at", rfc3339(max(start + timedelta(days=1), today))),
+            ("products[]", "claude_code"),
+            ("limit", "1"),
+        ]
+        organization = self._get(USAGE_PATH, params).get("organization_id")
+        return str(organization) if organization else None
+
     def usage_report(self, start: date, end: date) -> Report:
         """Per-user, per-model Claude Code token usage for the UTC days ``[start, end)``, daily buckets."""
         return self._report(USAGE_PATH, start, end, "the usage report")
