@@ -23,8 +23,9 @@ from sqlalchemy import Engine
 from bot.database import connect, schema_problem
 from bot.errors import AbacusError
 from bot.settings import Settings
+from bot.sources import status_of
 from providers.errors import AuthError, ProviderError
-from storage.analytics.status import ProviderStatus, sync_status
+from storage.analytics.status import ProviderStatus
 from storage.db import transaction
 from storage.digests import list_subscriptions
 from storage.job_runs import last_runs
@@ -285,7 +286,7 @@ def _check_digest_channels(report: DoctorReport, engine: Engine, client: WebClie
 def _statuses(engine: Engine, now: datetime) -> list[ProviderStatus]:
     try:
         with transaction(engine) as session:
-            return sync_status(session, now=now, max_keys=0).providers
+            return status_of(session, now=now, max_keys=0).providers
     except Exception:
         log.warning("doctor: could not read the sync status", exc_info=True)
         return []

@@ -20,19 +20,23 @@ from storage.analytics.status import SyncStatus, sync_status
 
 
 def resolve_source(name: str | None) -> set[str] | None:
-    """The sync-state names an operator means by ``name``: one provider (``claude-enterprise``) or every
-    provider of a tool (``claude``); None means all. An unknown name is a LookupError listing the choices."""
+    """The sync-state names an operator means by ``name``: one provider by its id (``claude-enterprise``), every
+    provider of a tool (``claude``), or one provider by an alias; None means all. An unknown name is a
+    LookupError listing the choices."""
     if name is None:
         return None
+    wanted = name.strip().lower()
+    exact = [spec for spec in registry.providers() if spec.id == wanted]
+    if exact:
+        return {exact[0].state_key}
     try:
-        return {registry.provider(name).state_key}
+        tool = registry.tool(wanted)
     except LookupError:
-        pass
-    try:
-        tool = registry.tool(name)
-    except LookupError:
-        names = [s.id for s in registry.providers()] + [t.short for t in registry.tools()]
-        raise LookupError(f"Unknown provider {name!r}; use one of: {', '.join(dict.fromkeys(names))}.") from None
+        try:
+            return {registry.provider(wanted).state_key}
+        except LookupError:
+            names = [s.id for s in registry.providers()] + [t.short for t in registry.tools()]
+            raise LookupError(f"Unknown provider {name!r}; use one of: {', '.join(dict.fromkeys(names))}.") from None
     return {spec.state_key for spec in registry.providers_of(tool.id)}
 
 
