@@ -12,6 +12,10 @@ from typing import Any
 import pytest
 
 from bot.cli import main
+from bot.scheduler import AbacusScheduler, JobOutcome, run_job
+from bot.settings import Settings
+from storage.db import make_engine
+from tests.fakes.anthropic_server import FakeAnthropic, user
 from tests.fakes.claude_enterprise_server import Activity, EnterpriseOrg, FakeEnterprise
 
 KEY = "sk-ant-api01-acme-analytics-secret"
@@ -126,3 +130,62 @@ def test_without_any_key_sync_says_what_to_set(run: Run, monkeypatch: pytest.Mon
     assert "ANTHROPIC_ADMIN_KEY" in err and "ANTHROPIC_ANALYTICS_KEY" in err and "CURSOR_ADMIN_KEY" in err
     code, _, err = run("sync", "claude-enterprise")
     assert code == 1 and "set ANTHROPIC_ANALYTICS_KEY or ANTHROPIC_ANALYTICS_KEYS" in err
+
+
+def test_with_both_kinds_of_key_a_person_is_one_person_and_each_use_counts_once(
+    run: Run, org: EnterpriseOrg, fake: FakeEnterprise, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One base URL serves both APIs, as api.anthropic.com does: the Admin API answers what is not analytics.
+    admin = FakeAnthropic()
+    try:
+        fake.other_paths = admin._handle
+        api_org = admin.add_org("sk-ant-admin01-acme-console", "org-acme", "Acme")
+        # Dana also uses an API key of the Console organisation: the same person, a different use.
+        api_org.add_usage(D1, user("dana@acme.com"), [(SONNET, 700, 70, 0, 0, 125)])
+        monkeypatch.setenv("ANTHROPIC_ADMIN_KEYS", "console=sk-ant-admin01-acme-console")
+        code, out, err = run("sync", "--days", "4")
+        assert code == 0, err + out
+        totals = stats(run)
+        assert totals["people"] == 2  # dana and bob, each once
+        assert totals["total_tokens"] == 6_702 + 770
+        assert Decimal(str(totals["total_cost_usd"])) == Decimal("5.8375") + Decimal("1.25")
+        code, out, _ = run("ask", "top 5 7d", "--as", "bob@acme.com")
+        assert code == 0 and out.count("dana@acme.com") == 1 and "$5.96" in out  # (450.5 + 20.25 + 125) cents
+        code, out, _ = run("status", "claude", "--json")
+        sources = {(p["provider"], p["org_id"]) for p in json.loads(out)["providers"]}
+        assert sources == {("claude_code", "org-acme"), ("claude-enterprise", "claude-enterprise:acme")}
+        code, out, _ = run("doctor", "--json")
+        names = {c["name"]: c["state"] for c in json.loads(out)["checks"]}
+        assert names["anthropic key console"] == "ok" and names["claude-enterprise key acme"] == "ok"
+    finally:
+        admin.close()
+
+
+def test_backfill_walks_history_below_the_restatement_window(run: Run, org: EnterpriseOrg) -> None:
+    old = TODAY - timedelta(days=40)  # below the 32 days every forward sync re-reads
+    bob = next(uid for uid, seat in org.seats.items() if seat.email == "bob@acme.com")
+    org.add_usage(bob, old, OPUS, tokens=(1_000, 0, 0, 0, 100), amount="99.5")
+    org.add_activity(bob, old, Activity(sessions=3))
+    code, out, err = run("backfill", "claude-enterprise", "--from", (old - timedelta(days=5)).isoformat())
+    assert code == 0, err + out
+    backfilled = stats(run)
+    assert backfilled["total_tokens"] == 1_100 and Decimal(str(backfilled["total_cost_usd"])) == Decimal("0.995")
+    code, out, _ = run("status", "claude-enterprise", "--json")
+    [status] = json.loads(out)["providers"]
+    assert status["backfill"]["state"] == "complete"
+
+
+def test_the_scheduler_runs_the_enterprise_jobs_with_only_an_analytics_key(run: Run, org: EnterpriseOrg) -> None:
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        scheduler = AbacusScheduler(settings, engine, background=True)
+        assert {job.id for job in scheduler.jobs} == {"claude_enterprise_sync", "claude_enterprise_backfill"}
+        assert run_job(scheduler.env, "claude_enterprise_sync") == JobOutcome(rows=3)  # usage rows stored
+        scheduler.shutdown()
+    finally:
+        engine.dispose()
+    assert stats(run)["total_tokens"] == 6_702
+    code, out, _ = run("status", "--json")
+    [job] = json.loads(out)["jobs"]
+    assert (job["job_id"], job["status"]) == ("claude_enterprise_sync", "ok")

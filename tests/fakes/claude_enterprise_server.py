@@ -37,7 +37,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.fakes.http_server import FakeServer, Request, Response
+from tests.fakes.http_server import FakeServer, Handler, Request, Response
 
 EARLIEST = date(2026, 1, 1)
 RATE_LIMIT = 60
@@ -201,8 +201,10 @@ class _BadRequest(Exception):
 
 
 class FakeEnterprise:
-    def __init__(self, clock: FakeClock | None = None) -> None:
+    def __init__(self, clock: FakeClock | None = None, *, other_paths: Handler | None = None) -> None:
+        """``other_paths`` serves whatever is not an analytics path (the Admin API at the same base URL)."""
         self.clock = clock or FakeClock()
+        self.other_paths = other_paths
         self.orgs: dict[str, EnterpriseOrg] = {}  # by key
         self.faults: list[Fault] = []
         self.page_cap: int | None = None  # serve at most this many rows a page whatever the limit (servers may)
@@ -288,6 +290,8 @@ class FakeEnterprise:
         return None
 
     def _handle(self, request: Request) -> Response:
+        if self.other_paths is not None and not request.path.startswith("/v1/organizations/analytics/"):
+            return self.other_paths(request)
         rid = f"req_{next(self._request_ids):06d}"
         key = request.headers.get("x-api-key", "")
         if key.startswith("sk-ant-admin01-"):
