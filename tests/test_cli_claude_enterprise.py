@@ -187,5 +187,6 @@ def test_the_scheduler_runs_the_enterprise_jobs_with_only_an_analytics_key(run: 
         engine.dispose()
     assert stats(run)["total_tokens"] == 6_702
     code, out, _ = run("status", "--json")
+    assert code == 0
     [job] = json.loads(out)["jobs"]
     assert (job["job_id"], job["status"]) == ("claude_enterprise_sync", "ok")
