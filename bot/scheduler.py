@@ -31,7 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.jobs import APP_JOB_TITLES, utc_now
+from bot.jobs import job_titles, utc_now
 from bot.observability import bound, new_id
 from bot.settings import Settings
 from providers import registry
@@ -197,17 +197,18 @@ def scheduled_jobs(settings: Settings, *, now: datetime | None = None) -> list[S
         return IntervalTrigger(seconds=int(interval.total_seconds()), start_date=start + delay, timezone=UTC_ZONE)
 
     jobs: list[ScheduledJob] = []
+    titles = job_titles()
     for index, spec in enumerate(settings.configured()):
         own = settings.provider(spec)
         interval = spec.sync_every(own)
         # A late run may still start within half its interval (between 5 minutes and an hour).
         grace = int(min(3600, max(300, interval.total_seconds() / 2)))
         first = timedelta(minutes=1 + index)
-        jobs.append(ScheduledJob(spec.sync_job, f"{spec.title} forward sync", every_span(first, interval), grace))
+        jobs.append(ScheduledJob(spec.sync_job, titles[spec.sync_job], every_span(first, interval), grace))
         jobs.append(
             ScheduledJob(
                 spec.backfill_job,
-                f"{spec.title} backfill",
+                titles[spec.backfill_job],
                 every(timedelta(minutes=15 + 5 * index), hours=settings.schedule_backfill_hours),
                 3600,
             )
@@ -215,20 +216,20 @@ def scheduled_jobs(settings: Settings, *, now: datetime | None = None) -> list[S
         for extra in spec.extra_jobs:
             hour, minute = (int(part) for part in extra.at(own).split(":"))
             trigger = CronTrigger(hour=hour, minute=minute, timezone=UTC_ZONE)
-            jobs.append(ScheduledJob(extra.id, extra.title, trigger, 6 * 3600))
+            jobs.append(ScheduledJob(extra.id, titles[extra.id], trigger, 6 * 3600))
     if settings.slack_bot_token is not None:
         # Each subscription decides whether its time has come, so a skipped tick only delays by one tick.
         minutes = settings.schedule_digest_minutes
-        jobs.append(ScheduledJob(DIGESTS, APP_JOB_TITLES[DIGESTS], every(timedelta(seconds=30), minutes=minutes), 300))
+        jobs.append(ScheduledJob(DIGESTS, titles[DIGESTS], every(timedelta(seconds=30), minutes=minutes), 300))
         minutes = settings.schedule_budget_minutes
-        jobs.append(ScheduledJob(BUDGETS, APP_JOB_TITLES[BUDGETS], every(timedelta(minutes=3), minutes=minutes), 600))
+        jobs.append(ScheduledJob(BUDGETS, titles[BUDGETS], every(timedelta(minutes=3), minutes=minutes), 600))
         minutes = settings.schedule_spike_minutes
-        jobs.append(ScheduledJob(SPIKES, APP_JOB_TITLES[SPIKES], every(timedelta(minutes=4), minutes=minutes), 600))
+        jobs.append(ScheduledJob(SPIKES, titles[SPIKES], every(timedelta(minutes=4), minutes=minutes), 600))
         # Teams that follow Slack user groups (by command or by ABACUS_TEAM_USERGROUPS), refreshed daily.
         hour, minute = (int(part) for part in settings.schedule_team_sync_at.split(":"))
         jobs.append(
             ScheduledJob(
-                TEAM_SYNC, APP_JOB_TITLES[TEAM_SYNC], CronTrigger(hour=hour, minute=minute, timezone=UTC_ZONE), 6 * 3600
+                TEAM_SYNC, titles[TEAM_SYNC], CronTrigger(hour=hour, minute=minute, timezone=UTC_ZONE), 6 * 3600
             )
         )
     return jobs

@@ -33,6 +33,9 @@ class RetryPolicy:
     max_total_wait: float = 300.0
 
 
+# One attempt, no waiting: for checks (`abacus doctor`) that report what they see now.
+ONE_TRY = RetryPolicy(max_attempts=1, base_delay=0.0, max_delay=0.0, max_total_wait=0.0)
+
 Sleep = Callable[[float], None]
 
 

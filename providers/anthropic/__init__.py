@@ -8,7 +8,7 @@ from providers.anthropic import jobs
 from providers.anthropic.client import AnthropicClient
 from providers.anthropic.mappings import sync_mappings
 from providers.anthropic.settings import AnthropicSettings
-from providers.http import RetryPolicy
+from providers.http import ONE_TRY
 from providers.spec import ExtraJob, JobContext, Probe, ProviderKey, ProviderSpec, Tool
 from storage.analytics.status import FreshnessRule
 
@@ -20,8 +20,6 @@ CLAUDE_CODE = Tool(
     color="#D97757",
 )
 
-_ONE_TRY = RetryPolicy(max_attempts=1, base_delay=0.0, max_delay=0.0, max_total_wait=0.0)
-
 
 def _probe(settings: AnthropicSettings, key: ProviderKey, timeout: float) -> Probe:
     with AnthropicClient(
@@ -29,7 +27,7 @@ def _probe(settings: AnthropicSettings, key: ProviderKey, timeout: float) -> Pro
         who=f"Anthropic ({key.name})",
         base_url=settings.anthropic_base_url,
         timeout=timeout,
-        policy=_ONE_TRY,
+        policy=ONE_TRY,
     ) as client:
         org = client.organization()
     return Probe(org.id, f"valid for organisation {org.name or org.id}")

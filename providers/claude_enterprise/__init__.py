@@ -15,11 +15,9 @@ from providers.claude_enterprise import jobs
 from providers.claude_enterprise.client import EnterpriseClient
 from providers.claude_enterprise.settings import EnterpriseSettings
 from providers.claude_enterprise.sync import STATE_KEY
-from providers.http import RetryPolicy
+from providers.http import ONE_TRY
 from providers.spec import Probe, ProviderKey, ProviderSpec
 from storage.analytics.status import FreshnessRule
-
-_ONE_TRY = RetryPolicy(max_attempts=1, base_delay=0.0, max_delay=0.0, max_total_wait=0.0)
 
 
 def _probe(settings: EnterpriseSettings, key: ProviderKey, timeout: float) -> Probe:
@@ -27,7 +25,7 @@ def _probe(settings: EnterpriseSettings, key: ProviderKey, timeout: float) -> Pr
         key.key.get_secret_value(),
         who=f"Claude Enterprise ({key.name})",
         base_url=settings.anthropic_base_url,
-        retry=_ONE_TRY,
+        retry=ONE_TRY,
         timeout=timeout,
     ) as client:
         organization = client.check(datetime.now(UTC).date())

@@ -7,13 +7,12 @@ from datetime import timedelta
 from providers.cursor import jobs
 from providers.cursor.client import CursorClient
 from providers.cursor.settings import CursorSettings
-from providers.http import RetryPolicy
+from providers.http import ONE_TRY
 from providers.spec import Probe, ProviderKey, ProviderSpec, Tool
 from storage.analytics.status import FreshnessRule
 
 CURSOR = Tool(id="cursor", title="Cursor", short="cursor", aliases=(), color="#3B82F6")
 
-_ONE_TRY = RetryPolicy(max_attempts=1, base_delay=0.0, max_delay=0.0, max_total_wait=0.0)
 _JOBS = jobs.make_jobs()
 
 
@@ -23,7 +22,7 @@ def _probe(settings: CursorSettings, key: ProviderKey, timeout: float) -> Probe:
         who=f"Cursor ({key.name})",
         base_url=settings.cursor_base_url,
         timeout=timeout,
-        policy=_ONE_TRY,
+        policy=ONE_TRY,
     ) as client:
         members = client.members()
     return Probe(jobs.org_id_of(key), f"valid for a team of {len(members)}")
