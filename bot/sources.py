@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from providers import registry
-from providers.spec import ProviderSpec
 from storage.analytics.gaps import STALE_AFTER_DAYS, ProviderGaps, find_gaps
 from storage.analytics.status import SyncStatus, sync_status
 
@@ -49,10 +47,6 @@ def source_title(state_key: str) -> str:
     """How people call the provider behind a sync-state name."""
     spec = registry.by_state_key(state_key)
     return spec.title if spec else registry.tool_title(state_key)
-
-
-def source_spec(state_key: str) -> ProviderSpec[Any] | None:
-    return registry.by_state_key(state_key)
 
 
 def tool_of_source(state_key: str) -> str:
