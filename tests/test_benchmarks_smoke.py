@@ -22,11 +22,11 @@ def test_csv_import_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_sync_ingest_benchmark_runs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    sync_ingest.main(
-        ["--actors", "20", "--cc-days", "1", "--events", "100", "--cursor-days", "1", "--dir", str(tmp_path)]
-    )
+    sizes = ["--actors", "20", "--cc-days", "1", "--events", "100", "--cursor-days", "1"]
+    sync_ingest.main([*sizes, "--seats", "30", "--enterprise-days", "2", "--dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert "| SQLite | claude_code |" in out and "| SQLite | cursor | 100 |" in out
+    assert "| SQLite | claude_enterprise |" in out and "| SQLite | claude_enterprise, re-sync |" in out
 
 
 def test_slack_load_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
