@@ -7,6 +7,7 @@ transaction. Every change is written to ``identity_mapping_changes``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -108,6 +109,67 @@ def set_mapping(
         )
     )
     return _reattribute(session, source, org_id, external_id, email)
+
+
+def remember_identities(
+    session: Session, *, source: str, org_id: str, emails: Mapping[str, str], by: str, now: datetime
+) -> int:
+    """Record what a provider says about its own user ids (id -> email), with the audit trail, in bulk.
+
+    Unlike :func:`set_mapping` nothing is re-attributed: the provider's rows already carry these emails, and
+    the mapping is kept only so a later row without an email (a deleted user) can still be attributed.
+    Returns how many mappings were created or changed.
+    """
+    wanted = {external_id: email.strip().lower() for external_id, email in emails.items() if email.strip()}
+    if not wanted:
+        return 0
+    existing: dict[str, IdentityMapping] = {}
+    ids = sorted(wanted)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for mapping in session.scalars(
+            select(IdentityMapping).where(
+                IdentityMapping.source == source,
+                IdentityMapping.org_id == org_id,
+                IdentityMapping.external_id.in_(chunk),
+            )
+        ):
+            existing[mapping.external_id] = mapping
+    changed = 0
+    for external_id, email in wanted.items():
+        current = existing.get(external_id)
+        if current is not None and current.email == email:
+            continue
+        old_email = current.email if current is not None else ""
+        if current is not None:
+            current.email, current.method, current.mapped_by, current.updated_at = email, "provider_api", by, now
+        else:
+            session.add(
+                IdentityMapping(
+                    source=source,
+                    org_id=org_id,
+                    external_id=external_id,
+                    email=email,
+                    method="provider_api",
+                    mapped_by=by,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        session.add(
+            IdentityMappingChange(
+                source=source,
+                org_id=org_id,
+                external_id=external_id,
+                old_email=old_email,
+                new_email=email,
+                method="provider_api",
+                changed_by=by,
+                changed_at=now,
+            )
+        )
+        changed += 1
+    return changed
 
 
 def _reattribute(session: Session, tool: str, org_id: str, key_name: str, email: str) -> Reattribution:

@@ -28,7 +28,7 @@ from providers.errors import ProviderError
 from providers.sync_engine import BackfillOutcome, run_backfill, utc_midnight
 from storage.db import transaction
 from storage.locks import hold_lock
-from storage.mappings import load_mappings, set_mapping
+from storage.mappings import load_mappings, remember_identities
 from storage.models import ClaudeCodeActivity, Usage
 from storage.sync_state import get_state, record_attempt, record_failure, record_success
 from storage.writes import ActivityRecord, UsageRecord, refresh_daily_rollup, upsert_activity, upsert_usage
@@ -126,17 +126,9 @@ def store_day(
         # The day may have shrunk to nothing, so it is re-derived even when no row was written.
         refresh_daily_rollup(session, written.days | {(TOOL, day)})
         upsert_activity(session, activity)
-        for user_id, email in remember.items():
-            set_mapping(
-                session,
-                source=IDENTITY_SOURCE,
-                org_id=org_id,
-                external_id=user_id,
-                email=email,
-                method="provider_api",
-                by="claude-enterprise-api",
-                now=now,
-            )
+        remember_identities(
+            session, source=IDENTITY_SOURCE, org_id=org_id, emails=remember, by="claude-enterprise-api", now=now
+        )
 
 
 def _write(
