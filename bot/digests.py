@@ -34,7 +34,7 @@ from bot.slack.answers.common import freshness_line, short_day
 from bot.slack.answers.digest import WEEKDAYS, DigestFacts, digest_blocks, disabled_note, period_title
 from bot.slack.delivery import ChartFile
 from bot.slack.plain_text import notification_text
-from bot.sources import status_of, tool_of_source
+from bot.sources import footer_status, tool_of_source
 from charts.daily import digest_chart
 from storage.analytics.models_breakdown import model_breakdown
 from storage.analytics.overview import overview, period_totals
@@ -135,7 +135,7 @@ def compose_digest(
         base_start, base_end = period.start - timedelta(days=7), period.start - timedelta(days=1)
     chart_start = period.end - timedelta(days=CHART_DAYS - 1)
     with transaction(engine) as session:
-        status = status_of(session, now=now, max_keys=0)
+        status = footer_status(session, now=now)
         summary = overview(session, period.start, period.end)
         totals = summary.current
         baseline = period_totals(session, base_start, base_end)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from providers import registry
 from storage.analytics.gaps import STALE_AFTER_DAYS, ProviderGaps, find_gaps
-from storage.analytics.status import SyncStatus, sync_status
+from storage.analytics.status import SyncStatus, freshness_status, sync_status
 
 
 def resolve_source(name: str | None) -> set[str] | None:
@@ -73,6 +73,17 @@ def status_of(session: Session, *, now: datetime, sources: set[str] | None = Non
         unmapped_key_count=len(keys),
         unmapped_tokens=sum(k.tokens for k in keys),
         unmapped_cost_usd=sum((k.cost_usd for k in keys), Decimal(0)),
+    )
+
+
+def footer_status(session: Session, *, now: datetime) -> SyncStatus:
+    """The sync states and newest days behind every answer's freshness line, without scanning the data."""
+    return freshness_status(
+        session,
+        now=now,
+        tools=all_tools(),
+        rules={spec.state_key: spec.freshness for spec in registry.providers()},
+        tool_of=tool_of_source,
     )
 
 

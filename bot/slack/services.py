@@ -37,7 +37,7 @@ from bot.slack.command_text import AbacusRequest
 from bot.slack.delivery import Answer, ChartFile, ExportFile
 from bot.slack.plain_text import notification_text
 from bot.slack.users import SlackUser, UserDirectory, UserLookupFailed
-from bot.sources import all_tools, gaps_of, resolve_source, status_of
+from bot.sources import all_tools, footer_status, gaps_of, resolve_source, status_of
 from bot.teams import UsergroupError, sync_followed_usergroups, sync_usergroup
 from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart
@@ -97,7 +97,7 @@ class Services:
         return parse_period(text, today=today_in(self._zone(user), self.now()))
 
     def _freshness(self, session: Session) -> str:
-        return freshness_line(status_of(session, now=self.now(), max_keys=0), self.configured_tools())
+        return freshness_line(footer_status(session, now=self.now()), self.configured_tools())
 
     # --- answers -------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ provider would show a provider that syncs every 6 hours, with data a day late, a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -153,6 +153,32 @@ def sync_status(
     ]
     keys, count, tokens, cost = _unmapped_keys(session, provider, source_of, max_keys)
     return SyncStatus(now, providers, keys, count, tokens, cost)
+
+
+def freshness_status(
+    session: Session,
+    *,
+    now: datetime,
+    tools: Sequence[str],
+    rules: Mapping[str, FreshnessRule] | None = None,
+    tool_of: Callable[[str], str] = lambda provider: provider,
+) -> SyncStatus:
+    """What an answer's freshness line needs, cheaply: every sync state, and the newest stored day per tool.
+
+    :func:`sync_status` scans the rollup for the newest day of every (tool, org); this reads one index
+    entry per tool instead (the rollup's unique key starts with tool and date), so it costs the same
+    whatever the size of the data. ``newest_data_day`` is the tool's, for every org of it; no unmapped keys.
+    """
+    newest = {tool: session.scalar(select(func.max(D.date)).where(D.tool == tool)) for tool in tools}
+    states = {(s.provider, s.org_id): s for s in session.scalars(select(SyncState))}
+    rules = rules or {}
+    providers = [
+        _provider_status(key, state, newest.get(tool_of(key[0])), now, rules.get(key[0], FALLBACK_RULE))
+        for key, state in sorted(states.items())
+    ]
+    stateless = [t for t, day in newest.items() if day is not None and t not in {tool_of(p) for p, _ in states}]
+    providers += [_provider_status((t, ""), None, newest[t], now, rules.get(t, FALLBACK_RULE)) for t in stateless]
+    return SyncStatus(now, providers, [], 0, 0, Decimal(0))
 
 
 def _provider_status(
