@@ -88,7 +88,7 @@ def usage_row(record: UsageRecord) -> tuple[Any, ...]:
         r.org_id,
         r.actor,
         r.actor_type,
-        r.email,
+        r.email.lower(),
         r.raw_model,
         normalize_model_name(r.raw_model),
         r.customer_type,

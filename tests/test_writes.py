@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from storage.analytics.profile import find_person
 from storage.db import transaction
 from storage.models import ClaudeCodeActivity, Usage, UsageDaily
 from storage.writes import ActivityRecord, upsert_activity, upsert_usage
@@ -163,3 +164,13 @@ def test_money_keeps_every_digit_the_column_holds(engine: Engine) -> None:
     with transaction(engine) as s:
         assert s.scalar(select(Usage.cost_usd)) == cost
         assert s.scalar(select(UsageDaily.cost_usd)) == cost
+
+
+def test_emails_are_stored_lower_case_so_people_are_found_by_index(engine: Engine) -> None:
+    with transaction(engine) as s:
+        upsert_usage(s, [usage(email="Dana.Lovelace@Example.COM", actor="Dana.Lovelace@Example.COM")])
+    with transaction(engine) as s:
+        assert s.scalar(select(UsageDaily.email)) == "dana.lovelace@example.com"
+        assert find_person(s, "DANA.LOVELACE@example.com") == "dana.lovelace@example.com"
+        assert find_person(s, "Dana.Lovelace") == "dana.lovelace@example.com"
+        assert find_person(s, "dana") is None and find_person(s, "dana_lovelace") is None

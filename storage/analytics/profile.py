@@ -104,11 +104,12 @@ def find_person(session: Session, query: str) -> str | None:
     text = query.strip().lower()
     if not text:
         return None
-    if "@" in text:
-        condition = func.lower(D.email) == text
-    else:
-        condition = func.lower(D.email).like(escape_like(text) + "@%", escape="\\")
-    return session.scalar(select(D.email).where(condition, D.email != "").order_by(D.email).limit(1))
+    # Emails are stored lower-case (every write lower-cases them), so an email is found by equality on the
+    # email index instead of lower-casing every row. A bare username is a prefix match (LIKE, which is right
+    # under every collation; it walks the index where the collation allows).
+    prefix = D.email.like(escape_like(text) + "@%", escape="\\")
+    condition = D.email == text if "@" in text else prefix
+    return session.scalar(select(D.email).where(condition).order_by(D.email).limit(1))
 
 
 def user_profile(session: Session, email: str, start: date, end: date, *, tool: str | None = None) -> UserProfile:
