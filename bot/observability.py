@@ -21,10 +21,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.settings import Settings
-from providers import registry
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
 
 REDACTED = "[redacted]"
 # xoxb-/xoxp-/xoxa-/xoxe- Slack tokens and xapp- app tokens, then whatever each provider's keys look like.
@@ -32,6 +33,8 @@ SLACK_TOKEN_PATTERNS = (r"xox[abpers]-[A-Za-z0-9-]+", r"xapp-[A-Za-z0-9-]+")
 
 
 def token_pattern() -> re.Pattern[str]:
+    from providers import registry  # here, so the CLI starts without loading every provider
+
     patterns = list(SLACK_TOKEN_PATTERNS)
     for spec in registry.providers():
         patterns.extend(p for p in spec.secret_patterns if p not in patterns)

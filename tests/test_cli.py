@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 import pytest
 
 from bot.cli import main
@@ -136,3 +137,13 @@ def test_console_script_is_installed(tmp_path: Path) -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr and "No such command" in done.stderr
     done = subprocess.run([str(exe), "--help"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert done.returncode == 0 and "stats" in done.stdout and "config" in done.stdout
+
+
+def test_the_command_list_names_every_command_with_its_own_help() -> None:
+    from bot.cli import COMMANDS, cli
+
+    ctx = click.Context(cli)
+    for name, (_module, _attribute, short) in COMMANDS.items():
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.name == name
+        assert short == command.get_short_help_str(limit=10_000), name

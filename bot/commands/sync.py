@@ -234,11 +234,9 @@ def _make_flag_command(verb: str, complete: bool) -> click.Command:
     return command
 
 
-def register(cli: click.Group) -> None:
-    for provider in registry.providers():
-        sync_group.add_command(_make_sync_command(provider))
-        backfill_group.add_command(_make_backfill_command(provider))
-    backfill_group.add_command(_make_flag_command("complete", True))
-    backfill_group.add_command(_make_flag_command("reset", False))
-    cli.add_command(sync_group)
-    cli.add_command(backfill_group)
+# One sync and one backfill subcommand per registered provider.
+for _provider in registry.providers():
+    sync_group.add_command(_make_sync_command(_provider))
+    backfill_group.add_command(_make_backfill_command(_provider))
+backfill_group.add_command(_make_flag_command("complete", True))
+backfill_group.add_command(_make_flag_command("reset", False))
