@@ -12,6 +12,7 @@ field, because storing a guess would be worse than storing nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -92,6 +93,17 @@ def cents_to_usd(value: Any, *, day: date | str, field: str = "amount") -> Decim
 def bucket_day(row: Mapping[str, Any]) -> date:
     """The UTC day of a report row: its bucket's ``starting_at``, which must start a whole-day bucket."""
     raw_start, raw_end = row.get("starting_at"), row.get("ending_at")
+    if isinstance(raw_start, str) and isinstance(raw_end, str):
+        return _bucket(raw_start, raw_end)  # every row of a bucket carries the same two strings
+    return _bucket_uncached(raw_start, raw_end)
+
+
+@functools.lru_cache(maxsize=1024)
+def _bucket(raw_start: str, raw_end: str) -> date:
+    return _bucket_uncached(raw_start, raw_end)
+
+
+def _bucket_uncached(raw_start: Any, raw_end: Any) -> date:
     start, end = _timestamp(raw_start, "starting_at"), _timestamp(raw_end, "ending_at")
     midnight = datetime.combine(start.date(), datetime.min.time(), tzinfo=UTC)
     if start != midnight or end - start != timedelta(days=1):
@@ -168,9 +180,12 @@ def _is_claude_code(row: Mapping[str, Any], day: date) -> bool:
 def _field(row: Mapping[str, Any], path: tuple[str, ...], day: date) -> int:
     value: Any = row
     for i, name in enumerate(path):
-        if not isinstance(value, Mapping) or name not in value:
+        # JSON objects are dicts; checking the concrete type is much cheaper than the Mapping ABC.
+        if not isinstance(value, dict) or name not in value:
             raise _bad(day, ".".join(path[: i + 1]), _MISSING, "a non-negative whole number")
         value = value[name]
+    if type(value) is int and value >= 0:  # the common case, without building the field's name
+        return value
     return count(value, day=day, field=".".join(path))
 
 
@@ -271,14 +286,18 @@ def user_identities(user_rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
 def _optional_count(block: Mapping[str, Any], name: str, *, day: date, path: str) -> int:
     """A counter that may be absent or null (null on aggregated rows), as zero; any other non-count is an error."""
     value = block.get(name)
-    return 0 if value is None else count(value, day=day, field=f"{path}.{name}")
+    if value is None:
+        return 0
+    if type(value) is int and value >= 0:  # the common case, without building the field's name
+        return value
+    return count(value, day=day, field=f"{path}.{name}")
 
 
 def _block(parent: Mapping[str, Any], name: str, *, day: date, path: str) -> Mapping[str, Any]:
     value = parent.get(name)
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         raise _bad(day, f"{path}.{name}".lstrip("."), value, "an object")
     return value
 
