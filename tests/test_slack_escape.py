@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from bot.slack.answers.mapping import key_id, key_option, key_value, legacy_key_value, map_modal
 from bot.slack.blocks import context, cut, escape, fit, header, plain, section
+from bot.slack.command_text import parse
 from bot.slack.plain_text import blocks_to_text, notification_text
 from storage.mappings import UnmappedKey
 
@@ -107,3 +108,9 @@ def test_the_map_modal_lists_hostile_and_long_keys_as_data() -> None:
     assert "`&lt;!channel&gt; &amp; &lt;@U999|boss&gt;`" in listing
     assert "…and 13 more (type to search)." in listing
     assert len(view["blocks"][1]["element"]["initial_option"]["value"]) <= 150
+
+
+def test_typed_entities_are_read_as_the_characters_slack_escaped() -> None:
+    request = parse("map a&amp;b&lt;c&gt; <@UBOB|bob>")
+    assert (request.key, request.target_user_id) == ("a&b<c>", "UBOB")
+    assert parse("user <mailto:q&a@acme.com|q&amp;a@acme.com>").command == "user"

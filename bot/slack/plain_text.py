@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from bot.slack.blocks import MAX_SECTION, cut, escape
+from bot.slack.command_text import unescape  # for a terminal (never for Slack)
 
 _LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 
@@ -14,11 +15,6 @@ def _mrkdwn(text: str) -> str:
     """Formatting marks dropped; Slack's entities kept (the result is still mrkdwn-safe)."""
     text = _LINK.sub(r"\2", text)
     return text.replace("*", "").replace("`", "").replace("_", " ").strip()
-
-
-def unescape(text: str) -> str:
-    """Slack's three entities back to characters, for a terminal (never for Slack)."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _text(obj: Any) -> str:
