@@ -236,3 +236,14 @@ def key_orgs(session: Session, key_name: str, source: str = CLAUDE_CODE) -> set[
         select(IdentityMapping.org_id).where(IdentityMapping.source == source, IdentityMapping.external_id == key_name)
     )
     return set(used) | set(mapped)
+
+
+def api_keys(session: Session, source: str = CLAUDE_CODE) -> set[tuple[str, str]]:
+    """Every (org, API key name) with usage or a mapping: what a key id from Slack is resolved against."""
+    used = session.execute(
+        select(Usage.org_id, Usage.actor).where(Usage.tool == source, Usage.actor_type == "api_key").distinct()
+    )
+    mapped = session.execute(
+        select(IdentityMapping.org_id, IdentityMapping.external_id).where(IdentityMapping.source == source)
+    )
+    return {(str(o), str(k)) for o, k in used} | {(str(o), str(k)) for o, k in mapped}

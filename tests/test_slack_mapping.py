@@ -9,7 +9,15 @@ from decimal import Decimal
 from slack_sdk.models.views import View
 from sqlalchemy import Engine, func, select
 
-from bot.slack.answers.mapping import CALLBACK_ID, EMAIL_ACTION, EMAIL_BLOCK, KEY_ACTION, KEY_BLOCK, PERSON_ACTION
+from bot.slack.answers.mapping import (
+    CALLBACK_ID,
+    EMAIL_ACTION,
+    EMAIL_BLOCK,
+    KEY_ACTION,
+    KEY_BLOCK,
+    PERSON_ACTION,
+    key_id,
+)
 from bot.slack.answers.mapping import PERSON_BLOCK as PERSON
 from storage.db import transaction
 from storage.models import IdentityMapping, Usage, UsageDaily
@@ -70,8 +78,12 @@ def cost_by_email(engine: Engine) -> dict[str, Decimal]:
         }
 
 
-def submission(key: str = "deploy-bot", person: str | None = None, email: str | None = None) -> dict:
-    option = {"text": {"type": "plain_text", "text": key}, "value": json.dumps(["org-1", key], separators=(",", ":"))}
+def submission(
+    key: str = "deploy-bot", person: str | None = None, email: str | None = None, *, legacy: bool = False
+) -> dict:
+    # The option carries the key's short id; a modal opened before ids existed carried ["org", "name"].
+    value = json.dumps(["org-1", key], separators=(",", ":")) if legacy else key_id("org-1", key)
+    option = {"text": {"type": "plain_text", "text": key}, "value": value}
     return {
         "type": "view_submission",
         "trigger_id": "1.2.3",
@@ -167,6 +179,13 @@ def test_mapping_moves_exactly_the_keys_history_and_tells_both_people(slack_harn
     late = slack_harness.interaction(submission(email="dana@acme.com")).json()
     assert late["errors"][KEY_BLOCK] == "deploy-bot was just mapped to bob@acme.com by admin@acme.com."
     assert cost_by_email(slack_harness.engine) == after
+
+
+def test_a_modal_opened_before_options_carried_ids_still_maps(slack_harness: SlackHarness) -> None:
+    seed(slack_harness.engine)
+    response = slack_harness.interaction(submission(person="UBOB", legacy=True))
+    assert response.status_code == 200 and response.text == ""
+    assert "" not in cost_by_email(slack_harness.engine)
 
 
 def test_text_forms_remap_and_unmap(slack_harness: SlackHarness) -> None:

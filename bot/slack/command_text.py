@@ -147,8 +147,15 @@ class AbacusRequest:
         return usage(self.command)
 
 
+def unescape(text: str) -> str:
+    """Slack's three entities back to characters (``&lt;`` ``&gt;`` ``&amp;``)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def parse(text: str) -> AbacusRequest:
-    words = text.strip().split()
+    # Slack sends what was typed with &, < and > as entities and its own markup (mentions, channels, links)
+    # as <...>: a word with no raw < is plain typing, so `a&amp;b` is the key or name `a&b`.
+    words = [word if "<" in word else unescape(word) for word in text.strip().split()]
     head = words[0].lower() if words else ""
     head = ALIASES.get(head, head)
     if PERIOD.match(head):  # `/abacus 7d` is the team overview for that period

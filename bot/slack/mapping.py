@@ -28,17 +28,26 @@ from bot.slack.answers.mapping import (
     KEY_BLOCK,
     PERSON_ACTION,
     PERSON_BLOCK,
+    key_id,
     key_options,
+    legacy_key_value,
     loading_modal,
     map_modal,
-    parse_key_value,
 )
-from bot.slack.blocks import section
+from bot.slack.blocks import escape, plain, section
 from bot.slack.delivery import Answer
 from bot.slack.services import Services
 from bot.slack.users import SlackUser, UserLookupFailed
 from storage.db import transaction
-from storage.mappings import CLAUDE_CODE, Reattribution, current_mapping, key_orgs, set_mapping, unmapped_keys
+from storage.mappings import (
+    CLAUDE_CODE,
+    Reattribution,
+    api_keys,
+    current_mapping,
+    key_orgs,
+    set_mapping,
+    unmapped_keys,
+)
 
 log = logging.getLogger(__name__)
 NOT_ADMIN = "Only Abacus admins can map API keys (ABACUS_ADMINS)."
@@ -82,6 +91,19 @@ def resolve_email(services: Services, person_id: str | None, typed: str | None) 
     return email
 
 
+def resolve_key(services: Services, value: str) -> tuple[str, str]:
+    """The (org, key name) a modal option's value stands for: the option carries a short id, never the name."""
+    legacy = legacy_key_value(value)
+    if legacy is not None:
+        return legacy
+    with transaction(services.engine) as session:
+        keys = api_keys(session)
+    for org_id, key in keys:
+        if key_id(org_id, key) == value:
+            return org_id, key
+    raise MappingRefused(KEY_BLOCK, "That API key is no longer known; close this and run `/abacus map` again.")
+
+
 def map_key(services: Services, *, org_id: str, key: str, email: str, admin: SlackUser, remap: bool) -> Mapped:
     """Map ``key`` to ``email`` and move its history. Without ``remap`` the key must still be unmapped."""
     try:
@@ -89,7 +111,8 @@ def map_key(services: Services, *, org_id: str, key: str, email: str, admin: Sla
             existing = current_mapping(session, CLAUDE_CODE, org_id, key)
             if existing is not None and not remap:
                 raise MappingRefused(
-                    KEY_BLOCK, f"{key} was just mapped to {existing.email} by {existing.mapped_by or 'someone'}."
+                    KEY_BLOCK,
+                    f"{_short(key)} was just mapped to {existing.email} by {existing.mapped_by or 'someone'}.",
                 )
             previous = existing.email if existing else ""
             moved = set_mapping(
@@ -103,8 +126,13 @@ def map_key(services: Services, *, org_id: str, key: str, email: str, admin: Sla
                 now=utc_now(),
             )
     except IntegrityError:  # another admin's mapping of the same key committed first
-        raise MappingRefused(KEY_BLOCK, f"{key} was mapped by someone else a moment ago.") from None
+        raise MappingRefused(KEY_BLOCK, f"{_short(key)} was mapped by someone else a moment ago.") from None
     return Mapped(org_id, key, email, previous, moved or Reattribution(0, 0, Decimal(0)))
+
+
+def _short(key: str) -> str:
+    """A key's name in a modal error (plain text, shown under the field): one line, not the whole essay."""
+    return plain(key, 80)
 
 
 def _moved(m: Reattribution) -> str:
@@ -121,28 +149,31 @@ def text_command(
     unmap: bool,
 ) -> Answer:
     """`/abacus map KEY @person` (also changes an existing mapping) and `/abacus unmap KEY`."""
+    shown = escape(request_key)
     with transaction(services.engine) as session:
         orgs = key_orgs(session, request_key)
     if not orgs:
-        return _say(f"I don't know an API key called `{request_key}`. `/abacus map` lists the unmapped ones.")
+        return _say(f"I don't know an API key called `{shown}`. `/abacus map` lists the unmapped ones.")
     if len(orgs) > 1:
-        return _say(f"`{request_key}` exists in several organisations; use `abacus mappings set --org` for it.")
+        return _say(f"`{shown}` exists in several organisations; use `abacus mappings set --org` for it.")
     org_id = orgs.pop()
     try:
         email = "" if unmap else resolve_email(services, target_user, target_email)
         result = map_key(services, org_id=org_id, key=request_key, email=email, admin=admin, remap=True)
     except MappingRefused as exc:
-        return _say(str(exc))
+        return _say(escape(str(exc), limit=500))
     if unmap:
         if not result.previous:
-            return _say(f"`{request_key}` was not mapped; nothing changed.")
-        return _say(f"Unmapped `{request_key}` (was {result.previous}): {_moved(result.moved)} back to unattributed.")
-    was = f" (was {result.previous})" if result.previous else ""
-    return _say(f"Mapped `{request_key}` → {email}{was}: moved {_moved(result.moved)}.")
+            return _say(f"`{shown}` was not mapped; nothing changed.")
+        return _say(f"Unmapped `{shown}` (was {escape(result.previous)}): {_moved(result.moved)} back to unattributed.")
+    was = f" (was {escape(result.previous)})" if result.previous else ""
+    return _say(f"Mapped `{shown}` → {escape(email)}{was}: moved {_moved(result.moved)}.")
 
 
-def _say(text: str) -> Answer:
-    return Answer(text, [section(text)])
+def _say(markdown: str) -> Answer:
+    """``markdown``: with every outside string in it escaped."""
+    block = section(markdown)
+    return Answer(block["text"]["text"], [block])
 
 
 def open_modal(services: Services, client: WebClient, trigger_id: str) -> None:
@@ -176,14 +207,14 @@ def register(app: App, services: Services) -> None:
         try:
             if not option:
                 raise MappingRefused(KEY_BLOCK, "Pick the API key to map.")
-            org_id, key = parse_key_value(option["value"])
+            org_id, key = resolve_key(services, str(option.get("value") or ""))
             email = resolve_email(services, person, typed)
             result = map_key(services, org_id=org_id, key=key, email=email, admin=admin, remap=False)
         except MappingRefused as exc:
             ack(response_action="errors", errors={exc.block_id: str(exc)})
             return
         ack()
-        _tell(client, admin.id, f"Mapped `{key}` → {email}: moved {_moved(result.moved)} to them.")
+        _tell(client, admin.id, f"Mapped `{escape(key)}` → {escape(email)}: moved {_moved(result.moved)} to them.")
         if services.settings.notify_mapped_people:
             found = services.directory.by_email(email) if person is None and services.directory else None
             person_id = person or (found.id if found else None)
@@ -191,7 +222,7 @@ def register(app: App, services: Services) -> None:
                 _tell(
                     client,
                     person_id,
-                    f"FYI: {admin.name or admin.email} tied the API key `{key}` to you in "
+                    f"FYI: {escape(admin.name or admin.email)} tied the API key `{escape(key)}` to you in "
                     "Abacus, so its Claude Code usage now counts as yours (`/abacus me`).",
                 )
 

@@ -5,26 +5,38 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.slack.blocks import MAX_SECTION, cut, escape
+from bot.slack.command_text import unescape  # for a terminal (never for Slack)
+
 _LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 
 
 def _mrkdwn(text: str) -> str:
+    """Formatting marks dropped; Slack's entities kept (the result is still mrkdwn-safe)."""
     text = _LINK.sub(r"\2", text)
-    return text.replace("*", "").replace("`", "").replace("_", " ").replace("&amp;", "&").strip()
+    return text.replace("*", "").replace("`", "").replace("_", " ").strip()
 
 
 def _text(obj: Any) -> str:
     if isinstance(obj, dict):
+        if obj.get("type") == "plain_text":
+            return escape(obj.get("text", ""), limit=MAX_SECTION)
         return _mrkdwn(str(obj.get("text", "")))
     return ""
 
 
 def blocks_to_text(blocks: list[dict[str, Any]]) -> str:
+    """For a terminal: the entities are shown as the characters they stand for."""
+    return unescape(_blocks_text(blocks))
+
+
+def _blocks_text(blocks: list[dict[str, Any]]) -> str:
     lines: list[str] = []
     for block in blocks:
         kind = block.get("type")
         if kind == "header":
-            lines += [_text(block.get("text")).upper(), ""]
+            raw = str((block.get("text") or {}).get("text", ""))
+            lines += [escape(raw.upper(), limit=MAX_SECTION), ""]
         elif kind == "section":
             if block.get("text"):
                 lines.append(_text(block["text"]))
@@ -43,13 +55,15 @@ def blocks_to_text(blocks: list[dict[str, Any]]) -> str:
 
 def _cell(cell: dict[str, Any]) -> str:
     if cell.get("type") == "raw_text":
-        return str(cell.get("text", ""))
+        return escape(cell.get("text", ""), limit=MAX_SECTION)
     return _mrkdwn(str(cell.get("text", "")))
 
 
 def notification_text(blocks: list[dict[str, Any]]) -> str:
-    """The one line a notification (and a screen reader) shows: the title and the first line of the answer."""
+    """The one line a notification (and a screen reader) shows: the title and the first line of the answer.
+    It is a message's ``text``, which Slack reads as mrkdwn too: headers (plain text) are escaped here and
+    sections stay escaped, so a name in them notifies nobody there either."""
     title = next((_text(b.get("text")) for b in blocks if b.get("type") == "header"), "")
     first = next((_text(b.get("text")) for b in blocks if b.get("type") == "section" and b.get("text")), "")
     first_line = first.splitlines()[0] if first else ""
-    return " — ".join(part for part in (title, first_line) if part)[:300]
+    return cut(" — ".join(part for part in (title, first_line) if part), 300)

@@ -32,7 +32,7 @@ from bot.slack.answers.personal import home_view, profile_blocks
 from bot.slack.answers.team import models_blocks, overview_blocks, top_blocks
 from bot.slack.answers.team_table import MAX_PEOPLE, export_blocks, team_table_blocks
 from bot.slack.answers.teams import team_blocks, team_changed_blocks, team_list_blocks, top_teams_blocks
-from bot.slack.blocks import context, help_blocks, problem_blocks, section
+from bot.slack.blocks import context, escape, help_blocks, problem_blocks, section
 from bot.slack.command_text import AbacusRequest
 from bot.slack.delivery import Answer, ChartFile, ExportFile
 from bot.slack.plain_text import notification_text
@@ -113,11 +113,11 @@ class Services:
         if request.command == "team" and request.action is not None:
             return self._team_action(request, asker, is_admin=is_admin)
         if request.problems:
-            return Answer(" ".join(request.problems), problem_blocks(request.problems, request.usage))
+            return _problems(request.problems, request.usage)
         try:
             period = self._period(request.period, asker)
         except PeriodError as exc:
-            return Answer(str(exc), problem_blocks([str(exc)], request.usage))
+            return _problems([str(exc)], request.usage)
         handler = getattr(self, f"_{request.command}")
         answer: Answer = handler(request, asker, period, is_admin)
         return answer
@@ -146,7 +146,7 @@ class Services:
         with transaction(self.engine) as session:
             stored = find_person(session, email)
         if stored is None:
-            return _say(f"No Claude Code or Cursor usage is recorded for {email}.")
+            return _say(f"No Claude Code or Cursor usage is recorded for {escape(email)}.")
         return self._profile(stored, period, whose=stored.split("@")[0].replace(".", " ").title())
 
     def _profile(self, email: str, period: Period, *, whose: str) -> Answer:
@@ -226,7 +226,7 @@ class Services:
         with transaction(self.engine) as session:
             team = get_team(session, request.team_name)
             if team is None:
-                return _say(f"There is no team `{request.team_name}`; `/abacus team list` shows the teams.")
+                return _say(f"There is no team `{escape(request.team_name)}`; `/abacus team list` shows the teams.")
             usage = team_usage(
                 session,
                 team.members,
@@ -279,7 +279,7 @@ class Services:
                 "Only Abacus admins can change teams (the ABACUS_ADMINS setting); `/abacus team list` shows them."
             )
         if request.problems:
-            return Answer(" ".join(request.problems), problem_blocks(request.problems, request.usage))
+            return _problems(request.problems, request.usage)
         if request.action == "list":
             with transaction(self.engine) as session:
                 blocks = team_list_blocks(list_teams(session))
@@ -297,13 +297,15 @@ class Services:
                 return Answer(notification_text(blocks), blocks)
             if not request.member_ids and not request.member_emails:
                 if not delete_team(self.engine, request.team_name):
-                    return _say(f"There is no team `{request.team_name}`.")
-                return _say(f"Team `{request.team_name}` is removed (its usage stays, attributed to its people).")
+                    return _say(f"There is no team `{escape(request.team_name)}`.")
+                return _say(
+                    f"Team `{escape(request.team_name)}` is removed (its usage stays, attributed to its people)."
+                )
             changed = remove_members(self.engine, request.team_name, emails, by=asker.email, now=self.now())
         except TeamNameError as exc:
-            return _say(str(exc))
+            return _say(escape(str(exc), limit=500))
         if changed is None:
-            return _say(f"There is no team `{request.team_name}`.")
+            return _say(f"There is no team `{escape(request.team_name)}`.")
         blocks = team_changed_blocks(changed, "updated", unknown=unknown)
         return Answer(notification_text(blocks), blocks)
 
@@ -332,7 +334,10 @@ class Services:
             if not results:
                 return _say("No Slack user groups are followed yet: `/abacus team sync @group` follows one.")
             lines = [
-                f"*{r.team}*: {r.members} people" if r.ok else f"*{r.team}*: not synced. {r.error}" for r in results
+                f"*{escape(r.team)}*: {r.members} people"
+                if r.ok
+                else f"*{escape(r.team)}*: not synced. {escape(r.error, limit=500)}"
+                for r in results
             ]
             return _say("Teams refreshed from Slack:\n" + "\n".join(lines))
         try:
@@ -345,7 +350,7 @@ class Services:
                 handle=request.usergroup_handle or "",
             )
         except UsergroupError as exc:
-            return _say(str(exc))
+            return _say(escape(str(exc), limit=500))
         blocks = team_changed_blocks(team, "follows the Slack user group")
         return Answer(notification_text(blocks), blocks)
 
@@ -435,7 +440,7 @@ class Services:
         if not is_admin:
             return _say("Only Abacus admins can manage budgets (the ABACUS_ADMINS setting).")
         if request.problems:
-            return Answer(" ".join(request.problems), problem_blocks(request.problems, request.usage))
+            return _problems(request.problems, request.usage)
         if request.action == "list":
             blocks = budget_list_blocks(budget_states(self.engine, self.now().date()))
             return Answer(notification_text(blocks), blocks)
@@ -456,7 +461,7 @@ class Services:
         if scope == "team":
             with transaction(self.engine) as session:
                 if get_team(session, target) is None:
-                    return _say(f"There is no team `{target}`; `/abacus team list` shows the teams.")
+                    return _say(f"There is no team `{escape(target)}`; `/abacus team list` shows the teams.")
         channel = request.alert_channel or channel_id
         if channel is None or self.client is None:
             return _say("Set budgets up from Slack: alerts go to the channel you set them in (or `#channel`).")
@@ -481,7 +486,7 @@ class Services:
         if not is_admin:
             return _say("Only Abacus admins can manage digests (the ABACUS_ADMINS setting).")
         if request.problems:
-            return Answer(" ".join(request.problems), problem_blocks(request.problems, request.usage))
+            return _problems(request.problems, request.usage)
         if request.action == "list":
             blocks = subscriptions_blocks(list_subscriptions(self.engine))
             return Answer(notification_text(blocks), blocks)
@@ -529,5 +534,12 @@ class Services:
         return home_view(profile, period, name=viewer.name or viewer.email, freshness=freshness)
 
 
-def _say(text: str) -> Answer:
-    return Answer(text, [section(text)])
+def _problems(problems: tuple[str, ...] | list[str], usage: str) -> Answer:
+    return Answer(escape(" ".join(problems), limit=1_000), problem_blocks(problems, usage))
+
+
+def _say(markdown: str) -> Answer:
+    """``markdown``: with every outside string in it escaped. The text fallback is the section's own text,
+    so it is within Slack's limits and escaped too."""
+    block = section(markdown)
+    return Answer(block["text"]["text"], [block])

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from bot.slack.answers.common import money, pct, short_day
-from bot.slack.blocks import Block, context, header, section
+from bot.slack.blocks import Block, context, escape, header, section
 
 if TYPE_CHECKING:
     from bot.budgets import BudgetState
@@ -19,9 +19,11 @@ if TYPE_CHECKING:
 PERIOD_WORD = {"monthly": "month", "weekly": "week"}
 
 
-def _who(state: BudgetState) -> str:
+def _who(state: BudgetState, *, mrkdwn: bool = True) -> str:
+    """Whose budget; the target (a team name or an email) escaped for mrkdwn, raw for a plain-text header."""
     b = state.budget
-    who = {"org": "Company", "team": f"Team {b.target}", "person": b.target}[b.scope]
+    target = escape(b.target) if mrkdwn else b.target
+    who = {"org": "Company", "team": f"Team {target}", "person": target}[b.scope]
     return who + (f" ({b.tool.replace('_', ' ')})" if b.tool else "")
 
 
@@ -29,7 +31,7 @@ def state_line(state: BudgetState) -> str:
     """'Team web · monthly: $812 of $1,000 (81%) · projected $1,210 by Nov 30'."""
     b = state.budget
     if state.missing:
-        return f"{_who(state)} · {b.cadence} {money(b.amount_usd)}: {state.missing}"
+        return f"{_who(state)} · {b.cadence} {money(b.amount_usd)}: {escape(state.missing)}"
     line = f"{_who(state)} · {b.cadence}: {money(state.spend_usd)} of {money(b.amount_usd)} ({pct(state.percent)})"
     if state.projected_usd is not None:
         line += f" · projected {money(state.projected_usd)} by {short_day(state.period.end)}"
@@ -41,12 +43,13 @@ def budget_alert_blocks(
 ) -> list[Block]:
     b = state.budget
     word = PERIOD_WORD.get(b.cadence, "period")
+    who = _who(state, mrkdwn=False)  # the news is the header: plain text
     if threshold is not None and threshold >= 100:
-        news = f"{_who(state)} has reached its {b.cadence} budget of {money(b.amount_usd)}"
+        news = f"{who} has reached its {b.cadence} budget of {money(b.amount_usd)}"
     elif threshold is not None:
-        news = f"{_who(state)} has used {threshold}% of its {b.cadence} budget of {money(b.amount_usd)}"
+        news = f"{who} has used {threshold}% of its {b.cadence} budget of {money(b.amount_usd)}"
     else:
-        news = f"{_who(state)} is on pace to pass its {b.cadence} budget of {money(b.amount_usd)}"
+        news = f"{who} is on pace to pass its {b.cadence} budget of {money(b.amount_usd)}"
     lines = [f"*{money(state.spend_usd)}* spent this {word} so far ({pct(state.percent)}), to {short_day(state.as_of)}"]
     if state.projected_usd is not None:
         verdict = "over" if state.projected_usd > b.amount_usd else "within"
@@ -54,9 +57,9 @@ def budget_alert_blocks(
             f"At the pace so far: {money(state.projected_usd)} by {short_day(state.period.end)} ({verdict} budget)"
         )
     if top:
-        lines.append("Top contributors: " + " · ".join(f"{email.split('@')[0]} {money(v)}" for email, v in top))
+        lines.append("Top contributors: " + " · ".join(f"{escape(email.split('@')[0])} {money(v)}" for email, v in top))
     return [
-        header(f"Budget: {news}"[:150]),
+        header(f"Budget: {news}"),
         section("\n".join(lines)),
         context(f"Budget period {state.period.key} · change it with `/abacus budget set` · `/abacus budget list`"),
     ]

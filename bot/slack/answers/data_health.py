@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.jobs import job_title
 from bot.slack.answers.common import money, short_day, tokens
 from bot.slack.answers.team import MAP_HINT
-from bot.slack.blocks import Block, context, header, section
+from bot.slack.blocks import Block, context, escape, header, section
 from bot.sources import source_title, tool_of_source
 from providers import registry
 from storage.analytics.gaps import ProviderGaps
@@ -17,7 +17,7 @@ from storage.job_runs import JobRunSummary
 
 
 def _org(org_id: str) -> str:
-    return f" ({org_id[:18]})" if org_id else ""
+    return f" ({escape(org_id, limit=18)})" if org_id else ""
 
 
 def gaps_blocks(results: Sequence[ProviderGaps], *, configured: Sequence[str]) -> list[Block]:
@@ -101,7 +101,7 @@ def status_blocks(
         lines.append(line)
         if p.failing and p.last_error:
             error = p.last_error if is_admin else "the last sync failed; admins can see why in `abacus status`"
-            lines.append(f"    ⚠️ {error[:300]}")
+            lines.append(f"    ⚠️ {escape(error, limit=300)}")
     if not lines:
         lines.append("Nothing synced yet.")
     text = "\n".join(lines) + _not_configured(configured, [tool_of_source(p.provider) for p in status.providers])
@@ -129,7 +129,7 @@ def jobs_text(jobs: Sequence[JobRunSummary], now: datetime, *, is_admin: bool) -
         elif run.status == "ok":
             line += f" · {run.rows:,} rows"
         else:
-            why = (run.error or "unknown error")[:200] if is_admin else "admins can see why in `abacus status`"
+            why = escape(run.error or "unknown error") if is_admin else "admins can see why in `abacus status`"
             line += f" · failed: {why}"
         lines.append(line)
     return "\n".join(lines)

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from bot.slack.answers.common import change, money, pct, short_day, tokens, tool_name
 from bot.slack.answers.team import unattributed_line
-from bot.slack.blocks import Block, context, header, section
+from bot.slack.blocks import Block, context, escape, header, section
 from storage.analytics.common import percent_change
 from storage.analytics.models_breakdown import ModelBreakdown
 from storage.analytics.overview import PeriodTotals, ToolSplit, UnattributedUsage
@@ -57,7 +57,7 @@ def period_title(cadence: str, start: date, end: date) -> str:
 
 
 def _name(email: str) -> str:
-    return email.split("@")[0]
+    return escape(email.split("@")[0])
 
 
 def digest_blocks(facts: DigestFacts, *, late_note: str | None = None) -> list[Block]:
@@ -93,7 +93,7 @@ def digest_blocks(facts: DigestFacts, *, late_note: str | None = None) -> list[B
             lines.append(
                 "Teams above their usual day: "
                 + " · ".join(
-                    f"{s.name} {money(s.cost_usd)} ({s.ratio:.1f}× usual {money(s.usual_usd)})"
+                    f"{escape(s.name)} {money(s.cost_usd)} ({s.ratio:.1f}× usual {money(s.usual_usd)})"
                     for s in facts.team_spikes[:3]
                 )
             )
@@ -141,7 +141,7 @@ def _models_line(models: ModelBreakdown) -> str:
     if not models.models:
         return ""
     shown = sorted(models.models, key=lambda m: (-m.cost_usd, m.model))[:4]
-    parts = [f"{m.model} {pct(m.cost_pct)}" for m in shown]
+    parts = [f"{escape(m.model)} {pct(m.cost_pct)}" for m in shown]
     rest = 100.0 - sum(m.cost_pct for m in shown)
     if len(models.models) > len(shown) or models.other_models:
         parts.append(f"other {pct(max(rest, 0.0))}")
@@ -192,7 +192,7 @@ def disabled_note(sub: Subscription, error: str) -> str:
         "channel_not_found": "the channel no longer exists (or I can't see it)",
         "is_archived": "the channel was archived",
     }
-    why = reasons.get(error, f"Slack refused the post (`{error}`)")
+    why = reasons.get(error, f"Slack refused the post (`{escape(error)}`)")
     return (
         f"I stopped the {sub.cadence} AI coding digest in <#{sub.channel_id}>: {why}. "
         f"To get it back, `/invite @Abacus` there and run `/abacus digest here {sub.cadence}` again."

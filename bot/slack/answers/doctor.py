@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.doctor import Check
-from bot.slack.blocks import Block, section
+from bot.slack.blocks import Block, escape, section
 
 ICONS = {"ok": "✅", "warn": "⚠️", "fail": "❌", "skip": "➖"}
-MAX_SECTION_CHARS = 2_900  # Slack refuses section text over 3,000 characters
 
 
 def doctor_blocks(checks: Sequence[Check]) -> list[Block]:
@@ -16,9 +15,8 @@ def doctor_blocks(checks: Sequence[Check]) -> list[Block]:
         return []
     lines = ["*Checks* (`abacus doctor`)"]
     for check in checks:
+        # A detail can quote what a provider or Slack said: shown as data. Fixes are Abacus's own wording
+        # (one links the digest channel), so they stay mrkdwn.
         fix = f" → {check.fix}" if check.fix and check.state != "ok" else ""
-        lines.append(f"{ICONS[check.state]} {check.name}: {check.detail}{fix}")
-    text = "\n".join(lines)
-    if len(text) > MAX_SECTION_CHARS:
-        text = text[: MAX_SECTION_CHARS - 1] + "…"
-    return [section(text)]
+        lines.append(f"{ICONS[check.state]} {escape(check.name)}: {escape(check.detail, limit=500)}{fix}")
+    return [section("\n".join(lines))]  # section() shortens past Slack's 3,000 characters, by whole lines

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from bot.slack.answers.common import money, short_day, tokens
-from bot.slack.blocks import Block, context, section
+from bot.slack.blocks import Block, context, escape, plain, section
 from storage.mappings import UnmappedKey
 
 CALLBACK_ID = "abacus_map"
@@ -16,23 +17,37 @@ KEY_BLOCK, KEY_ACTION = "key", "key_select"
 PERSON_BLOCK, PERSON_ACTION = "person", "person_select"
 EMAIL_BLOCK, EMAIL_ACTION = "email", "email_input"
 MAX_OPTIONS = 100  # Slack's cap for a select's options
+MAX_OPTION_TEXT = 75  # Slack's cap for an option's text and description
+
+
+def key_id(org_id: str, key_name: str) -> str:
+    """A short stable id for an API key: Slack caps an option's value at 150 characters and a key's name
+    can be longer, so the option carries this (``k`` and 24 hex digits of a SHA-256 of org and name) and
+    the submission is resolved back to the key (``bot.slack.mapping.resolve_key``)."""
+    return "k" + hashlib.sha256(f"{org_id}\x00{key_name}".encode()).hexdigest()[:24]
 
 
 def key_value(key: UnmappedKey) -> str:
-    return json.dumps([key.org_id, key.key_name], separators=(",", ":"))
+    return key_id(key.org_id, key.key_name)
 
 
-def parse_key_value(value: str) -> tuple[str, str]:
+def legacy_key_value(value: str) -> tuple[str, str] | None:
+    """The ``["org", "name"]`` value of a modal opened before options carried ids; None for an id."""
+    if not value.startswith("["):
+        return None
     org_id, key_name = json.loads(value)
     return str(org_id), str(key_name)
 
 
 def key_option(key: UnmappedKey) -> dict[str, Any]:
-    label = f"{key.key_name} · {money(key.cost_usd)}"
+    cost = f" · {money(key.cost_usd)}"
     return {
-        "text": {"type": "plain_text", "text": label[:75]},
-        "description": {"type": "plain_text", "text": f"{tokens(key.total_tokens)} tokens · {key.org_id}"[:75]},
-        "value": key_value(key)[:150],
+        "text": {"type": "plain_text", "text": plain(key.key_name, MAX_OPTION_TEXT - len(cost)) + cost},
+        "description": {
+            "type": "plain_text",
+            "text": plain(f"{tokens(key.total_tokens)} tokens · {key.org_id}", MAX_OPTION_TEXT),
+        },
+        "value": key_value(key),
     }
 
 
@@ -62,7 +77,7 @@ def map_modal(keys: Sequence[UnmappedKey]) -> dict[str, Any]:
             "blocks": [section(":white_check_mark: Every API key is mapped: all Claude Code usage is attributed.")],
         }
     top = "\n".join(
-        f"• `{k.key_name}` {money(k.cost_usd)} · {tokens(k.total_tokens)} tokens · "
+        f"• `{escape(k.key_name)}` {money(k.cost_usd)} · {tokens(k.total_tokens)} tokens · "
         f"{short_day(k.first_date)}–{short_day(k.last_date)} {k.last_date.year}"
         for k in keys[:8]
     )

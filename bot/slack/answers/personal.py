@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.periods import Period
 from bot.slack.answers.common import change, money, pct, sparkline, tokens, tool_name
-from bot.slack.blocks import Block, context, header, section
+from bot.slack.blocks import Block, context, escape, header, section
 from storage.analytics.profile import UserProfile
 
 
@@ -13,7 +13,7 @@ def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshnes
     s = profile.summary
     title = f"{whose} AI coding usage · {period.label}"
     if s.tokens == 0 and profile.lifetime.tokens == 0:
-        nobody = "You have" if whose == "Your" else f"{whose} has"
+        nobody = "You have" if whose == "Your" else f"{escape(whose)} has"
         return [
             header(title),
             section(f"{nobody} no Claude Code or Cursor usage recorded yet."),
@@ -41,7 +41,7 @@ def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshnes
     )
     top_model = profile.models.top_model
     if top_model:
-        split += f"     Top model: {top_model.model} ({pct(top_model.token_pct)})"
+        split += f"     Top model: {escape(top_model.model)} ({pct(top_model.token_pct)})"
     lines.append(split)
     a = profile.activity
     if a.sessions or a.lines_added or a.commits:
@@ -60,7 +60,7 @@ def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshnes
     )
     blocks = [header(title), section("\n".join(lines))]
     if len(profile.models.models) > 1:
-        models = " · ".join(f"{m.model} {money(m.cost_usd)}" for m in profile.models.models[:5])
+        models = " · ".join(f"{escape(m.model)} {money(m.cost_usd)}" for m in profile.models.models[:5])
         blocks.append(context(f"Models: {models}"))
     daily = [sum(d.tokens.values()) for d in profile.daily]
     if len(daily) > 1:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.slack.answers.common import money, short_day
-from bot.slack.blocks import Block, context, section
+from bot.slack.blocks import Block, context, escape, section
 from storage.analytics.unusual import UnusualSpend
 
 
@@ -28,6 +28,7 @@ def spike_summary_blocks(spikes: Sequence[UnusualSpend], *, named: bool) -> list
     if not named:
         return [section(f"{len(spikes)} people had a day well above their usual spend; each was told privately.")]
     lines = [
-        f"{s.email.split('@')[0]} {money(s.cost_usd)} on {short_day(s.date)} ({s.ratio:g}× usual)" for s in spikes[:30]
+        f"{escape(s.email.split('@')[0])} {money(s.cost_usd)} on {short_day(s.date)} ({s.ratio:g}× usual)"
+        for s in spikes[:30]
     ]
     return [section("*Spend spikes* (each person was told privately)\n" + "\n".join(lines))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.periods import Period
 from bot.slack.answers.common import change, money, pct, tokens, tool_name
-from bot.slack.blocks import Block, context, header, section
+from bot.slack.blocks import Block, context, escape, header, section
 from storage.analytics.models_breakdown import ModelBreakdown
 from storage.analytics.overview import Overview, UnattributedUsage
 from storage.analytics.top_users import TopUsers
@@ -50,7 +50,10 @@ def top_blocks(top: TopUsers, period: Period, *, tool: str | None, named: bool, 
             if u.tokens
         )
         other = tokens(u.tokens) + " tokens" if metric == "cost" else money(u.cost_usd)
-        lines.append(f"{u.rank}. {u.email}  *{value}* ({pct(u.share_pct)}) · {other} · {split} · {u.favourite_model}")
+        lines.append(
+            f"{u.rank}. {escape(u.email)}  *{value}* ({pct(u.share_pct)}) · {other} · {split}"
+            f" · {escape(u.favourite_model)}"
+        )
     blocks.append(section(lead + "\n" + "\n".join(lines)))
     extra = [unattributed_line(top.unattributed), freshness]
     blocks += [context(line) for line in extra if line]
@@ -71,7 +74,7 @@ def models_blocks(breakdown: ModelBreakdown, period: Period, *, tool: str | None
             f"{tool_name(t)} {tokens(v)}" for t, v in sorted(m.tokens_by_tool.items(), key=lambda i: -i[1])
         )
         lines.append(
-            f"*{m.model}*  {money(m.cost_usd)} ({pct(m.cost_pct)} of cost) · {tokens(m.tokens)} tokens "
+            f"*{escape(m.model)}*  {money(m.cost_usd)} ({pct(m.cost_pct)} of cost) · {tokens(m.tokens)} tokens "
             f"({pct(m.token_pct)}) · {tools}"
         )
     shown = len(breakdown.models[:10])
@@ -125,11 +128,14 @@ def overview_blocks(
     lines.append(f"Input + output {tokens(cur.billable_tokens)} · cache hit ratio {pct(cur.cache_hit_ratio * 100)}")
     blocks = [header(title), section("\n".join(lines))]
     if models.models:
-        blocks.append(section("*Models*  " + " · ".join(f"{m.model} {pct(m.token_pct)}" for m in models.models[:5])))
+        blocks.append(
+            section("*Models*  " + " · ".join(f"{escape(m.model)} {pct(m.token_pct)}" for m in models.models[:5]))
+        )
     if top is not None and top.users:
         blocks.append(
             section(
-                "*Top people*  " + " · ".join(f"{u.email.split('@')[0]} {money(u.cost_usd)}" for u in top.users[:5])
+                "*Top people*  "
+                + " · ".join(f"{escape(u.email.split('@')[0])} {money(u.cost_usd)}" for u in top.users[:5])
             )
         )
     elif top is None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.periods import Period
 from bot.slack.answers.common import money, short_day, tokens, tool_name
-from bot.slack.blocks import Block, context, header, section
+from bot.slack.blocks import MAX_NAME, Block, context, header, plain, section
 from providers import registry
 from storage.analytics.team import TeamRow, TeamTable, tool_sort_key
 
@@ -64,7 +64,7 @@ def columns(tools: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 def _row(r: TeamRow, tools: tuple[str, ...]) -> list[dict[str, Any]]:
     return [
-        _cell(r.email),
+        _cell(plain(r.email, MAX_NAME)),  # raw_text shows it literally: no escaping, only a length
         _cell(tokens(r.total_tokens)),
         _cell(money(r.total_cost)),
         *(_cell(tokens(r.tokens_by_tool[t])) for t in tools),

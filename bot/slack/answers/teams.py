@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.periods import Period
 from bot.slack.answers.common import change, money, pct, tokens, tool_name
-from bot.slack.blocks import Block, context, header, section
+from bot.slack.blocks import Block, context, escape, header, section
 from storage.analytics.team_usage import TeamRanking, TeamUsage
 from storage.teams import Team
 
@@ -40,7 +40,7 @@ def team_blocks(
     title = f"Team {name} · {period.label}{_scope(tool)}"
     tail = [context(freshness)] if freshness else []
     if usage.members == 0:
-        return [header(title), section(f"Team {name} has no members yet."), *tail]
+        return [header(title), section(f"Team {escape(name)} has no members yet."), *tail]
     if usage.counts_only:
         lead = f"{_people(usage.members)} in the team · {usage.active_people} active in this period"
         return [header(title), section(lead), context(floor_note(min_people)), *tail]
@@ -59,11 +59,12 @@ def team_blocks(
         )
     blocks = [header(title), section("\n".join(lines))]
     if usage.models:
-        blocks.append(section("*Models*  " + " · ".join(f"{m.model} {pct(m.token_pct)}" for m in usage.models)))
+        blocks.append(section("*Models*  " + " · ".join(f"{escape(m.model)} {pct(m.token_pct)}" for m in usage.models)))
     if named and usage.top_people:
         blocks.append(
             section(
-                "*Top people*  " + " · ".join(f"{p.email.split('@')[0]} {money(p.cost_usd)}" for p in usage.top_people)
+                "*Top people*  "
+                + " · ".join(f"{escape(p.email.split('@')[0])} {money(p.cost_usd)}" for p in usage.top_people)
             )
         )
     elif not named:
@@ -96,7 +97,7 @@ def top_teams_blocks(
                 else (money(t.cost_usd), money(t.cost_per_person))
             )
             lines.append(
-                f"{t.rank}. *{t.name}*  *{amount}* ({pct(t.share_pct)})"
+                f"{t.rank}. *{escape(t.name)}*  *{amount}* ({pct(t.share_pct)})"
                 + (f" {trend}" if trend else "")
                 + f" · {t.active_people} of {t.members} active · {per_person} per active person"
             )
@@ -104,7 +105,7 @@ def top_teams_blocks(
     else:
         blocks.append(section("No team had enough active people in this period to be ranked."))
     if ranking.small:
-        counts = " · ".join(f"{s.name} ({s.active_people} of {s.members} active)" for s in ranking.small[:20])
+        counts = " · ".join(f"{escape(s.name)} ({s.active_people} of {s.members} active)" for s in ranking.small[:20])
         blocks.append(context(f"Not ranked: {counts}. " + floor_note(ranking.min_people)))
     return blocks + tail
 
@@ -118,7 +119,9 @@ def team_list_blocks(teams: list[Team]) -> list[Block]:
             )
         ]
     origin = {"slack": "Slack user group", "admin": "defined in Slack", "csv": "imported from CSV"}
-    lines = [f"*{t.name}* · {_people(len(t.members))} · {origin.get(t.source, t.source)}" for t in teams[:50]]
+    lines = [
+        f"*{escape(t.name)}* · {_people(len(t.members))} · {escape(origin.get(t.source, t.source))}" for t in teams[:50]
+    ]
     blocks = [header(f"Teams ({len(teams)})"), section("\n".join(lines))]
     if len(teams) > 50:
         blocks.append(context(f"{len(teams) - 50} more not listed; `abacus teams list` shows them all."))
@@ -127,7 +130,7 @@ def team_list_blocks(teams: list[Team]) -> list[Block]:
 
 def team_changed_blocks(team: Team, what: str, *, unknown: list[str] | None = None) -> list[Block]:
     """After add / remove / sync: what the team looks like now."""
-    blocks = [section(f"Team *{team.name}* {what}: now {_people(len(team.members))}.")]
+    blocks = [section(f"Team *{escape(team.name)}* {what}: now {_people(len(team.members))}.")]
     if unknown:
         blocks.append(context("Left out (Slack shares no email for them): " + ", ".join(unknown)))
     if team.source == "slack":
