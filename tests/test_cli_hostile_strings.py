@@ -259,6 +259,10 @@ def test_csv_exports_neutralise_formulas_and_keep_numbers(
     assert {"'=hyperlink", "'+1", "'-2+3", "'@sum", "[bold]x", "[link=http://x]y"} <= names
     assert all(not n.startswith(("=", "+", "-", "@")) for n in names)
     assert any(r[5] == "-0.500000" and r[1] == "'+1" for r in model_rows)
+    # `/abacus export`, the same files through ask.
+    out = run(capsys, "ask", "export team 2026-11-01..2026-11-24", "--as", ADMIN, "--png-dir", str(tmp_path / "dm"))
+    assert "File: " in out
+    assert _csv(tmp_path / "dm" / "team_2026-11-01_to_2026-11-24.csv") == rows
 
 
 def test_text_cell_follows_owasp() -> None:
