@@ -11,16 +11,20 @@ from typing import Any
 import click
 from pydantic import ValidationError
 from rich.console import Console
+from rich.text import Text
 from sqlalchemy import Engine
 
 from bot.database import connect
 from bot.errors import ConfigError
 from bot.settings import Settings
 
+# Data is never markup: key names, emails, models, team names and error messages may hold `[bold]`, `[/red]`
+# or `:emoji:`, so neither console interprets markup or emoji codes in what it prints (table cells and
+# titles included). Styling is explicit: `console.print(text, style="bold")` or `styled(...)` below.
 # soft_wrap: long messages stay on one line, so they read well in logs and can be grepped.
-console = Console(highlight=False, soft_wrap=True)
+console = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 # Progress goes to stderr, so `--json` output on stdout stays one clean object.
-progress_console = Console(highlight=False, soft_wrap=True, stderr=True)
+progress_console = Console(highlight=False, soft_wrap=True, stderr=True, markup=False, emoji=False)
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 
@@ -54,6 +58,12 @@ class AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext)
+
+
+def styled(*parts: str | Text | tuple[str, str]) -> Text:
+    """One line from literal parts, each printed exactly as given; a ``(text, style)`` pair is styled,
+    e.g. ``styled(("FAILED", "red"), f" {org}: {error}")``. The only way CLI output gets styles."""
+    return Text.assemble(*parts)
 
 
 def load_settings() -> Settings:

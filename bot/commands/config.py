@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from bot.cli_support import AppContext, console, emit_json, json_option, pass_app
 from bot.settings_report import describe_settings
@@ -24,14 +25,14 @@ def config_command(app: AppContext, as_json: bool) -> None:
     table.add_column("Setting")
     table.add_column("Value")
     for name, value in report["settings"].items():
-        table.add_row(name, "[dim]not set[/dim]" if value in (None, "", []) else _plain(value))
+        table.add_row(name, Text("not set", style="dim") if value in (None, "", []) else _plain(value))
     console.print(table)
     features = Table(title="Features", title_justify="left")
     features.add_column("Feature")
     features.add_column("Ready")
     features.add_column("What is missing")
     for name, feature in report["features"].items():
-        ready = "[green]yes[/green]" if feature["ready"] else "[yellow]no[/yellow]"
+        ready = Text("yes", style="green") if feature["ready"] else Text("no", style="yellow")
         features.add_row(name, ready, "; ".join(feature["missing"]) or "-")
     console.print(features)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from bot.chart_inputs import trend_days
-from bot.cli_support import console
+from bot.cli_support import console, styled
 from bot.demo_data import DEMO_CLAUDE_ORG, DEMO_DOMAIN, demo_people, generate_demo
 from bot.errors import AbacusError
 from bot.settings import Settings
@@ -68,8 +68,11 @@ def demo_command(people: int, days: int, seed: int, out: Path, database: Path) -
         upgrade(engine)
         made = generate_demo(engine, people=people, days=days, end=end, now=now, seed=seed)
         console.print(
-            f"[bold]Demo organisation[/bold] in {database}: {made.people} people x {made.days} days, "
-            f"{made.usage_rows:,} usage rows, {made.activity_rows:,} Claude Code activity rows.\n"
+            styled(
+                ("Demo organisation", "bold"),
+                f" in {database}: {made.people} people x {made.days} days, "
+                f"{made.usage_rows:,} usage rows, {made.activity_rows:,} Claude Code activity rows.\n",
+            )
         )
         settings = Settings(
             _env_file=None,

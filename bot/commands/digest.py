@@ -53,7 +53,7 @@ def digest_preview(app: AppContext, channel: str | None, weekly: bool, day: date
         period = latest_period(cadence, local_time, weekday, ZoneInfo(timezone), now)
     message = compose_digest(settings, app.engine, cadence, period, now=now)
     where = f"in {channel}" if channel else "in a channel"
-    console.print(f"[dim]Would post {where} ({cadence}, period {period.key}):[/dim]")
+    console.print(f"Would post {where} ({cadence}, period {period.key}):", style="dim")
     # click.echo, not rich: the text must come out exactly as composed (brackets included).
     click.echo(blocks_to_text(message.blocks).rstrip("\n"))
     click.echo(f"[chart in the thread: {message.chart.alt_text}]")

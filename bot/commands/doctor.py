@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from bot.cli_support import AppContext, console, emit_json, json_option, pass_app
+from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, styled
 from bot.doctor import run_doctor
 
 MARKS = {
-    "ok": "[green]ok  [/green]",
-    "warn": "[yellow]warn[/yellow]",
-    "fail": "[red]FAIL[/red]",
-    "skip": "[dim]skip[/dim]",
+    "ok": ("ok  ", "green"),
+    "warn": ("warn", "yellow"),
+    "fail": ("FAIL", "red"),
+    "skip": ("skip", "dim"),
 }
 
 
@@ -26,7 +26,7 @@ def doctor_command(app: AppContext, as_json: bool) -> int:
         emit_json({"ok": report.ok, "checks": report.checks})
     else:
         for check in report.checks:
-            fix = f" [dim]→ {check.fix}[/dim]" if check.fix and check.state != "ok" else ""
-            console.print(f"{MARKS[check.state]} {check.name}: {check.detail}{fix}")
+            fix = (f" → {check.fix}", "dim") if check.fix and check.state != "ok" else ""
+            console.print(styled(MARKS[check.state], f" {check.name}: {check.detail}", fix))
         console.print("All needed checks passed." if report.ok else "Something needed is wrong (see FAIL above).")
     return 0 if report.ok else 1

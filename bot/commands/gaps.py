@@ -57,7 +57,7 @@ def gaps_command(app: AppContext, provider: str | None, stale_after: int, as_jso
         return
     for g in report:
         org = f" · org {g.org_id}" if g.org_id else ""
-        console.print(f"[bold]{source_title(g.provider)}{org}[/bold]")
+        console.print(f"{source_title(g.provider)}{org}", style="bold")
         if g.first_date is None:
             console.print("  No data yet, although a sync state exists.")
             continue
@@ -75,7 +75,8 @@ def gaps_command(app: AppContext, provider: str | None, stale_after: int, as_jso
             console.print("  No gaps found.")
         if g.stale:
             console.print(
-                f"  [yellow]No data for {g.stale.days_without_data} days (since {g.stale.last_data}) although the "
+                f"  No data for {g.stale.days_without_data} days (since {g.stale.last_data}) although the "
                 f"sync last succeeded on {g.stale.last_success}: check the key's access and the team's "
-                "activity.[/yellow]"
+                "activity.",
+                style="yellow",
             )

@@ -54,7 +54,7 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
     if not console.is_terminal:
         yield None
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(label, total=None)
 
@@ -159,9 +159,7 @@ def print_summary(summary: CsvSummary) -> None:
     )
     console.print(f"  cost {format_usd(summary.cost_usd)}")
     if not summary.has_cost:
-        console.print(
-            "  [yellow]The file has no Cost column (a request-based export): costs are stored as $0.[/yellow]"
-        )
+        console.print("  The file has no Cost column (a request-based export): costs are stored as $0.", style="yellow")
     if summary.checked_totals:
         meaning = (
             "cache writes (the four token columns add up to Total Tokens)"
@@ -172,6 +170,7 @@ def print_summary(summary: CsvSummary) -> None:
     if summary.mismatched_rows:
         lines = ", ".join(str(n) for n in summary.mismatched_lines)
         console.print(
-            f"  [yellow]{summary.mismatched_rows:,} rows do not add up to Total Tokens under this file's reading "
-            f"(first lines: {lines}); they were imported, read the same way as the rest.[/yellow]"
+            f"  {summary.mismatched_rows:,} rows do not add up to Total Tokens under this file's reading "
+            f"(first lines: {lines}); they were imported, read the same way as the rest.",
+            style="yellow",
         )

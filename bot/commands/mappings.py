@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 from sqlalchemy import select
 
-from bot.cli_support import AppContext, console, emit_json, json_option, pass_app
+from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, styled
 from bot.errors import AbacusError
 from bot.formatting import format_tokens, format_usd
 from bot.jobs import utc_now
@@ -175,7 +175,7 @@ def mappings_sync(app: AppContext, org: str | None, as_json: bool) -> None:
     else:
         for line in results:
             if not line["ok"]:
-                console.print(f"[red]FAILED[/red] {line['org']}: {line['error']}")
+                console.print(styled(("FAILED", "red"), f" {line['org']}: {line['error']}"))
                 continue
             console.print(
                 f"{line['org']} ({line['org_id']}): {line['created']} created, {line['updated']} updated, "
@@ -208,9 +208,13 @@ def mappings_fix(app: AppContext) -> None:
     for k in keys:
         hint = _candidates(k.key_name, known)
         console.print(
-            f"\n[bold]{k.key_name}[/bold] ({k.org_id}): {format_usd(k.cost_usd)}, "
-            f"{format_tokens(k.total_tokens)} tokens, {k.first_date} to {k.last_date}"
-            + (f"\n  maybe: {', '.join(hint)}" if hint else "")
+            styled(
+                "\n",
+                (k.key_name, "bold"),
+                f" ({k.org_id}): {format_usd(k.cost_usd)}, "
+                f"{format_tokens(k.total_tokens)} tokens, {k.first_date} to {k.last_date}"
+                + (f"\n  maybe: {', '.join(hint)}" if hint else ""),
+            )
         )
         while True:
             answer = click.prompt("  email", default="", show_default=False).strip().lower()

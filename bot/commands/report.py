@@ -15,7 +15,7 @@ import click
 from rich.table import Table
 
 from bot import chart_inputs
-from bot.cli_support import AppContext, console, emit_json, pass_app, to_jsonable
+from bot.cli_support import AppContext, console, emit_json, pass_app, styled, to_jsonable
 from bot.errors import AbacusError
 from bot.formatting import format_tokens, format_usd
 from bot.periods import PERIOD_HELP, Period, PeriodError, parse_period, today_in
@@ -155,7 +155,7 @@ def overview_command(
         )
         return
     c = result.current
-    console.print(f"[bold]AI coding usage · {req.heading}[/bold]")
+    console.print(f"AI coding usage · {req.heading}", style="bold")
     changes = ", ".join(
         f"{change(v)} {name}"
         for name, v in (("tokens", result.changes.total_tokens), ("cost", result.changes.cost_usd))
@@ -239,8 +239,11 @@ def top_command(
         emit_json({"period": req.period_json(), **to_jsonable(result), **written})
         return
     console.print(
-        f"[bold]Top {len(result.users)} by {rank_by} · {req.heading}[/bold] · {result.people:,} people, "
-        f"{format_tokens(result.total_tokens)} tokens, {format_usd(result.total_cost_usd)}"
+        styled(
+            (f"Top {len(result.users)} by {rank_by} · {req.heading}", "bold"),
+            f" · {result.people:,} people, {format_tokens(result.total_tokens)} tokens, "
+            f"{format_usd(result.total_cost_usd)}",
+        )
     )
     if not result.users:
         console.print("No usage by people in this period.")
@@ -301,7 +304,7 @@ def user_command(
         emit_json({"period": req.period_json(), **payload, **written})
         return
     sm = profile.summary
-    console.print(f"[bold]{email} · {req.heading}[/bold]")
+    console.print(f"{email} · {req.heading}", style="bold")
     line = f"{format_usd(sm.cost_usd)} · {format_tokens(sm.tokens)} tokens · {sm.active_days} active days"
     delta = change(profile.tokens_change)
     console.print(line + (f"   {delta} tokens vs previous {p.days} days" if delta else ""))
@@ -364,8 +367,10 @@ def models_command(
         emit_json({"period": req.period_json(), **to_jsonable(result), **written})
         return
     console.print(
-        f"[bold]Models · {req.heading}[/bold] · {format_tokens(result.total_tokens)} tokens, "
-        f"{format_usd(result.total_cost_usd)}"
+        styled(
+            (f"Models · {req.heading}", "bold"),
+            f" · {format_tokens(result.total_tokens)} tokens, {format_usd(result.total_cost_usd)}",
+        )
     )
     if not result.models:
         console.print("No usage in this period.")
@@ -411,7 +416,10 @@ def trends_command(
         emit_json({"period": req.period_json(), **to_jsonable(result), **written})
         return
     console.print(
-        f"[bold]Usage per {result.granularity} · {req.heading}[/bold] · {format_tokens(result.total_tokens)} tokens"
+        styled(
+            (f"Usage per {result.granularity} · {req.heading}", "bold"),
+            f" · {format_tokens(result.total_tokens)} tokens",
+        )
     )
     table = Table()
     table.add_column("Week of" if result.granularity == "week" else "Day")
@@ -486,7 +494,7 @@ def team_command(
     if as_json:
         emit_json({"period": req.period_json(), **to_jsonable(table_data), **written})
         return
-    console.print(f"[bold]Team · {req.heading}[/bold] · {table_data.total_count:,} people")
+    console.print(styled((f"Team · {req.heading}", "bold"), f" · {table_data.total_count:,} people"))
     table = Table()
     tool_columns = tuple(tool_name(t) for t in table_data.tools)
     columns = ("User", "Tokens", "Cost", *tool_columns, "Days active", "Avg/active day", "Last active")

@@ -7,7 +7,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, to_jsonable
+from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, styled, to_jsonable
 from bot.database import schema_problem
 from bot.errors import AbacusError
 from bot.formatting import format_tokens, format_usd
@@ -37,7 +37,7 @@ def stats_command(app: AppContext, top: int, as_json: bool) -> None:
         return
     _print_stats(payload)
     if problem:
-        console.print(f"[yellow]{problem}[/yellow]")
+        console.print(problem, style="yellow")
 
 
 def _stats_payload(stats: Any) -> dict[str, Any]:
@@ -76,8 +76,11 @@ def _stats_payload(stats: Any) -> dict[str, Any]:
 def _print_stats(p: dict[str, Any]) -> None:
     span = f"{p['first_date']} to {p['last_date']}" if p["first_date"] else "no data yet"
     console.print(
-        f"[bold]{p['records']:,}[/bold] records · {format_tokens(p['total_tokens'])} tokens · "
-        f"{format_usd(p['total_cost_usd'])} · {p['people']:,} people · {span}"
+        styled(
+            (f"{p['records']:,}", "bold"),
+            f" records · {format_tokens(p['total_tokens'])} tokens · "
+            f"{format_usd(p['total_cost_usd'])} · {p['people']:,} people · {span}",
+        )
     )
     if p["by_tool"]:
         tools = Table(title="By tool", title_justify="left")

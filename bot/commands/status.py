@@ -7,8 +7,9 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
-from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, to_jsonable
+from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, styled, to_jsonable
 from bot.formatting import format_tokens, format_usd
 from bot.jobs import job_title
 from bot.report_support import read_session, resolve_sources, utc_now
@@ -41,17 +42,19 @@ def status_command(app: AppContext, provider: str | None, as_json: bool) -> None
         console.print("No provider has synced or stored data yet: configure a key (see `abacus config`).")
     else:
         # One line per provider and org (not a table), so it stays readable in logs and narrow terminals.
-        console.print(f"[bold]Sync status at {now:%Y-%m-%d %H:%M} UTC[/bold]")
+        console.print(f"Sync status at {now:%Y-%m-%d %H:%M} UTC", style="bold")
         for p in status.providers:
             org = f" · org {p.org_id}" if p.org_id else ""
-            line = (
-                f"{source_title(p.provider)}{org}: {_state(p)} · complete to {_complete_to(p)} · "
+            line = styled(
+                f"{source_title(p.provider)}{org}: ",
+                _state(p),
+                f" · complete to {_complete_to(p)} · "
                 f"last success {_when(p.last_success_at, now)} · last attempt {_when(p.last_attempt_at, now)} · "
-                f"backfill {_backfill(p)}"
+                f"backfill {_backfill(p)}",
             )
             console.print(line)
             if p.failing:
-                console.print(f"  [red]Last error at {p.last_error_at:%Y-%m-%d %H:%M}: {p.last_error}[/red]")
+                console.print(f"  Last error at {p.last_error_at:%Y-%m-%d %H:%M}: {p.last_error}", style="red")
     _print_jobs(jobs, now)
     if status.unmapped_key_count:
         console.print(
@@ -66,17 +69,18 @@ def status_command(app: AppContext, provider: str | None, as_json: bool) -> None
             )
 
 
-def _state(p: ProviderStatus) -> str:
+def _state(p: ProviderStatus) -> Text:
     labels = {
-        "up_to_date": "[green]up to date[/green]",
-        "behind": "[yellow]behind[/yellow]",
-        "never_synced": "never synced",
+        "up_to_date": ("up to date", "green"),
+        "behind": ("behind", "yellow"),
+        "never_synced": ("never synced", ""),
     }
-    text = labels[p.freshness]
+    text = styled(labels[p.freshness])
     if p.freshness == "behind" and p.days_behind:
-        text += f" ({p.days_behind} day{'s' if p.days_behind != 1 else ''})"
+        text.append(f" ({p.days_behind} day{'s' if p.days_behind != 1 else ''})")
     if p.failing:
-        text += " [red]failing[/red]"
+        text.append(" ")
+        text.append("failing", style="red")
     return text
 
 
@@ -119,7 +123,7 @@ def _print_jobs(jobs: list[JobRunSummary], now: datetime) -> None:
     for column in ("Job", "Started", "Finished", "Outcome", "Rows", "Error"):
         table.add_column(column)
     for run in jobs:
-        outcome = {"ok": "[green]ok[/green]", "failed": "[red]failed[/red]"}.get(run.status, run.status)
+        outcome = Text(run.status, style={"ok": "green", "failed": "red"}.get(run.status, ""))
         table.add_row(
             job_title(run.job_id),
             _when(run.started_at, now),

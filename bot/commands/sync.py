@@ -10,7 +10,7 @@ from typing import Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, progress_console
+from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, progress_console, styled
 from bot.errors import AbacusError
 from providers import registry
 from providers.spec import BackfillRequest, JobContext, OrgResult, ProviderSpec, SyncRequest, utc_now
@@ -59,7 +59,7 @@ def progress_reporter(total: int, label: str) -> Iterator[Callable[[str], None]]
     if not progress_console.is_terminal:
         yield lambda line: progress_console.print(line)
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=progress_console, transient=True) as bar:
         task = bar.add_task(label, total=total)
 
@@ -74,8 +74,8 @@ def _finish(results: list[OrgResult], as_json: bool, verb: str) -> None:
         emit_json({"ok": all(r.ok for r in results), "results": results})
     else:
         for r in results:
-            mark = "[green]ok[/green]" if r.ok else "[red]FAILED[/red]"
-            console.print(f"{mark} {r.org} ({r.org_id or 'org id unknown'}): {r.message}")
+            mark = ("ok", "green") if r.ok else ("FAILED", "red")
+            console.print(styled(mark, f" {r.org} ({r.org_id or 'org id unknown'}): {r.message}"))
     failed = [r.org for r in results if not r.ok]
     if failed:
         raise SomeOrgsFailed(f"{verb} failed for {', '.join(failed)}; see the messages above and `abacus status`.")

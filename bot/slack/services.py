@@ -59,6 +59,10 @@ from storage.teams import TeamNameError, add_members, delete_team, get_team, lis
 
 STATUS_TIMEOUT = 3.0  # seconds per network call of the admin's status checks
 TEAM_EXPORT_LIMIT = 10_000  # the original's export limit
+NEEDS_SLACK = (
+    "{what} checks that I'm a member of <#{channel}> (I post there), which needs Slack: run it from Slack "
+    "(or set SLACK_BOT_TOKEN)."
+)
 PEOPLE_ADMINS_ONLY = "{what} names people, which only Abacus admins may see here. `/abacus overview` shows the totals."
 
 
@@ -328,7 +332,7 @@ class Services:
 
     def _team_sync(self, request: AbacusRequest, asker: SlackUser) -> Answer:
         if self.client is None:
-            return _say("Syncing Slack user groups needs Slack: run it from Slack.")
+            return _say("Syncing Slack user groups needs Slack: run it from Slack (or set SLACK_BOT_TOKEN).")
         if request.usergroup_id is None and request.usergroup_handle is None:
             results = sync_followed_usergroups(self.settings, self.engine, self.client, now=self.now())
             if not results:
@@ -463,8 +467,11 @@ class Services:
                 if get_team(session, target) is None:
                     return _say(f"There is no team `{escape(target)}`; `/abacus team list` shows the teams.")
         channel = request.alert_channel or channel_id
-        if channel is None or self.client is None:
-            return _say("Set budgets up from Slack: alerts go to the channel you set them in (or `#channel`).")
+        if channel is None:
+            # Only `abacus ask` asks without a channel (`--channel ID` gives one).
+            return _say("Say which channel gets the alerts: `#channel`, or run it in that channel.")
+        if self.client is None:
+            return _say(NEEDS_SLACK.format(what="Setting a budget", channel=channel))
         if not self._bot_is_member(channel):
             return _say(f"I'm not a member of <#{channel}>, so I can't post its alerts there: `/invite @Abacus` first.")
         assert request.amount is not None and request.cadence is not None
@@ -490,12 +497,15 @@ class Services:
         if request.action == "list":
             blocks = subscriptions_blocks(list_subscriptions(self.engine))
             return Answer(notification_text(blocks), blocks)
-        if channel_id is None or self.client is None:
-            return _say("Set digests up from the Slack channel that should get them.")
+        if channel_id is None:
+            # Only `abacus ask` asks without a channel (`--channel ID` gives one).
+            return _say("Digests belong to a channel: run this in the Slack channel that should get them.")
         if request.action == "off":
             count = deactivate(self.engine, channel_id=channel_id, cadence=request.cadence)
             blocks = stopped_blocks(channel_id, count)
             return Answer(notification_text(blocks), blocks)
+        if self.client is None:
+            return _say(NEEDS_SLACK.format(what="Setting up a digest", channel=channel_id))
         if not self._bot_is_member(channel_id):
             blocks = not_in_channel_blocks()
             return Answer(notification_text(blocks), blocks)

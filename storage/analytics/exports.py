@@ -2,6 +2,10 @@
 
 Python's csv writer does the quoting the original hand-rolled: fields with commas, quotes or line breaks
 are quoted with inner quotes doubled.
+
+Text that came from outside (emails, model names) never runs as a spreadsheet formula: per OWASP's CSV
+injection guidance, a text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading
+single quote (`'=HYPERLINK(...)`). Numbers are written as they are, so negative amounts stay numbers.
 """
 
 from __future__ import annotations
@@ -61,7 +65,8 @@ def usage_csv(
             .order_by(D.date, D.model, D.tool)
         )
         rows: Iterable[Sequence[Any]] = (
-            (d, model_label(m), t, i, o, _money(c), tl) for d, m, t, i, o, c, tl in session.execute(stmt)
+            (d, text_cell(model_label(m)), t, i, o, _money(c), text_cell(tl))
+            for d, m, t, i, o, c, tl in session.execute(stmt)
         )
         return to_csv(MODELS_COLUMNS, rows)
     stmt = (
@@ -70,7 +75,7 @@ def usage_csv(
         .group_by(D.date, D.tool)
         .order_by(D.date, D.tool)
     )
-    return to_csv(TOOLS_COLUMNS, ((d, tl, t, _money(c), u) for d, tl, t, c, u in session.execute(stmt)))
+    return to_csv(TOOLS_COLUMNS, ((d, text_cell(tl), t, _money(c), u) for d, tl, t, c, u in session.execute(stmt)))
 
 
 def team_csv(table: TeamTable) -> str:
@@ -79,7 +84,7 @@ def team_csv(table: TeamTable) -> str:
         columns,
         (
             (
-                r.email,
+                text_cell(r.email),
                 r.total_tokens,
                 _money(r.total_cost),
                 *(r.tokens_by_tool[t] for t in table.tools),
@@ -95,6 +100,16 @@ def team_csv(table: TeamTable) -> str:
             for r in table.rows
         ),
     )
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(value: str | None) -> str:
+    """Outside text as a CSV cell a spreadsheet shows and never runs: a leading `'` before `=`, `+`, `-`,
+    `@`, tab or carriage return (OWASP CSV injection). Only for text cells, never for numbers."""
+    text = value or ""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
