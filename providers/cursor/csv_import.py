@@ -387,11 +387,18 @@ class _StoredRows:
 
 
 def _count_records(path: Path) -> int:
-    """Data rows, estimated from line breaks (a quoted cell may hold one): only for progress."""
+    """Data rows, estimated from line breaks (a quoted cell may hold one): only for progress.
+
+    The same pass refuses a NUL character, in any cell, naming its line: PostgreSQL text cannot hold one
+    (SQLite would store it silently). UTF-8 has no other byte 0, so the bytes tell.
+    """
     lines = 0
     last = b""
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
+            if (nul := chunk.find(b"\x00")) >= 0:
+                line = lines + chunk.count(b"\n", 0, nul) + 1
+                raise CsvImportError(line, "a cell holds a NUL character (\\x00), which the database cannot store")
             lines += chunk.count(b"\n")
             last = chunk[-1:]
     if last and last != b"\n":
@@ -404,22 +411,13 @@ def _csv_reader(path: Path) -> Iterator[Any]:
     """A csv reader (BOM, CRLF and quoted fields handled) whose failures name their line."""
     try:
         with path.open("r", encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(_without_nul(handle), strict=True)
+            reader = csv.reader(handle, strict=True)
             try:
                 yield reader
             except csv.Error as exc:
                 raise CsvImportError(reader.line_num, f"the CSV is malformed ({exc})") from None
     except UnicodeDecodeError as exc:
         raise CsvImportError(_line_of_byte(path, exc.start), "the file is not UTF-8 text") from None
-
-
-def _without_nul(lines: Iterator[str]) -> Iterator[str]:
-    """The file's physical lines, refusing a NUL character (PostgreSQL text cannot hold one; SQLite would
-    store it silently) on the line that has it, whichever cell it is in."""
-    for number, line in enumerate(lines, start=1):
-        if "\x00" in line:
-            raise CsvImportError(number, "a cell holds a NUL character (\\x00), which the database cannot store")
-        yield line
 
 
 def _is_blank(cells: list[str]) -> bool:
