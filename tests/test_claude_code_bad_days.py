@@ -134,8 +134,8 @@ BREAKAGES: dict[str, tuple[Callable[[FakeOrg], None], str]] = {
     "sessions-past-integer": (_set("core_metrics.num_sessions", 2**31), "core_metrics.num_sessions is 2147483648"),
     "summed-sessions-past-integer": (_twice_over_int, "max@acme.com's summed sessions"),
     "null-tool-actions": (_set("tool_actions.edit_tool", None), "tool_actions.edit_tool is None"),
-    "record-not-an-object": (_add_record("garbage"), "the 3rd record's record is 'garbage'"),
-    "null-record": (_add_record(None), "the 3rd record's record is None"),
+    "record-not-an-object": (_add_record("garbage"), "the 3rd record is 'garbage', not an object"),
+    "null-record": (_add_record(None), "the 3rd record is None, not an object"),
     "null-data": (_replace_day(None), "where its list of records belongs"),
 }
 

@@ -141,8 +141,8 @@ PAGE_BREAKAGES: dict[str, tuple[Callable[[], Any], str]] = {
         "event 3's timestamp is 'soon'",
     ),
     "null-timestamp": (lambda: _page([{**good_events()[0], "timestamp": None}]), "event 1's timestamp is None"),
-    "event-not-an-object": (lambda: _page([*good_events(), "garbage"]), "event 3's the event is 'garbage'"),
-    "null-event": (lambda: _page([None]), "event 1's the event is None"),
+    "event-not-an-object": (lambda: _page([*good_events(), "garbage"]), "event 3 is 'garbage', not an object"),
+    "null-event": (lambda: _page([None]), "event 1 is None, not an object"),
     "null-events": (lambda: {"usageEvents": None, "pagination": {"hasNextPage": False}}, "usageEvents is None"),
     "missing-events": (lambda: {"pagination": {"hasNextPage": False}}, "usageEvents is missing"),
     "has-next-page-not-a-flag": (

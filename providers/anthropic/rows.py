@@ -36,7 +36,6 @@ class DayRows:
     usage: list[UsageRecord] = field(default_factory=list)
     activity: list[ActivityRecord] = field(default_factory=list)
     unresolved_keys: set[str] = field(default_factory=set)
-    skipped: int = 0  # kept for callers; a record that cannot be read now fails the day instead
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +53,12 @@ class _Day:
         self.record = 0
 
     def bad(self, field_name: str, value: Any, expected: str) -> ProviderError:
+        """``field_name`` "" means the record itself."""
         found = "missing" if value is _MISSING else f"{_shown(value)}, not {expected}"
-        where = f"the {_ordinal(self.record)} record's " if self.record else ""
+        record = f"the {_ordinal(self.record)} record" if self.record else ""
+        what = f"{record}'s {field_name}" if record and field_name else record or field_name
         return ProviderError(
-            f"Claude Code data for {self.day or 'an unknown day'}: {where}{field_name} is {found}; "
-            "nothing was stored for that day."
+            f"Claude Code data for {self.day or 'an unknown day'}: {what} is {found}; nothing was stored for that day."
         )
 
     def count(self, container: dict[str, Any], key: str, field_name: str, *, limit: int = MAX_BIGINT) -> int:
@@ -145,7 +145,7 @@ def identify_actor(raw: Any, resolve_key: Callable[[str], str], where: _Day | No
     """Who a record belongs to. API keys are resolved through ``resolve_key`` (name -> email or "")."""
     where = where or _Day(None)
     if not isinstance(raw, dict):
-        raise where.bad("actor", raw if raw is not None else None, "an object")
+        raise where.bad("actor", raw, "an object")
     email = (where.text(raw, "email_address", "actor.email_address") or "").strip().lower()
     if email:
         return Actor(email, "user", email)
@@ -180,7 +180,7 @@ def records_to_rows(
     for number, record in enumerate(records, start=1):
         where.record = number
         if not isinstance(record, dict):
-            raise where.bad("record", record, "an object")
+            raise where.bad("", record, "an object")
         actor = identify_actor(record.get("actor"), resolve_key, where)
         if actor.type == "api_key" and not actor.email:
             out.unresolved_keys.add(actor.id)

@@ -314,12 +314,13 @@ class CursorEvent(NamedTuple):
 
 
 class BadEvent(ValueError):
-    """An event that is structurally wrong: ``field`` holds ``value`` where ``expected`` belongs."""
+    """An event that is structurally wrong: ``field`` ("" for the event itself) holds ``value`` where
+    ``expected`` belongs."""
 
     def __init__(self, field_name: str, value: Any, expected: str) -> None:
-        found = "missing" if value is _ABSENT else f"{_shown(value)}, not {expected}"
-        super().__init__(f"{field_name} is {found}")
         self.field = field_name
+        self.detail = "is missing" if value is _ABSENT else f"is {_shown(value)}, not {expected}"
+        super().__init__(f"{field_name or 'the event'} {self.detail}")
 
 
 def _shown(value: Any) -> str:
@@ -335,7 +336,7 @@ def parse_api_event(event: Any, email_by_user_id: Callable[[int], str | None]) -
     ``chargedCents``, ``kind``, ``maxMode``, single token counts (zero). A null in their place is not absent.
     """
     if not isinstance(event, dict):
-        raise BadEvent("the event", event, "an object")
+        raise BadEvent("", event, "an object")
     ts = event_timestamp_ms(event)
     if ts is None or not 0 <= ts <= MAX_TIMESTAMP_MS:
         raise BadEvent("timestamp", event.get("timestamp", _ABSENT), "epoch milliseconds")

@@ -125,9 +125,10 @@ def store_window(
                 try:
                     parsed = parse_api_event(raw, emails)
                 except BadEvent as exc:
+                    what = f"event {piece.events}'s {exc.field}" if exc.field else f"event {piece.events}"
                     raise ProviderError(
-                        f"{client.who}: Cursor data from {piece_start:%Y-%m-%d %H:%M} UTC: event {piece.events}'s "
-                        f"{exc}; nothing was stored for that day."
+                        f"{client.who}: Cursor data from {piece_start:%Y-%m-%d %H:%M} UTC: {what} {exc.detail}; "
+                        "nothing was stored for that day."
                     ) from None
                 if parsed.is_empty:
                     piece.skipped[EMPTY_EVENT] += 1
