@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from providers.cursor.client import (
+    BadEvent,
     CursorClient,
     cents_to_usd,
     org_id_for_key,
@@ -196,7 +197,8 @@ def test_event_mapping_prefers_charged_cents_and_renames_default() -> None:
     assert not isinstance(total_only, str) and total_only.cost_usd == Decimal("0.05")
     nothing = parse_api_event(api_event(T0_MS, "a@x.com", tokens=None, total_cents=None), NO_MEMBERS)
     assert not isinstance(nothing, str) and nothing.is_empty
-    assert parse_api_event({"userEmail": "a@x.com"}, NO_MEMBERS) == "no readable timestamp"
+    with pytest.raises(BadEvent, match="timestamp is missing"):
+        parse_api_event({"userEmail": "a@x.com", "model": "gpt-5"}, NO_MEMBERS)
     no_email = {"timestamp": str(T0_MS), "userId": 7, "model": "gpt-5"}
     by_id = parse_api_event(no_email, {7: "seven@x.com"}.get)
     assert not isinstance(by_id, str) and by_id.email == "seven@x.com"

@@ -308,10 +308,10 @@ def test_a_day_whose_write_fails_stops_the_range_and_earlier_days_stay(
     server.add_team(KEY_A, events=[api_event(ms(day), "dana@example.com", "gpt-5", (1, 2, 3, 4)) for day in days])
     real_write = cursor_sync.upsert_usage_rows
 
-    def fail_on_the_second_day(session: object, rows: list) -> object:
+    def fail_on_the_second_day(session: object, rows: list, **kwargs: Any) -> object:
         if rows[0][1] == date(2026, 11, 17):
             raise RuntimeError("disk full")
-        return real_write(session, rows)  # type: ignore[arg-type]
+        return real_write(session, rows, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(cursor_sync, "upsert_usage_rows", fail_on_the_second_day)
     [result] = jobs_for(clock).sync(

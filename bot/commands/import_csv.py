@@ -95,6 +95,8 @@ def cursor_csv_command(
     """
     if user is not None and "@" not in user:
         raise click.BadParameter(f"{user!r} is not an email address.", param_hint="--user")
+    if user is not None and len(user.strip()) > 255:
+        raise click.BadParameter("longer than the 255 characters the database stores.", param_hint="--user")
     org_id = csv_org_id(app.settings, org)
     engine = None
     if not dry_run:

@@ -88,7 +88,14 @@ class AnthropicClient:
         seen_cursors: set[str] = set()
         for _ in range(MAX_PAGES):
             body = self._get("/v1/organizations/usage_report/claude_code", params)
-            records.extend(r for r in body.get("data") or [] if isinstance(r, dict))
+            data = body.get("data")
+            if not isinstance(data, list):
+                # Read as "no records", it would replace the stored day with nothing.
+                raise ProviderError(
+                    f"{self.who}: the usage report for {day} has {str(data)[:40]!r} where its list of records "
+                    "belongs; nothing was stored for that day."
+                )
+            records.extend(data)  # each one is checked by rows.records_to_rows
             cursor = body.get("next_page")
             if not body.get("has_more") or not cursor:
                 return records

@@ -175,7 +175,7 @@ def sync_days(
         for day in days:
             try:
                 records = client.claude_code_day(day)
-                rows = records_to_rows(records, org_id=org.id, resolve_key=resolver)
+                rows = records_to_rows(records, org_id=org.id, resolve_key=resolver, day=day)
             except ProviderError as exc:
                 result.error = exc
                 break
@@ -239,7 +239,7 @@ def backfill_org(
         resolver = resolver_holder.setdefault("r", KeyResolver(engine, client, org.id))
         day = start.date()
         records = client.claude_code_day(day)
-        rows = records_to_rows(records, org_id=org.id, resolve_key=resolver)
+        rows = records_to_rows(records, org_id=org.id, resolve_key=resolver, day=day)
         store_day(engine, org.id, day, rows, resolver.take_resolved(), now())
         totals.days_done.append(day)
         totals.records += len(records)

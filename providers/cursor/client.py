@@ -41,6 +41,13 @@ DEFAULT_PAGE_SIZE = 1000
 # A runaway server (hasNextPage forever) must not keep a sync alive: 10M events per window at most.
 MAX_PAGES_PER_WINDOW = 10_000
 MICRO_DOLLARS = Decimal("0.000001")
+# What the `usage` columns hold: BIGINT counts and timestamps, NUMERIC(18,6) money (twelve digits before the
+# point), VARCHAR(255) emails and models.
+MAX_BIGINT = 2**63 - 1
+MAX_COST_DIGITS = 12
+MAX_TEXT = 255
+# Timestamps Abacus can turn into a date (up to the year 9999).
+MAX_TIMESTAMP_MS = 253_402_300_799_999
 
 
 def org_id_for_key(key: str, label: str | None) -> str:
@@ -135,30 +142,47 @@ class CursorClient:
             )
         return members
 
-    def usage_events(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+    def _bad_page(self, start: datetime, page: int, field_name: str, value: Any, expected: str) -> ProviderError:
+        found = "missing" if value is _ABSENT else f"{_shown(value)}, not {expected}"
+        return ProviderError(
+            f"{self.who}: filtered-usage-events from {start:%Y-%m-%d %H:%M} UTC, page {page}: {field_name} is "
+            f"{found}; nothing was stored for that day."
+        )
+
+    def usage_events(self, start: datetime, end: datetime) -> Iterator[Any]:
         """Every event with ``start <= timestamp < end``, page by page, never asking for more than 30 days."""
         for window_start, window_end in split_window(start, end, MAX_WINDOW):
             yield from self._events_in(window_start, window_end)
 
-    def _events_in(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+    def _events_in(self, start: datetime, end: datetime) -> Iterator[Any]:
         start_ms, end_ms = to_ms(start), to_ms(end)
         for page in range(1, MAX_PAGES_PER_WINDOW + 1):
             body = {"startDate": start_ms, "endDate": end_ms, "page": page, "pageSize": self.page_size}
             payload = self._send("POST", "/teams/filtered-usage-events", body)
             if not isinstance(payload, dict):
-                raise ProviderError(f"{self.who}: filtered-usage-events returned an unexpected shape.")
-            events = payload.get("usageEvents") or []
+                raise self._bad_page(start, page, "the response", payload, "an object")
+            events = payload.get("usageEvents", _ABSENT)
+            if not isinstance(events, list):
+                # Read as "no events", it would replace the stored window with nothing.
+                raise self._bad_page(start, page, "usageEvents", events, "a list of events")
             for event in events:
-                # Whether endDate is inclusive is undocumented; the half-open window is enforced here.
+                # Whether endDate is inclusive is undocumented; the half-open window is enforced here. Events
+                # whose timestamp cannot be read are passed on, for parse_api_event to refuse.
                 ts = event_timestamp_ms(event) if isinstance(event, dict) else None
                 if ts is None or start_ms <= ts < end_ms:
                     yield event
-            pagination = payload.get("pagination") or {}
-            if not pagination.get("hasNextPage") or not events:
+            pagination = payload.get("pagination", {})
+            more = pagination.get("hasNextPage", False) if isinstance(pagination, dict) else None
+            if not isinstance(more, bool):
+                raise self._bad_page(start, page, "pagination.hasNextPage", more, "true or false")
+            if not more or not events:
                 return
         raise ProviderError(
             f"{self.who}: filtered-usage-events kept reporting more pages after {MAX_PAGES_PER_WINDOW}; stopped."
         )
+
+
+_ABSENT = object()
 
 
 def split_window(start: datetime, end: datetime, size: timedelta) -> Iterator[tuple[datetime, datetime]]:
@@ -206,16 +230,21 @@ def event_timestamp_ms(event: dict[str, Any]) -> int | None:
 
 
 def cents_to_usd(cents: Any) -> Decimal | None:
-    """Cents (a float in the API) as exact USD, rounded to the micro-dollar the database stores."""
-    if cents is None or isinstance(cents, bool):
+    """Cents (a float in the API) as exact USD, rounded to the micro-dollar the database stores; None when
+    the value is not a finite, non-negative amount the database can hold."""
+    if cents is None or isinstance(cents, bool) or not isinstance(cents, int | float | str | Decimal):
         return None
     try:
-        value = Decimal(str(cents))
+        # repr: a float's shortest decimal spelling (20.18232), not its binary expansion.
+        value = Decimal(cents.strip() if isinstance(cents, str) else repr(cents) if isinstance(cents, float) else cents)
     except InvalidOperation:
         return None
-    if not value.is_finite():
+    if not value.is_finite() or value < 0:
         return None
-    return (value / 100).quantize(MICRO_DOLLARS, rounding=ROUND_HALF_EVEN)
+    dollars = value / 100
+    if dollars.adjusted() >= MAX_COST_DIGITS:
+        return None
+    return dollars.quantize(MICRO_DOLLARS, rounding=ROUND_HALF_EVEN)
 
 
 def canonical_model(raw: str) -> str:
@@ -284,46 +313,92 @@ class CursorEvent(NamedTuple):
         )
 
 
-def parse_api_event(event: dict[str, Any], email_by_user_id: Callable[[int], str | None]) -> CursorEvent | str:
-    """A :class:`CursorEvent`, or the reason the event cannot be stored."""
+class BadEvent(ValueError):
+    """An event that is structurally wrong: ``field`` ("" for the event itself) holds ``value`` where
+    ``expected`` belongs."""
+
+    def __init__(self, field_name: str, value: Any, expected: str) -> None:
+        self.field = field_name
+        self.detail = "is missing" if value is _ABSENT else f"is {_shown(value)}, not {expected}"
+        super().__init__(f"{field_name or 'the event'} {self.detail}")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def parse_api_event(event: Any, email_by_user_id: Callable[[int], str | None]) -> CursorEvent:
+    """A :class:`CursorEvent`; raises :class:`BadEvent` for an event that is structurally wrong (a null, a
+    wrong type, NaN or Infinity, a negative or fractional count, a number past what its column holds).
+
+    Absent optional fields are what the documented older shapes omit: ``tokenUsage`` (request-based calls),
+    ``chargedCents``, ``kind``, ``maxMode``, single token counts (zero). A null in their place is not absent.
+    """
+    if not isinstance(event, dict):
+        raise BadEvent("", event, "an object")
     ts = event_timestamp_ms(event)
-    if ts is None:
-        return "no readable timestamp"
-    email = str(event.get("userEmail") or "").strip().lower()
-    if not email and isinstance(event.get("userId"), int):
-        email = email_by_user_id(event["userId"]) or ""
+    if ts is None or not 0 <= ts <= MAX_TIMESTAMP_MS:
+        raise BadEvent("timestamp", event.get("timestamp", _ABSENT), "epoch milliseconds")
+    raw_email = event.get("userEmail")
+    if raw_email is not None and not isinstance(raw_email, str):
+        raise BadEvent("userEmail", raw_email, "an email")
+    email = (raw_email or "").strip().lower()
+    user_id = event.get("userId")
+    if not email and isinstance(user_id, int) and not isinstance(user_id, bool):
+        email = email_by_user_id(user_id) or ""
     if not email:
-        return "no user email"
-    raw_usage = event.get("tokenUsage")
-    usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
-    charged = cents_to_usd(event.get("chargedCents"))
-    cost = charged if charged is not None else cents_to_usd(usage.get("totalCents"))
-    max_mode = event.get("maxMode")
+        raise BadEvent("userEmail", raw_email if "userEmail" in event else _ABSENT, "an email (nor a known userId)")
+    if len(email) > MAX_TEXT:
+        raise BadEvent("userEmail", raw_email, f"an email of at most {MAX_TEXT} characters")
+    model = event.get("model", _ABSENT)
+    if not isinstance(model, str) or len(model) > MAX_TEXT:
+        raise BadEvent("model", model, f"a model name of at most {MAX_TEXT} characters")
+    usage = event.get("tokenUsage", {})
+    if not isinstance(usage, dict):
+        raise BadEvent("tokenUsage", usage, "an object")
+    cost = _cents(event, "chargedCents", "chargedCents")
+    if cost is None:
+        cost = _cents(usage, "totalCents", "tokenUsage.totalCents")
     kind = event.get("kind")
+    if kind is not None and not isinstance(kind, str):
+        raise BadEvent("kind", kind, "a string")
+    max_mode = event.get("maxMode")
+    if max_mode is not None and not isinstance(max_mode, bool):
+        raise BadEvent("maxMode", max_mode, "true or false")
     return CursorEvent(
         ts_ms=ts,
         email=email,
-        raw_model=canonical_model(str(event.get("model") or "")),
-        input_tokens=_count(usage.get("inputTokens")),
-        cache_write_tokens=_count(usage.get("cacheWriteTokens")),
-        cache_read_tokens=_count(usage.get("cacheReadTokens")),
-        output_tokens=_count(usage.get("outputTokens")),
+        raw_model=canonical_model(model),
+        input_tokens=_count(usage, "inputTokens"),
+        cache_write_tokens=_count(usage, "cacheWriteTokens"),
+        cache_read_tokens=_count(usage, "cacheReadTokens"),
+        output_tokens=_count(usage, "outputTokens"),
         cost_usd=cost if cost is not None else Decimal(0),
-        kind=str(kind)[:64] if kind is not None else None,
-        max_mode=max_mode if isinstance(max_mode, bool) else None,
+        kind=kind[:64] if kind is not None else None,
+        max_mode=max_mode,
     )
 
 
-def _count(value: Any) -> int:
-    if isinstance(value, bool) or value is None:
-        return 0
-    if isinstance(value, int):
-        return max(value, 0)
-    if isinstance(value, float) and math.isfinite(value):
-        return max(int(value), 0)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return 0
+def _cents(container: dict[str, Any], key: str, field_name: str) -> Decimal | None:
+    """An amount of cents as dollars; None when absent. Present, it must be one the database can hold."""
+    if key not in container:
+        return None
+    value = container[key]
+    dollars = cents_to_usd(value)
+    if dollars is None:
+        raise BadEvent(field_name, value, "a non-negative number of cents under $1,000,000,000,000")
+    return dollars
+
+
+def _count(usage: dict[str, Any], key: str) -> int:
+    """A token count: a whole number from 0 to what BIGINT holds (12.0 is 12); an absent count is 0."""
+    value = usage.get(key, 0)
+    if type(value) is int and 0 <= value <= MAX_BIGINT:
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and 0 <= value <= MAX_BIGINT:
+        return int(value)
+    raise BadEvent(f"tokenUsage.{key}", value, f"a whole number from 0 to {MAX_BIGINT:,}")
 
 
 def event_row(event: CursorEvent, *, org_id: str, occurrences: OccurrenceCounter, source: str) -> tuple[Any, ...]:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,11 @@ DEFAULT_CSV_ORG_ID = "cursor:default"
 BATCH_SIZE = 20_000
 EMPTY_ROW = "no tokens and no cost"
 MICRO_DOLLARS = Decimal("0.000001")
+# What the `usage` columns hold: BIGINT tokens, NUMERIC(18,6) money (twelve digits before the point, six
+# after), VARCHAR(255) emails and models. A value outside them is refused with its line, on both databases.
+MAX_TOKENS = 2**63 - 1
+MAX_COST_DIGITS = 12  # 999,999,999,999.999999 dollars at most
+MAX_TEXT = 255
 # Cost cells that mean "nothing charged": included quota, free, or not applicable.
 FREE_COSTS = {"", "included", "free", "-", "n/a", "none"}
 
@@ -343,6 +348,13 @@ class _Read:
         summary.cache_read_tokens += cache_read
         summary.output_tokens += output
         summary.cost_usd += cost
+        # The file's sums bound what any day's rollup of it adds up to: past what the columns hold, refuse here
+        # rather than fail (PostgreSQL) or overflow (SQLite) in the database.
+        sums = summary.input_tokens | summary.cache_write_tokens | summary.cache_read_tokens | summary.output_tokens
+        if sums > MAX_TOKENS or summary.cost_usd.adjusted() >= MAX_COST_DIGITS:
+            raise CsvImportError(
+                row[0], "the file's tokens or cost add up to more than the database can store; split the file"
+            )
         return stored
 
 
@@ -375,11 +387,18 @@ class _StoredRows:
 
 
 def _count_records(path: Path) -> int:
-    """Data rows, estimated from line breaks (a quoted cell may hold one): only for progress."""
+    """Data rows, estimated from line breaks (a quoted cell may hold one): only for progress.
+
+    The same pass refuses a NUL character, in any cell, naming its line: PostgreSQL text cannot hold one
+    (SQLite would store it silently). UTF-8 has no other byte 0, so the bytes tell.
+    """
     lines = 0
     last = b""
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
+            if (nul := chunk.find(b"\x00")) >= 0:
+                line = lines + chunk.count(b"\n", 0, nul) + 1
+                raise CsvImportError(line, "a cell holds a NUL character (\\x00), which the database cannot store")
             lines += chunk.count(b"\n")
             last = chunk[-1:]
     if last and last != b"\n":
@@ -428,10 +447,18 @@ def _layout(line: int, header: list[str], user: str | None) -> _Layout:
             f"missing column(s) {', '.join(missing)}; is this a Cursor usage export? Found: {', '.join(header)}",
         )
     if "user" not in index and not user:
-        raise CsvImportError(
-            line, "this is a personal export (no User column): pass --user EMAIL to say whose usage it is"
-        )
+        raise CsvImportError(line, _PERSONAL.format(why="no User column"))
     return layout
+
+
+_PERSONAL = "this is a personal export ({why}): pass --user EMAIL to say whose usage it is"
+
+
+def _no_user(cell: str) -> str:
+    """Why a row has nobody to attribute it to, with the hint that fixes it."""
+    if not cell:
+        return "the User cell is empty (pass --user EMAIL to attribute such rows)"
+    return _PERSONAL.format(why=f"the User cell says {cell[:40]!r}, not an email")
 
 
 # (line, ts_ms, email, model, w/ cache write, w/o cache write, cache read, output, total or None, cost,
@@ -458,21 +485,30 @@ def _row_parser(layout: _Layout, user: str | None) -> Callable[[int, list[str]],
 
     def parse(line: int, cells: list[str]) -> _Parsed:
         email = cells[at_user].strip().lower() if at_user is not None else ""
-        if not email:
+        if not email or "@" not in email:
+            # Personal exports write a placeholder (`You`) where team exports write the email.
             if not user:
-                raise CsvImportError(line, "the User cell is empty (pass --user EMAIL to attribute such rows)")
+                raise CsvImportError(line, _no_user(cells[at_user].strip() if at_user is not None else ""))
             email = user
+        elif len(email) > MAX_TEXT:
+            raise CsvImportError(line, f"the User cell is longer than the {MAX_TEXT} characters the database stores")
+        model = canonical_model(cells[at_model])
+        if len(model) > MAX_TEXT:
+            raise CsvImportError(line, f"the Model cell is longer than the {MAX_TEXT} characters the database stores")
         total: int | None = None
         if split:
-            # int() straight away for plain digits, the common case; _tokens for the rest.
+            # int() straight away for plain digits short enough to fit BIGINT, the common case; _tokens for
+            # the rest (separators, empty cells, and the bound).
             value = cells[at_with]
-            with_cw = int(value) if value.isdecimal() else _tokens(line, "with_cache_write", value)
+            with_cw = int(value) if value.isdecimal() and len(value) < 19 else _tokens(line, "with_cache_write", value)
             value = cells[at_without]
-            without_cw = int(value) if value.isdecimal() else _tokens(line, "without_cache_write", value)
+            without_cw = (
+                int(value) if value.isdecimal() and len(value) < 19 else _tokens(line, "without_cache_write", value)
+            )
             value = cells[at_read]
-            cache_read = int(value) if value.isdecimal() else _tokens(line, "cache_read", value)
+            cache_read = int(value) if value.isdecimal() and len(value) < 19 else _tokens(line, "cache_read", value)
             value = cells[at_output]
-            output = int(value) if value.isdecimal() else _tokens(line, "output", value)
+            output = int(value) if value.isdecimal() and len(value) < 19 else _tokens(line, "output", value)
             if at_total is not None and (value := cells[at_total].strip()):
                 total = int(value) if value.isdecimal() else _tokens(line, "total", value)
         else:
@@ -482,7 +518,7 @@ def _row_parser(layout: _Layout, user: str | None) -> Callable[[int, list[str]],
             line,
             _timestamp(line, cells[at_date]),
             email,
-            canonical_model(cells[at_model]),
+            model,
             with_cw,
             without_cw,
             cache_read,
@@ -523,37 +559,108 @@ _TOKEN_LABELS = {
 }
 
 
+_THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+")
+
+
 def _tokens(line: int, name: str, value: str) -> int:
-    """Integers, possibly with thousands separators; empty (errored rows) is 0."""
-    digits = value.replace(",", "").replace("_", "").strip()
+    """Whole numbers, possibly with thousands separators (``1,000``); empty (errored rows) is 0. Refused
+    when unreadable, or (stored columns) beyond what BIGINT holds."""
+    digits = value.strip()
     if not digits:
         return 0
-    if not digits.isdecimal():
+    if _THOUSANDS.fullmatch(digits):
+        digits = digits.replace(",", "")
+    elif not digits.isdecimal():
         raise CsvImportError(line, f"unreadable {_TOKEN_LABELS[name]} {value!r}; expected a whole number")
-    return int(digits)
+    number = int(digits)
+    if number > MAX_TOKENS and name != "total":
+        raise CsvImportError(
+            line,
+            f"{_TOKEN_LABELS[name]} {value.strip()} is more than the database can store (at most {MAX_TOKENS:,})",
+        )
+    return number
 
 
 _NUMBER_START = frozenset("0123456789.")
+_COST_EXAMPLES = "expected dollars such as 0.06, $0.12 or 1,234.56"
+_SEPARATED = re.compile(r"\d[\d.,]*\d|\d")
 
 
 def _cost(line: int, value: str) -> Decimal:
-    """Dollars: ``0.06``, ``$0.12``, ``1,234.50``; ``Included`` / ``Free`` / empty mean nothing charged."""
-    try:
-        # The common case first: a plain amount, which Decimal reads as it is.
-        amount = Decimal(value) if value[:1] in _NUMBER_START else None
-    except InvalidOperation:
-        amount = None
-    if amount is None:
+    """Dollars: ``0.06``, ``$0.12``, ``1,234.56``, ``1.234,56``, ``0,12``; ``Included`` / ``Free`` / empty mean
+    nothing charged. An amount whose separators could be read two ways (``1,234``), or that NUMERIC(18,6)
+    cannot hold exactly (twelve digits before the point, six after), is refused."""
+    if value[:1] in _NUMBER_START and value.replace(".", "", 1).isdecimal():
+        amount = Decimal(value)  # the common case: a plain amount, which Decimal reads as it is
+    else:
         text = value.strip()
         if text.lower() in FREE_COSTS:
             return _ZERO
-        try:
-            amount = Decimal(text.replace("$", "").replace(",", "").strip())
-        except InvalidOperation:
-            raise CsvImportError(line, f"unreadable Cost {value!r}; expected dollars such as 0.06 or $0.12") from None
-    try:
-        if amount.is_finite():
-            return amount.quantize(MICRO_DOLLARS, rounding=ROUND_HALF_EVEN)
-    except InvalidOperation:  # too many digits to keep micro-dollars
-        pass
-    raise CsvImportError(line, f"unreadable Cost {value!r}; expected dollars such as 0.06 or $0.12")
+        amount = _amount(line, value, text)
+    if amount.adjusted() >= MAX_COST_DIGITS:
+        raise CsvImportError(
+            line, f"Cost {value.strip()!r} is more than the database can store (at most 999,999,999,999.999999)"
+        )
+    stored = amount.quantize(MICRO_DOLLARS, rounding=ROUND_HALF_EVEN)
+    if stored != amount:
+        raise CsvImportError(
+            line,
+            f"Cost {value.strip()!r} has more than six decimals; the database keeps micro-dollars and would "
+            f"store {stored.normalize():f}",
+        )
+    return stored
+
+
+def _amount(line: int, value: str, text: str) -> Decimal:
+    """A cost with a sign, a dollar sign or separators: the one number it can mean, else a refusal."""
+    negative = False
+    body = text
+    for _ in range(2):  # -$1.00 and $-1.00
+        if body[:1] in ("+", "-"):
+            negative, body = body[0] == "-", body[1:].strip()
+        if body[:1] == "$":
+            body = body[1:].strip()
+    if not _SEPARATED.fullmatch(body):
+        raise CsvImportError(line, f"unreadable Cost {value!r}; {_COST_EXAMPLES}")
+    amount = Decimal(_without_separators(line, value, body))
+    return -amount if negative else amount
+
+
+def _grouped(whole: str, separator: str) -> bool:
+    """``1,234,567`` (or with dots): thousands groups, the first of one to three digits and not zero."""
+    groups = whole.split(separator)
+    return (
+        len(groups) > 1
+        and 1 <= len(groups[0]) <= 3
+        and groups[0][0] != "0"
+        and all(len(group) == 3 for group in groups[1:])
+    )
+
+
+def _without_separators(line: int, value: str, body: str) -> str:
+    """``body`` (digits, commas and dots) as a plain decimal, reading each separator the only way it can be."""
+    commas, dots = body.count(","), body.count(".")
+    if commas and dots:
+        # Both: the last one is the decimal mark, the other separates thousands (1,234.56 or 1.234,56).
+        point = "," if body.rfind(",") > body.rfind(".") else "."
+        thousands = "." if point == "," else ","
+        whole, _, fraction = body.rpartition(point)
+        if point in whole or not _grouped(whole, thousands):
+            raise CsvImportError(line, f"unreadable Cost {value!r}; {_COST_EXAMPLES}")
+        return whole.replace(thousands, "") + "." + fraction
+    if commas == 1:
+        whole, _, fraction = body.partition(",")
+        if len(fraction) == 3 and _grouped(body, ","):
+            raise CsvImportError(
+                line,
+                f"ambiguous Cost {value!r}: {whole}{fraction} with a thousands separator, or {whole}.{fraction} "
+                "with a decimal comma; write it without the comma, or with a decimal point",
+            )
+        return whole + "." + fraction  # a decimal comma: 0,12 or 12,5 (or 1234,567: no thousands there)
+    if commas > 1 or dots > 1:
+        # Several of one kind: they can only separate thousands (1,234,567 or 1.234.567).
+        separator = "," if commas else "."
+        if not _grouped(body, separator):
+            raise CsvImportError(line, f"unreadable Cost {value!r}; {_COST_EXAMPLES}")
+        return body.replace(separator, "")
+    return body  # digits, or digits with one decimal point

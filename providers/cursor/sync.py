@@ -1,9 +1,17 @@
 """Cursor sync for one team: forward (hourly, overlapping), explicit day ranges, and backfill.
 
-Each day of events is fetched completely (every page) and then written in one transaction, so a failure
-part-way leaves whole days stored and never a partial one. The forward watermark moves only when every
-window of the run succeeded; the overlap re-fetches the last few hours on every run, so events that
-become visible late are still picked up (the original had no overlap and lost them, W5).
+Each day of events is fetched completely (every page), checked whole, and then replaces the events the API
+stored before for that span in one transaction, so a failure part-way, or a day with a structurally wrong
+event, leaves the stored day as it was and never a partial one. The forward watermark moves only when every
+window of the run succeeded; the overlap re-fetches the last few hours on every run, so events that become
+visible late are still picked up (the original had no overlap and lost them, W5).
+
+Why replace rather than add: Cursor events carry no id, so an event's key is made of what it says (time,
+user, model, token counts). Cursor aggregates usage hourly and documents nothing about events being final;
+an event whose figures changed between two fetches would have a new key, and adding would count it twice.
+Replacing the span's API rows with what the API says now stores it once, with its current figures, while
+two genuine identical events in one millisecond still get two rows (their occurrence index differs).
+Rows a CSV import stored are left alone unless the API returns the same event (then the API's row wins).
 """
 
 from __future__ import annotations
@@ -12,23 +20,28 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine
+from sqlalchemy import CursorResult, Engine, delete
 
 from providers.cursor.client import (
     TOOL,
+    BadEvent,
     CursorClient,
     OccurrenceCounter,
     event_row,
+    ms_to_date,
     parse_api_event,
     split_window,
+    to_ms,
 )
+from providers.errors import ProviderError
 from providers.sync_engine import BackfillOutcome, run_backfill, utc_midnight
 from providers.write_behind import WriteBehind
 from storage.db import transaction
+from storage.models import Usage
 from storage.sync_state import get_state, record_attempt, record_failure, record_success
-from storage.writes import upsert_usage_rows
+from storage.writes import refresh_daily_rollup, upsert_usage_rows
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -93,9 +106,12 @@ def store_window(
     *,
     report: Report = _quiet,
 ) -> WindowResult:
-    """Fetch ``[start, end)`` a day at a time and store each day's events in its own transaction.
+    """Fetch ``[start, end)`` a day at a time; each day's events replace the API's stored events of that
+    day in its own transaction.
 
-    A day is written on a writer thread while the next one is fetched; a failed write stops the window.
+    A day is written on a writer thread while the next one is fetched; a failed write stops the window, and
+    so does a structurally wrong event (a :class:`ProviderError` naming the day and the field), before its
+    day is written: earlier days stay stored, that day and later ones are left as they were.
     """
     total = WindowResult(start=start, end=end)
     emails = _MemberEmails(client)
@@ -106,26 +122,51 @@ def store_window(
             occurrences = OccurrenceCounter()
             for raw in client.usage_events(piece_start, piece_end):
                 piece.events += 1
-                parsed = parse_api_event(raw, emails) if isinstance(raw, dict) else "not an object"
-                if isinstance(parsed, str):
-                    piece.skipped[parsed] += 1
-                    continue
+                try:
+                    parsed = parse_api_event(raw, emails)
+                except BadEvent as exc:
+                    what = f"event {piece.events}'s {exc.field}" if exc.field else f"event {piece.events}"
+                    raise ProviderError(
+                        f"{client.who}: Cursor data from {piece_start:%Y-%m-%d %H:%M} UTC: {what} {exc.detail}; "
+                        "nothing was stored for that day."
+                    ) from None
                 if parsed.is_empty:
                     piece.skipped[EMPTY_EVENT] += 1
                     continue
                 rows.append(event_row(parsed, org_id=org_id, occurrences=occurrences, source="api"))
-            writer.submit(_store_piece, engine, piece, rows, total, report)
+            writer.submit(_store_piece, engine, org_id, piece, rows, total, report)
     return total
 
 
 def _store_piece(
-    engine: Engine, piece: WindowResult, rows: list[tuple[Any, ...]], total: WindowResult, report: Report
+    engine: Engine,
+    org_id: str,
+    piece: WindowResult,
+    rows: list[tuple[Any, ...]],
+    total: WindowResult,
+    report: Report,
 ) -> None:
-    if rows:
-        with transaction(engine) as session:
-            written = upsert_usage_rows(session, rows)
-        piece.stored = written.rows
-        piece.days = {day for _tool, day in written.days}
+    """Replace the team's API rows of ``[piece.start, piece.end)`` with ``rows``, in one transaction."""
+    assert piece.start is not None and piece.end is not None
+    start_ms, end_ms = to_ms(piece.start), to_ms(piece.end)
+    spanned = {ms_to_date(start_ms), ms_to_date(end_ms - 1)}
+    with transaction(engine) as session:
+        result = session.execute(
+            delete(Usage).where(
+                Usage.tool == TOOL,
+                Usage.org_id == org_id,
+                Usage.date.in_(sorted(spanned)),
+                Usage.event_ts_ms >= start_ms,
+                Usage.event_ts_ms < end_ms,
+                Usage.source == "api",
+            )
+        )
+        replaced = cast("CursorResult[Any]", result).rowcount
+        written = upsert_usage_rows(session, rows, refresh_rollup=False)
+        days = {day for _tool, day in written.days} | (spanned if replaced else set())
+        refresh_daily_rollup(session, {(TOOL, day) for day in days})
+    piece.stored = written.rows
+    piece.days = {day for _tool, day in written.days}
     report(piece.describe())
     total.merge(piece)
 
