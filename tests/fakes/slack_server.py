@@ -68,6 +68,7 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}
         self.responses: list[dict[str, Any]] = []  # bodies POSTed to response URLs
         self.faults: list[SlackFault] = []
+        self.delays: dict[str, float] = {}  # method -> seconds to wait before answering (a slow Slack)
         self.scopes: str | None = MANIFEST_SCOPES  # None: send no x-oauth-scopes header
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -97,6 +98,15 @@ class FakeSlack:
         self.faults.append(
             SlackFault(method, error or ("ratelimited" if status == 429 else None), status, headers, times)
         )
+
+    def rate_limit(self, method: str, *, retry_after: int = 5) -> None:
+        """Answer every call of ``method`` with HTTP 429 and ``Retry-After`` until :meth:`heal`."""
+        self.fail(method, status=429, retry_after=retry_after, times=None)
+
+    def heal(self, method: str) -> None:
+        with self._lock:
+            self.faults = [f for f in self.faults if f.method != method]
+        self.delays.pop(method, None)
 
     def response_url(self) -> str:
         return f"{self.url}/response/{next(self._ids)}"
@@ -143,6 +153,9 @@ class FakeSlack:
                 fault.times -= 1
                 if fault.times <= 0:
                     self.faults.remove(fault)
+        delay = self.delays.get(method)
+        if delay:
+            time.sleep(delay)
         if fault is not None:
             return Response(fault.status, {"ok": False, "error": fault.error}, fault.headers)
         if not request.headers.get("authorization", "").startswith("Bearer xoxb-"):
