@@ -7,9 +7,10 @@ import time
 
 import httpx
 import pytest
+from slack_sdk.signature import SignatureVerifier
 
 from bot.slack.mapping import KEY_ACTION, KEY_BLOCK
-from tests.slack_harness import SlackHarness
+from tests.slack_harness import SIGNING_SECRET, SlackHarness
 
 
 def test_help_answers_a_colleague(slack_harness: SlackHarness) -> None:
@@ -29,6 +30,24 @@ def test_forged_or_stale_requests_get_401_and_do_nothing(slack_harness: SlackHar
     assert response.status_code == 401, why
     time.sleep(0.2)
     assert slack_harness.slack.responses == []
+    assert slack_harness.slack.called("users.info") == []
+
+
+@pytest.mark.parametrize("stamp", ["abc", "", "12.5", "-5", "1e9", "１２３", "1700000000x", "9" * 5000])
+def test_a_malformed_timestamp_is_a_401_like_any_bad_signature(slack_harness: SlackHarness, stamp: str) -> None:
+    body = "command=/abacus&text=me&user_id=UDANA&team_id=T0ACME"
+    signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=stamp, body=body)
+    response = httpx.post(
+        f"{slack_harness.url}/slack/events",
+        content=body,
+        headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "x-slack-request-timestamp": stamp.encode("utf-8"),
+            "x-slack-signature": signature or "",
+        },
+        timeout=10,
+    )
+    assert response.status_code == 401, response.text
     assert slack_harness.slack.called("users.info") == []
 
 

@@ -9,7 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.middleware.authorization import SingleTeamAuthorization
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy import Engine
@@ -42,7 +44,11 @@ def access_policy(settings: Settings) -> AccessPolicy:
     )
 
 
-def create_app(settings: Settings, engine: Engine, *, client: WebClient | None = None) -> App:
+def create_app(
+    settings: Settings, engine: Engine, *, client: WebClient | None = None, verify_token: bool = True
+) -> App:
+    """``verify_token=False`` skips Bolt's ``auth.test`` at construction (which raises when Slack is down or
+    rejects the token); `abacus serve` passes it and calls :func:`check_slack_in_background` instead."""
     client = client or web_client(settings)
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = App(
@@ -51,6 +57,7 @@ def create_app(settings: Settings, engine: Engine, *, client: WebClient | None =
         # Listeners (acks, quick replies) run here; answers go to their own pool below, so acks never queue
         # behind chart rendering.
         listener_executor=ThreadPoolExecutor(max_workers=max(4, settings.web_threads), thread_name_prefix="abacus"),
+        token_verification_enabled=verify_token,
     )
     # Queries, chart rendering and uploads run on these threads after the ack. Rendering is CPU-bound Python, so
     # more threads only fight over the GIL (and with the acks): on 2 cores, 200 commands 20 at a time, 2 threads
@@ -63,6 +70,69 @@ def create_app(settings: Settings, engine: Engine, *, client: WebClient | None =
     services = Services(settings=settings, engine=engine, directory=directory, policy=policy, client=client)
     listeners.register(app, services, answers)
     return app
+
+
+class SlackCheck:
+    """``auth.test`` on a background thread until Slack answers it, so `abacus serve` starts (and serves
+    /healthz and the cron route) when Slack is unreachable or rejects the token. The first failure is
+    logged as one line; retries back off to every 5 minutes and are quiet; a later success is logged. On
+    success the result is handed to Bolt's authorization middleware, which would otherwise call
+    ``auth.test`` itself before the ack of the first request."""
+
+    def __init__(self, app: App, client: WebClient, *, first_delay: float = 0.0, max_delay: float = 300.0) -> None:
+        self._app = app
+        # No retry handlers and a quiet logger: one attempt, one outcome, one line from us.
+        self._client = WebClient(
+            token=client.token, base_url=client.base_url, timeout=10, retry_handlers=[], logger=_QUIET
+        )
+        self._client.proxy = client.proxy
+        self._first_delay = first_delay
+        self._max_delay = max_delay
+        self.ok = threading.Event()
+        self._stop = threading.Event()
+
+    def start(self) -> SlackCheck:
+        threading.Thread(target=self._run, name="abacus-slack-check", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        delay, failed = self._first_delay, False
+        while not self._stop.wait(delay):
+            problem = self.attempt()
+            if problem is None:
+                if failed:
+                    log.info("Slack answers auth.test again; the Slack app is up")
+                return
+            if not failed:
+                log.warning("%s; serving /healthz and /jobs anyway, retrying auth.test in the background", problem)
+            failed = True
+            delay = min(self._max_delay, max(5.0, delay * 2))
+
+    def attempt(self) -> str | None:
+        """One auth.test: None when Slack accepted the token, else the problem as a sentence."""
+        try:
+            result = self._client.auth_test()
+        except SlackApiError as exc:
+            error = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+            if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"):
+                return f"Slack rejected SLACK_BOT_TOKEN ({error}): the Slack app will not work until it is fixed"
+            return f"Slack answered auth.test with {error}"
+        except Exception as exc:  # unreachable, refused, timed out, TLS
+            reason = getattr(exc, "reason", None) or exc
+            return f"Slack is unreachable at {self._client.base_url} ({reason})"
+        for middleware in self._app._middleware_list:  # Bolt keeps no public handle on it
+            if isinstance(middleware, SingleTeamAuthorization):
+                middleware.auth_test_result = result
+        self.ok.set()
+        return None
+
+
+_QUIET = logging.getLogger("bot.slack.check.sdk")
+_QUIET.setLevel(logging.CRITICAL)
+_QUIET.propagate = False
 
 
 # The most an ack waits for Slack to say who is asking (users.info), when that is not cached. Slash commands
