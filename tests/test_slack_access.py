@@ -40,11 +40,11 @@ def test_a_malformed_timestamp_is_a_401_like_any_bad_signature(slack_harness: Sl
     response = httpx.post(
         f"{slack_harness.url}/slack/events",
         content=body,
-        headers={
-            "content-type": "application/x-www-form-urlencoded",
-            "x-slack-request-timestamp": stamp.encode("utf-8"),
-            "x-slack-signature": signature or "",
-        },
+        headers=[
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"x-slack-request-timestamp", stamp.encode("utf-8")),
+            (b"x-slack-signature", (signature or "").encode()),
+        ],
         timeout=10,
     )
     assert response.status_code == 401, response.text
