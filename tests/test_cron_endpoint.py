@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -169,3 +171,10 @@ def test_the_scheduler_holding_the_lock_means_409(web: str, engine: Engine, curs
         assert busy.json()["holder"] == "another process" and "scheduler lock" in busy.json()["error"]
     finally:
         leader.release()
+
+
+def test_the_readme_names_every_job_the_route_accepts() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("### External triggers") : readme.index("## Digests")]
+    named = set(re.findall(r"`([a-z_]+)`", section))
+    assert set(scheduler_module.job_work()) <= named, set(scheduler_module.job_work()) - named
