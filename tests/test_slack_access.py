@@ -102,7 +102,7 @@ def test_rate_limited_users_info_does_not_delay_the_ack(slack_harness: SlackHarn
         response = slack_harness.command("me", user="UDANA")
         elapsed = time.monotonic() - started
         assert response.status_code == 200 and response.text == ""
-        assert elapsed < 1.0, f"ack took {elapsed:.2f} s"
+        assert elapsed < 2.5, f"ack took {elapsed:.2f} s"  # ~0.1 s here; it was ~11 s (and Slack allows 3 s)
         replies = slack.wait_for_responses(attempt + 1)
         assert "rate-limiting" in replies[attempt]["text"] and "try again in" in replies[attempt]["text"]
     assert all("blocks" not in r for r in slack.responses)  # refusals only, no data
@@ -122,10 +122,10 @@ def test_after_the_rate_limit_the_answer_comes(slack_harness: SlackHarness) -> N
 
 def test_a_slow_users_info_is_answered_after_the_ack(slack_harness: SlackHarness) -> None:
     slack = slack_harness.slack
-    slack.delays["users.info"] = 2.0
+    slack.delays["users.info"] = 4.0
     started = time.monotonic()
     response = slack_harness.command("help")
-    assert response.status_code == 200 and time.monotonic() - started < 1.0
+    assert response.status_code == 200 and time.monotonic() - started < 2.5  # did not wait the 4 s
     [reply] = slack.wait_for_responses(1)
     assert "/abacus me" in json_text(reply)  # checked (a colleague) and answered, later
 
@@ -139,16 +139,16 @@ def test_rate_limited_users_info_refuses_an_interaction_within_its_budget(slack_
         {"type": "block_suggestion", "action_id": KEY_ACTION, "block_id": KEY_BLOCK, "value": "", "view": {"id": "V1"}},
         user="UADMIN",
     )
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.5
     assert response.status_code == 200 and response.text == ""  # no options, nothing about anyone
     slack.heal("users.info")
-    slack.delays["users.info"] = 3.0  # slower than the budget
+    slack.delays["users.info"] = 6.0  # far slower than the 1 s budget
     started = time.monotonic()
     response = slack_harness.interaction(
         {"type": "block_suggestion", "action_id": KEY_ACTION, "block_id": KEY_BLOCK, "value": "", "view": {"id": "V1"}},
         user="UADMIN",
     )
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 3.5
     assert response.status_code == 200 and response.text == ""
 
 
