@@ -46,6 +46,8 @@ REQUIRED_SCOPES = (
     "users:read.email",
     "channels:read",
     "groups:read",
+    "im:read",
+    "mpim:read",
     "usergroups:read",
 )
 MAX_CLOCK_SKEW_SECONDS = 60

@@ -16,7 +16,12 @@ DEFAULT_PERIOD = "30d"
 MAX_DAYS = 3_660  # ten years: anything longer is a typo
 PERIOD_HELP = "7d, 30d, 90d (any Nd), mtd, last-month, ytd or YYYY-MM-DD..YYYY-MM-DD"
 
-_DAYS = re.compile(r"^(\d{1,5})d$")
+# Dates an explicit range may name: well inside the calendar, so the previous period (for comparisons) and
+# the day after the end always exist; a date outside is a typo, answered like any other bad period.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2999, 12, 31)
+
+_DAYS = re.compile(r"^(\d+)d$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -46,7 +51,8 @@ def parse_period(text: str | None, *, today: date) -> Period:
     """Resolve ``text`` relative to ``today``; None or blank means the default (last 30 days)."""
     raw = (text or DEFAULT_PERIOD).strip().lower()
     if match := _DAYS.match(raw):
-        days = int(match.group(1))
+        digits = match.group(1)
+        days = int(digits) if len(digits) <= 6 else MAX_DAYS + 1  # no int() of a thousand digits
         if not 1 <= days <= MAX_DAYS:
             raise PeriodError(f"Period {text!r} is out of range: use between 1d and {MAX_DAYS}d.")
         label = "today" if days == 1 else f"last {days} days"
@@ -66,6 +72,10 @@ def parse_period(text: str | None, *, today: date) -> Period:
 def _explicit_range(raw: str, original: str) -> Period:
     first, _, last = raw.partition("..")
     start, end = _strict_date(first, original), _strict_date(last, original)
+    if start < EARLIEST or end > LATEST:
+        raise PeriodError(
+            f"Period {original!r} is outside the dates Abacus answers for: use dates from {EARLIEST} to {LATEST}."
+        )
     if start > end:
         raise PeriodError(f"Period {original!r} ends before it starts: put the earlier date first.")
     if (end - start).days + 1 > MAX_DAYS:

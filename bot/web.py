@@ -10,8 +10,13 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
+import re
+import sqlite3
 from collections.abc import Callable, Iterable
-from typing import Any
+from contextlib import closing
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -21,19 +26,33 @@ from bot.observability import bound, new_id
 from bot.scheduler import JobRunResult, Leadership, SchedulerEnv, run_job_once, scheduled_jobs
 from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from bot.scheduler import AbacusScheduler
+
 log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 JOBS_PREFIX = "/jobs/"
+# Slack sends seconds since the epoch. Anything else is a bad signature (401), checked here because the SDK's
+# verifier would raise on int() of it (a 500).
+SQLITE_HEADER = b"SQLite format 3\x00"
+_SLACK_TIMESTAMP = re.compile(r"[0-9]{1,15}")
 
 
 class AbacusWeb:
     def __init__(
-        self, app: App, engine: Engine, settings: Settings | None = None, *, jobs_env: SchedulerEnv | None = None
+        self,
+        app: App,
+        engine: Engine,
+        settings: Settings | None = None,
+        *,
+        jobs_env: SchedulerEnv | None = None,
+        scheduler: AbacusScheduler | None = None,
     ) -> None:
         self.slack = SlackRequestHandler(app)
         self.engine = engine
         self.settings = settings
+        self.scheduler = scheduler  # the in-process scheduler of this server, if it runs one
         if jobs_env is None and settings is not None:
             jobs_env = SchedulerEnv(settings, engine, Leadership(engine))
         self.jobs_env = jobs_env
@@ -49,17 +68,25 @@ class AbacusWeb:
             return self._health(start_response)
         if path.startswith(JOBS_PREFIX):
             return self._job(environ, start_response, path.removeprefix(JOBS_PREFIX))
+        stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+        if stamp is not None and not _SLACK_TIMESTAMP.fullmatch(stamp):
+            return _json(start_response, "401 Unauthorized", {"error": "invalid request"})  # Bolt's own 401 body
         return self.slack(environ, start_response)
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         body: dict[str, Any]
-        try:
-            with self.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+        problem = _sqlite_file_problem(self.engine)
+        if problem is None:
+            try:
+                with self.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+            except Exception as exc:  # a health check reports, it never raises
+                problem = f"the database is unreachable ({type(exc).__name__})"
+        if problem is None:
             status, body = "200 OK", {"ok": True}
-        except Exception as exc:  # a health check reports, it never raises
-            log.warning("health check: database unreachable: %s", type(exc).__name__)
-            status, body = "503 Service Unavailable", {"ok": False, "database": "unreachable"}
+        else:
+            log.warning("health check: %s", problem)
+            status, body = "503 Service Unavailable", {"ok": False, "database": "unreachable", "reason": problem}
         return _json(start_response, status, body)
 
     def _job(self, environ: dict[str, Any], start_response: StartResponse, job_id: str) -> Iterable[bytes]:
@@ -71,9 +98,10 @@ class AbacusWeb:
             return _json(start_response, "404 Not Found", {"ok": False, "error": "not found"})
         if environ.get("REQUEST_METHOD") != "POST":
             return _json(start_response, "405 Method Not Allowed", {"ok": False, "error": "use POST"})
-        given = str(environ.get("HTTP_AUTHORIZATION") or "")
-        # Constant-time comparison, so response timing reveals nothing about the secret.
-        if not hmac.compare_digest(given.encode(), f"Bearer {secret}".encode()):
+        scheme, _, given = str(environ.get("HTTP_AUTHORIZATION") or "").strip().partition(" ")
+        # The scheme is case-insensitive (RFC 9110); the secret is compared in constant time, so response
+        # timing reveals nothing about it.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), secret.encode()):
             return _json(
                 start_response,
                 "401 Unauthorized",
@@ -87,9 +115,62 @@ class AbacusWeb:
         log.info("external trigger: running %s", job_id)
         result = run_job_once(env, job_id)
         if result is None:
-            body = {"ok": False, "job": job_id, "error": "already running (the scheduler lock is held)"}
-            return _json(start_response, "409 Conflict", body)
+            return _json(start_response, "409 Conflict", self._lock_holder(job_id))
         return _json(start_response, "200 OK", _outcome(result))
+
+    def _lock_holder(self, job_id: str) -> dict[str, Any]:
+        """The 409: the job did not run because the ``scheduler-leader`` lock is held, and by what."""
+        scheduler = self.scheduler
+        if scheduler is not None and scheduler.env.leadership.is_leader:
+            job = scheduler.scheduler.get_job(job_id)
+            next_run = getattr(job, "next_run_time", None) if job is not None else None
+            when = f"; next run {next_run.isoformat()}" if next_run is not None else ""
+            return {
+                "ok": False,
+                "job": job_id,
+                "holder": "in-process scheduler",
+                "error": (
+                    "already running: the in-process scheduler of this server leads and runs this job on its own "
+                    f"schedule{when}. To drive jobs from an external cron instead, run `abacus serve "
+                    "--without-scheduler`."
+                ),
+            }
+        return {
+            "ok": False,
+            "job": job_id,
+            "holder": "another process",
+            "error": (
+                "already running: another process holds the scheduler lock (an `abacus scheduler`, the "
+                "in-process scheduler of another `abacus serve` worker, which runs this job on its own "
+                "schedule, or another trigger running a job now)"
+            ),
+        }
+
+
+def _sqlite_file_problem(engine: Engine) -> str | None:
+    """Why a file-backed SQLite database cannot serve, or None. A pooled connection keeps working on a file
+    that was deleted (and a new one would create an empty file), so look at the file itself, read-only."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database)
+    if not path.exists():
+        return f"the SQLite database file {path.name} is gone"
+    if not os.access(path, os.R_OK | os.W_OK):
+        return f"the SQLite database file {path.name} is not readable and writable by this process"
+    try:
+        with path.open("rb") as file:
+            header = file.read(16)
+    except OSError as exc:
+        return f"the SQLite database file {path.name} is unreadable ({exc.strerror or type(exc).__name__})"
+    if header and header != SQLITE_HEADER:  # empty: a brand-new database, which SQLite accepts
+        return f"the SQLite database file {path.name} is unreadable (not an SQLite database any more)"
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2)) as conn:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        return f"the SQLite database file {path.name} is unreadable ({exc})"
+    return None
 
 
 def _outcome(result: JobRunResult) -> dict[str, Any]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -106,6 +108,17 @@ def test_bearer_auth_missing_wrong_and_right(web: str, engine: Engine) -> None:
     assert [(r.status, r.rows) for r in runs] == [("ok", 1)]  # recorded exactly like a scheduled run
 
 
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "BeArEr", "Bearer"])
+def test_the_bearer_scheme_is_case_insensitive(web: str, scheme: str) -> None:
+    response = post(web, "/jobs/cursor_sync", f"{scheme} {SECRET}")
+    assert response.status_code == 200 and response.json()["ok"] is True
+
+
+@pytest.mark.parametrize("auth", [f"Basic {SECRET}", f"bearer{SECRET}", f"Token {SECRET}", "bearer"])
+def test_other_schemes_and_malformed_headers_are_401(web: str, auth: str) -> None:
+    assert post(web, "/jobs/cursor_sync", auth).status_code == 401
+
+
 def test_unknown_and_unconfigured_jobs_are_404(web: str) -> None:
     assert post(web, "/jobs/make_coffee", f"Bearer {SECRET}").status_code == 404
     response = post(web, "/jobs/claude_code_sync", f"Bearer {SECRET}")  # no Anthropic key here
@@ -153,6 +166,15 @@ def test_the_scheduler_holding_the_lock_means_409(web: str, engine: Engine, curs
     leader = Leadership(engine)
     assert leader.ensure()
     try:
-        assert post(web, "/jobs/cursor_sync", f"Bearer {SECRET}").status_code == 409
+        busy = post(web, "/jobs/cursor_sync", f"Bearer {SECRET}")
+        assert busy.status_code == 409
+        assert busy.json()["holder"] == "another process" and "scheduler lock" in busy.json()["error"]
     finally:
         leader.release()
+
+
+def test_the_readme_names_every_job_the_route_accepts() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("### External triggers") : readme.index("## Digests")]
+    named = set(re.findall(r"`([a-z_]+)`", section))
+    assert set(scheduler_module.job_work()) <= named, set(scheduler_module.job_work()) - named

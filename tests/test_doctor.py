@@ -150,7 +150,7 @@ def test_missing_scopes_channel_membership_clock_and_failed_jobs(
     engine: Engine, anthropic: FakeAnthropic, cursor: FakeCursorServer, slack: FakeSlack
 ) -> None:
     settings = settings_for(anthropic, cursor, slack)
-    slack.scopes = "commands,chat:write"
+    slack.scopes = "commands,chat:write,channels:read"  # channels:read: conversations.info works for C0ALONE
     subscribe(
         engine,
         channel_id="C0ALONE",

@@ -21,6 +21,8 @@ def test_manifest_declares_the_command_scopes_and_events_the_app_uses() -> None:
         "users:read.email",
         "channels:read",
         "groups:read",
+        "im:read",  # conversations.info in a DM
+        "mpim:read",  # conversations.info in a group DM
         "usergroups:read",
     }
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]

@@ -43,6 +43,11 @@ def test_last_month_in_january_is_december_and_days_count() -> None:
         ("2026-2-1..2026-03-01", "use YYYY-MM-DD..YYYY-MM-DD"),
         ("2026-03-01..2026-02-01", "ends before it starts"),
         ("2000-01-01..2026-01-01", "longer than"),
+        ("9999-12-31..9999-12-31", "outside the dates"),
+        ("0001-01-01..0001-01-31", "outside the dates"),
+        ("1999-12-31..2000-01-05", "outside the dates"),
+        ("2999-12-31..3000-01-01", "outside the dates"),
+        ("9" * 5000 + "d", "out of range"),
     ],
 )
 def test_invalid_periods_say_what_to_use(text: str, message: str) -> None:
@@ -57,3 +62,8 @@ def test_today_in_the_reporting_timezone() -> None:
     assert today_in(ZoneInfo("America/Los_Angeles"), now) == date(2026, 11, 25)
     with pytest.raises(ValueError):
         today_in(ZoneInfo("UTC"), datetime(2026, 11, 25))
+
+
+def test_the_calendar_edges_abacus_accepts() -> None:
+    assert parse_period("2000-01-01..2000-01-01", today=TODAY).days == 1
+    assert parse_period("2999-12-31..2999-12-31", today=TODAY).days == 1

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.slack.command_text import parse
 from storage.digests import list_subscriptions
@@ -65,6 +67,33 @@ def test_set_up_list_and_stop_digests(slack_harness: SlackHarness) -> None:
     assert list_subscriptions(slack_harness.engine) == []
     slack_harness.command("digest off", user="UADMIN")
     assert "has no digest to stop" in reply_text(slack_harness, 7)
+
+
+def manifest_scopes() -> str:
+    manifest = yaml.safe_load((Path(__file__).resolve().parent.parent / "manifest.yml").read_text())
+    return ",".join(manifest["oauth_config"]["scopes"]["bot"])
+
+
+@pytest.mark.parametrize("where", ["dm", "group dm", "private channel", "public channel"])
+def test_the_manifest_scopes_cover_conversations_info_everywhere(slack_harness: SlackHarness, where: str) -> None:
+    """With exactly the manifest's scopes, a digest and a budget can be set up in every kind of conversation
+    (conversations.info needs im:read in a DM and mpim:read in a group DM)."""
+    slack = slack_harness.slack
+    slack.scopes = manifest_scopes()
+    channel = {"dm": "D0ADMIN", "group dm": "G0MPIM", "private channel": "G0PRIV", "public channel": "C0PUB"}[where]
+    if where == "group dm":
+        slack.group_dms.add(channel)
+    if where == "private channel":
+        slack.private_channels.add(channel)
+    if where != "dm":
+        slack.channel_members[channel] = {BOT_USER}
+    slack_harness.command("digest here daily 09:00 UTC", user="UADMIN", channel=channel)
+    assert "gets the daily AI coding digest" in reply_text(slack_harness, 1)
+    slack_harness.command("budget set org $500 monthly", user="UADMIN", channel=channel)
+    budget = reply_text(slack_harness, 2)
+    assert "went wrong" not in budget and "not a member" not in budget
+    assert [c.args["channel"] for c in slack.called("conversations.info")] == [channel, channel]
+    assert [s.channel_id for s in list_subscriptions(slack_harness.engine)] == [channel]
 
 
 def test_a_bad_digest_command_shows_the_usage(slack_harness: SlackHarness) -> None:

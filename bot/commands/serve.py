@@ -106,14 +106,18 @@ class _Gunicorn:
     def wsgi(self) -> Any:
         # Built in each worker after the fork: engines and thread pools must not cross a fork.
         from bot.database import connect
-        from bot.slack.app import create_app
+        from bot.slack.app import SlackCheck, create_app
         from bot.web import AbacusWeb
 
         engine = connect(self._settings.database_url)
         if self._with_scheduler:
             # Started here, in the worker after the fork: a scheduler thread would not survive the fork.
             self.scheduler = start_background_scheduler(self._settings, engine)
-        return AbacusWeb(create_app(self._settings, engine), engine, self._settings)
+        # Slack down or the token rejected must not keep the worker from booting (gunicorn would exit 3):
+        # /healthz and the cron route work without Slack, and Slack is checked in the background.
+        app = create_app(self._settings, engine, verify_token=False)
+        SlackCheck(app, app.client).start()
+        return AbacusWeb(app, engine, self._settings, scheduler=self.scheduler)
 
     def run(self) -> None:
         self._application.run()

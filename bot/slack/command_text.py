@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from providers import registry
 
-PERIOD = re.compile(r"^(\d{1,4}d|mtd|last-month|ytd|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})$")
+# Any number of days is read as a period (so `99999d` gets the period's own "out of range" answer).
+PERIOD = re.compile(r"^(\d+d|mtd|last-month|ytd|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})$")
 
 
 def tool_words() -> dict[str, str]:

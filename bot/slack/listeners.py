@@ -46,8 +46,19 @@ def register(app: App, services: Services, answers: Executor | None = None) -> N
         request = parse(command.get("text") or "")
         # A mapping modal needs the trigger id within 3 s of the command: those answer on this thread.
         modal = request.command in ("map", "unmap") and not request.problems
+
+        def work() -> None:
+            # Who is asking is checked here, after the ack, when the middleware could not tell from its
+            # cache (Slack may be slow or rate-limited, and the ack must not wait for it). Fail closed.
+            admit = context.get("abacus_admit")
+            refusal = admit() if admit is not None else "Abacus could not check who you are; please try again."
+            if refusal is not None:
+                respond(text=refusal, response_type="ephemeral")
+                return
+            _answer_command(services, request, command, respond, context, client)
+
         run(
-            lambda: _answer_command(services, request, command, respond, context, client),
+            work,
             command=f"/abacus {request.command}",
             now=modal,
         )

@@ -20,7 +20,8 @@ TEAM = "T0ACME"
 BOT_USER = "UBOT"
 # The bot scopes manifest.yml asks for; Slack reports a token's scopes in x-oauth-scopes on every call.
 MANIFEST_SCOPES = (
-    "commands,chat:write,files:write,im:write,users:read,users:read.email,channels:read,groups:read,usergroups:read"
+    "commands,chat:write,files:write,im:write,users:read,users:read.email,channels:read,groups:read,im:read,"
+    "mpim:read,usergroups:read"
 )
 
 
@@ -63,11 +64,14 @@ class FakeSlack:
     def __init__(self) -> None:
         self.users: dict[str, dict[str, Any]] = {}
         self.channel_members: dict[str, set[str]] = {}
+        self.private_channels: set[str] = set()  # G… ids of private channels
+        self.group_dms: set[str] = set()  # ids of group DMs (mpim)
         self.usergroups: dict[str, dict[str, Any]] = {}  # by id: handle, name, users, disabled
         self.calls: list[Call] = []
         self.uploads: dict[str, bytes] = {}
         self.responses: list[dict[str, Any]] = []  # bodies POSTed to response URLs
         self.faults: list[SlackFault] = []
+        self.delays: dict[str, float] = {}  # method -> seconds to wait before answering (a slow Slack)
         self.scopes: str | None = MANIFEST_SCOPES  # None: send no x-oauth-scopes header
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -97,6 +101,15 @@ class FakeSlack:
         self.faults.append(
             SlackFault(method, error or ("ratelimited" if status == 429 else None), status, headers, times)
         )
+
+    def rate_limit(self, method: str, *, retry_after: int = 5) -> None:
+        """Answer every call of ``method`` with HTTP 429 and ``Retry-After`` until :meth:`heal`."""
+        self.fail(method, status=429, retry_after=retry_after, times=None)
+
+    def heal(self, method: str) -> None:
+        with self._lock:
+            self.faults = [f for f in self.faults if f.method != method]
+        self.delays.pop(method, None)
 
     def response_url(self) -> str:
         return f"{self.url}/response/{next(self._ids)}"
@@ -143,6 +156,9 @@ class FakeSlack:
                 fault.times -= 1
                 if fault.times <= 0:
                     self.faults.remove(fault)
+        delay = self.delays.get(method)
+        if delay:
+            time.sleep(delay)
         if fault is not None:
             return Response(fault.status, {"ok": False, "error": fault.error}, fault.headers)
         if not request.headers.get("authorization", "").startswith("Bearer xoxb-"):
@@ -180,7 +196,21 @@ class FakeSlack:
 
     def _m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel"))
-        return {"channel": {"id": channel, "is_member": BOT_USER in self.channel_members.get(channel, set())}}
+        # Like Slack: the scope depends on the kind of conversation (a DM needs im:read, a group DM mpim:read).
+        kind = (
+            "im"
+            if channel.startswith("D")
+            else "mpim"
+            if channel in self.group_dms
+            else "group"
+            if channel in self.private_channels
+            else "channel"
+        )
+        needed = {"im": "im:read", "mpim": "mpim:read", "group": "groups:read", "channel": "channels:read"}[kind]
+        if self.scopes is not None and needed not in self.scopes.split(","):
+            return {"ok": False, "error": "missing_scope", "needed": needed}
+        member = kind == "im" or BOT_USER in self.channel_members.get(channel, set())
+        return {"channel": {"id": channel, "is_member": member, f"is_{kind}": True}}
 
     def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{next(self._ids):06d}"
