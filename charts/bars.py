@@ -33,10 +33,16 @@ Metric = Literal["tokens", "cost"]
 MAX_BARS = 12  # what stays readable at Slack's preview size
 
 
-def top_users_chart(users: Sequence[Bar], *, period_label: str, metric: Metric = "tokens", total: float) -> Chart:
-    """People ranked by ``metric``; ``total`` is everyone's total (for shares), not only the bars shown."""
+def top_users_chart(
+    users: Sequence[Bar], *, period_label: str, metric: Metric = "tokens", total: float, of: int | None = None
+) -> Chart:
+    """People ranked by ``metric``; ``total`` is everyone's total (for shares), not only the bars shown.
+    ``of``: how many people the ranking has; the title says "Top 12 of 50" whenever fewer are drawn."""
     noun = "cost" if metric == "cost" else "tokens"
-    title = f"Top {len(users[:MAX_BARS])} by {noun} · {period_label}" if users else f"Top users · {period_label}"
+    shown = len(users[:MAX_BARS])
+    count = max(of or 0, len(users))
+    ranked = f"Top {shown} of {count}" if count > shown else f"Top {shown}"
+    title = f"{ranked} by {noun} · {period_label}" if users else f"Top users · {period_label}"
     return _bar_chart(list(users[:MAX_BARS]), title=title, metric=metric, total=total, what="people")
 
 

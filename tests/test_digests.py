@@ -160,7 +160,7 @@ def test_daily_digest_content_and_chart(engine: Engine, slack: FakeSlack) -> Non
     assert "Unusual: bob at 12.0× their usual daily spend ($60.00 on Nov 24)" in text
     assert "Models: gpt-5 83% · sonnet-4.5 17%" in text
     assert "Data: Claude Code complete to Nov 24 · Cursor data to Nov 24 (not synced by Abacus)" in text
-    assert "Unattributed: $2.50" in text and "/abacus map" in text
+    assert "Unattributed (that day): $2.50" in text and "included in the totals above" in text and "/abacus map" in text
     assert "late" not in text.lower()
     [upload] = slack.called("files.completeUploadExternal")
     assert upload.args["channel_id"] == "CDIGEST" and upload.args["thread_ts"]

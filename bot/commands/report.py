@@ -17,7 +17,7 @@ from rich.table import Table
 from bot import chart_inputs
 from bot.cli_support import AppContext, console, emit_json, pass_app, styled, to_jsonable
 from bot.errors import AbacusError
-from bot.formatting import format_tokens, format_usd
+from bot.formatting import format_share, format_tokens, format_usd, standing
 from bot.periods import PERIOD_HELP, Period, PeriodError, parse_period, today_in
 from bot.report_support import read_session, resolve_tool, tool_name, utc_now, write_file
 from bot.sources import all_tools
@@ -27,7 +27,7 @@ from charts.data import Chart
 from charts.personal import personal_trend_chart
 from storage.analytics.exports import team_csv, usage_csv
 from storage.analytics.models_breakdown import model_breakdown
-from storage.analytics.overview import PeriodTotals, overview
+from storage.analytics.overview import PeriodTotals, UnattributedUsage, overview
 from storage.analytics.profile import find_person, user_profile
 from storage.analytics.team import SORT_KEYS, team_table, tool_sort_key
 from storage.analytics.top_users import top_users
@@ -178,21 +178,23 @@ def overview_command(
             table.add_row(
                 tool_name(t.tool),
                 format_tokens(t.tokens),
-                f"{t.token_pct:.1f}%",
+                format_share(t.token_pct, 1),
                 format_usd(t.cost_usd),
                 f"{t.users:,}",
-                f"{t.user_pct:.1f}%",
+                format_share(t.user_pct, 1),
             )
         console.print(table)
-    _print_unattributed(result.unattributed.tokens, result.unattributed.cost_usd, result.unattributed.keys)
+    _print_unattributed(result.unattributed, p.label, included=True)
     _report_written(written)
 
 
-def _print_unattributed(tokens: int, cost: Any, keys: int) -> None:
-    if keys:
+def _print_unattributed(un: UnattributedUsage, period: str, *, included: bool) -> None:
+    """The same line as Slack's: the period it covers, and whether the totals above hold it."""
+    if un.keys:
+        where = "included in the totals above" if included else "not in the people's total"
         console.print(
-            f"Unattributed: {format_tokens(tokens)} tokens, {format_usd(cost)} from {keys} API key(s): "
-            "see `abacus status` for the keys to map."
+            f"Unattributed ({period}): {format_usd(un.cost_usd)} · {format_tokens(un.tokens)} tokens from "
+            f"{un.keys} API key(s), {where}: see `abacus status` for the keys to map."
         )
 
 
@@ -230,6 +232,7 @@ def top_command(
             period_label=p.label,
             metric="cost" if rank_by == "cost" else "tokens",
             total=total,
+            of=result.people,
         ),
         png_path,
         lambda: csv_text,
@@ -238,11 +241,20 @@ def top_command(
     if as_json:
         emit_json({"period": req.period_json(), **to_jsonable(result), **written})
         return
+    un = result.unattributed
+    left_out = (
+        f" (people only: excludes {format_usd(un.cost_usd)} and {format_tokens(un.tokens)} tokens unattributed; "
+        f"all usage {format_usd(result.total_cost_usd + un.cost_usd)}, "
+        f"{format_tokens(result.total_tokens + un.tokens)} tokens)"
+        if un.keys
+        else ""
+    )
+    of_people = f" of {result.people:,}" if result.people > len(result.users) else ""
     console.print(
         styled(
-            (f"Top {len(result.users)} by {rank_by} · {req.heading}", "bold"),
-            f" · {result.people:,} people, {format_tokens(result.total_tokens)} tokens, "
-            f"{format_usd(result.total_cost_usd)}",
+            (f"Top {len(result.users)}{of_people} by {rank_by} · {req.heading}", "bold"),
+            f" · {result.people:,} active people, {format_tokens(result.total_tokens)} tokens, "
+            f"{format_usd(result.total_cost_usd)}{left_out}",
         )
     )
     if not result.users:
@@ -258,14 +270,14 @@ def top_command(
                 u.email,
                 format_tokens(u.tokens),
                 format_usd(u.cost_usd),
-                f"{u.share_pct:.1f}%",
+                format_share(u.share_pct, 1),
                 tools,
                 u.favourite_model,
                 u.last_active.isoformat(),
             )
         console.print(table)
-    un = result.unattributed
-    _print_unattributed(un.tokens, un.cost_usd, un.keys)
+        console.print(f"Share: of the people's total {rank_by}.")
+    _print_unattributed(un, p.label, included=False)
     _report_written(written)
 
 
@@ -309,7 +321,7 @@ def user_command(
     delta = change(profile.tokens_change)
     console.print(line + (f"   {delta} tokens vs previous {p.days} days" if delta else ""))
     if sm.tokens:
-        split = " · ".join(f"{tool_name(t)} {v / sm.tokens:.0%}" for t, v in sm.tokens_by_tool.items())
+        split = " · ".join(f"{tool_name(t)} {format_share(v / sm.tokens * 100)}" for t, v in sm.tokens_by_tool.items())
         top_model = profile.models.top_model
         console.print(
             split
@@ -324,11 +336,8 @@ def user_command(
             f"{a.pull_requests:,} PRs{rate}"
         )
     pct = profile.percentile
-    if pct.value is not None:
-        console.print(
-            f"Tokens per active day: percentile {pct.value} of {pct.population:,} people active on 2+ days "
-            "(100 = the heaviest user)."
-        )
+    if pct.rank is not None:
+        console.print(f"{standing(pct.rank, pct.population)} by tokens per active day.")
     lt = profile.lifetime
     if lt.first_day:
         console.print(
@@ -340,7 +349,7 @@ def user_command(
         for column in ("Model", "Tokens", "Share", "Cost"):
             table.add_column(column, justify="left" if column == "Model" else "right")
         for m in profile.models.models:
-            table.add_row(m.model, format_tokens(m.tokens), f"{m.token_pct:.1f}%", format_usd(m.cost_usd))
+            table.add_row(m.model, format_tokens(m.tokens), format_share(m.token_pct, 1), format_usd(m.cost_usd))
         console.print(table)
     _report_written(written)
 
@@ -383,9 +392,9 @@ def models_command(
             table.add_row(
                 m.model,
                 format_tokens(m.tokens),
-                f"{m.token_pct:.1f}%",
+                format_share(m.token_pct, 1),
                 format_usd(m.cost_usd),
-                f"{m.cost_pct:.1f}%",
+                format_share(m.cost_pct, 1),
                 tools,
             )
         console.print(table)
@@ -486,7 +495,9 @@ def team_command(
         )
     total = float(sum(r.total_tokens for r in table_data.rows))
     written = _outputs(
-        lambda: top_users_chart(chart_inputs.team_bars(table_data), period_label=p.label, total=total),
+        lambda: top_users_chart(
+            chart_inputs.team_bars(table_data), period_label=p.label, total=total, of=table_data.total_count
+        ),
         png_path,
         lambda: team_csv(table_data),
         csv_path,

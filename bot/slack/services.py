@@ -187,6 +187,7 @@ class Services:
                 period_label=period.label,
                 metric=request.by,  # type: ignore[arg-type]
                 total=total,
+                of=top.people,
             )
             charts.append(_chart(chart, "top", f"Top users · {period.label}"))
         return Answer(notification_text(blocks), blocks, charts)

@@ -102,7 +102,8 @@ def digest_blocks(facts: DigestFacts, *, late_note: str | None = None) -> list[B
             lines.append(models)
         blocks.append(section("\n".join(lines)))
     budgets = "Budgets: " + " · ".join(facts.budget_lines) if facts.budget_lines else ""
-    notes = [budgets, facts.freshness, _incomplete_line(facts), unattributed_line(facts.unattributed), late_note or ""]
+    unattributed = unattributed_line(facts.unattributed, period=when, included=True)
+    notes = [budgets, facts.freshness, _incomplete_line(facts), unattributed, late_note or ""]
     blocks += [context(n) for n in notes if n]
     return blocks
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.formatting import standing
 from bot.periods import Period
 from bot.slack.answers.common import change, money, pct, sparkline, tokens, tool_name
 from bot.slack.blocks import Block, context, escape, header, section
@@ -51,9 +52,8 @@ def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshnes
             activity += f" · {a.accept_rate:.0f}% edits accepted"
         lines.append(activity)
     p = profile.percentile
-    if p.value is not None and p.population >= 5:
-        top_share = max(1, 100 - p.value)
-        lines.append(f"In the top {top_share}% of active people by tokens per active day ({p.population} people).")
+    if p.rank is not None and p.population >= 5:
+        lines.append(f"{standing(p.rank, p.population)} by tokens per active day.")
     lines.append(
         f"Avg {tokens(s.avg_tokens_per_active_day)} tokens and {money(s.avg_cost_per_active_day)} per active day · "
         f"cache reads {pct(s.cache_read_tokens / s.tokens * 100)} of tokens"

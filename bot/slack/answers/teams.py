@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.periods import Period
 from bot.slack.answers.common import change, money, pct, tokens, tool_name
-from bot.slack.blocks import Block, context, escape, header, section
+from bot.slack.blocks import Block, context, escape, header, more_of, section
 from storage.analytics.team_usage import TeamRanking, TeamUsage
 from storage.teams import Team
 
@@ -101,7 +101,18 @@ def top_teams_blocks(
                 + (f" {trend}" if trend else "")
                 + f" · {t.active_people} of {t.members} active · {per_person} per active person"
             )
-        blocks.append(section("\n".join(lines)))
+        hidden = len(ranking.teams) - len(lines)
+        if hidden:
+            every = f"`/abacus top teams {len(ranking.teams)}`"
+            lines.append(f"…and {hidden} more team{'' if hidden == 1 else 's'} — {every} lists every one")
+        whole = tokens(ranking.company_tokens) + " tokens" if by_tokens else money(ranking.company_cost_usd)
+        blocks.append(section("\n".join(lines), more=more_of("team", "teams")))
+        blocks.append(
+            context(
+                f"Shares (%) are of the company's {whole} ({period.label}{_scope(tool)}, unattributed "
+                "included); someone in two teams counts in both."
+            )
+        )
     else:
         blocks.append(section("No team had enough active people in this period to be ranked."))
     if ranking.small:
