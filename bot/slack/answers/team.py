@@ -106,7 +106,12 @@ def models_blocks(breakdown: ModelBreakdown, period: Period, *, tool: str | None
     lead = f"{money(breakdown.total_cost_usd)} · {tokens(breakdown.total_tokens)} tokens across {shown + rest} models"
     blocks = [header(title), section(lead + "\n" + "\n".join(lines), more=MORE_MODELS)]
     if rest:
-        blocks.append(context(f"{rest} smaller model(s) not listed; shares are of the full total."))
+        blocks.append(
+            context(
+                f"…and {rest} more smaller model{'' if rest == 1 else 's'} — `/abacus export usage` lists every "
+                "model; shares are of the full total."
+            )
+        )
     if freshness:
         blocks.append(context(freshness))
     return blocks
