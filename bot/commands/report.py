@@ -20,6 +20,7 @@ from bot.errors import AbacusError
 from bot.formatting import format_share, format_tokens, format_usd, standing
 from bot.periods import PERIOD_HELP, Period, PeriodError, parse_period, today_in
 from bot.report_support import read_session, resolve_tool, tool_name, utc_now, write_file
+from bot.slack.command_text import sort_words
 from bot.sources import all_tools
 from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart
@@ -200,7 +201,9 @@ def _print_unattributed(un: UnattributedUsage, period: str, *, included: bool) -
 
 @report_group.command("top")
 @report_options
-@click.option("--by", "rank_by", type=click.Choice(["tokens", "cost"]), default="tokens", show_default=True)
+@click.option(
+    "--by", "rank_by", type=click.Choice(["cost", "tokens"]), default="cost", show_default=True, help="As in Slack."
+)
 @click.option("--limit", "-n", type=click.IntRange(1, 100), default=10, show_default=True)
 @pass_app
 def top_command(
@@ -457,9 +460,11 @@ def trends_command(
 @click.option(
     "--sort",
     "sort_by",
-    type=click.Choice([*SORT_KEYS, *(tool_sort_key(t) for t in all_tools())]),
-    default="total_tokens",
+    type=click.Choice([*sort_words(), *SORT_KEYS, *(tool_sort_key(t) for t in all_tools())]),
+    default="tokens",
     show_default=True,
+    help="The words of Slack's `/abacus table sort …` (tokens, cost, claude, cursor, days, avg, first, last, email) "
+    "or the column names (total_cost, …).",
 )
 @click.option("--asc", "ascending", is_flag=True, help="Sort ascending instead of descending.")
 @click.option("--search", default=None, help="Only people whose email contains this text (any letter case).")
@@ -480,6 +485,7 @@ def team_command(
     """One row per person: tokens per tool, cost, first and last active day, active days, average."""
     req = Request(app, period, tool)
     p = req.period
+    sort_by = sort_words().get(sort_by, sort_by)
     with read_session(app) as s:
         table_data = team_table(
             s,
