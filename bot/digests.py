@@ -160,6 +160,7 @@ def compose_digest(
             ),
             unusual_factor=settings.digest_unusual_factor,
             unattributed=summary.unattributed,
+            subscription=summary.subscription,
             freshness=freshness_line(status, settings.configured_tools()),
             incomplete=_incomplete(status, period.end),
             team_spikes=_team_spikes(settings, session, period.end) if cadence == "daily" else [],

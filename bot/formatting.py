@@ -4,13 +4,16 @@ says the same thing the same way (the original's number rules; shares, ranks and
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
+from decimal import Decimal
 
 from charts.format import share as format_share
 from charts.format import tokens as format_tokens
 from charts.format import usd as format_usd
 
 __all__ = [
-    "CLAUDE_CODE_ESTIMATE_NOTE",
+    "cost_notes",
+    "est",
     "format_share",
     "format_tokens",
     "format_usd",
@@ -18,9 +21,6 @@ __all__ = [
     "standing",
 ]
 
-# Anthropic's Admin API reports Claude Code cost as an estimate at list prices (and Enterprise Analytics
-# does the same for seats); Cursor reports what it charged. Worded once, shown wherever cost is split by tool.
-CLAUDE_CODE_ESTIMATE_NOTE = "Claude Code cost is Anthropic's estimate at list prices (est.), not an invoice."
 # A "top N%" is shown only when it flatters: within the top quarter.
 FLATTERING_TOP_PCT = 25
 
@@ -39,3 +39,35 @@ def standing(rank: int, population: int) -> str:
     if population >= 4 and top <= FLATTERING_TOP_PCT:
         text += f" (top {top}%)"
     return text
+
+
+def est(tool: str) -> str:
+    """' est.' after the cost of a tool whose provider estimates it (Claude Code), else nothing."""
+    from providers import registry
+
+    return " est." if registry.cost_is_estimated(tool) else ""
+
+
+def cost_notes(
+    *,
+    tools: Iterable[str],
+    total_usd: Decimal,
+    subscription_usd: Decimal,
+    money: Callable[[Decimal], str],
+) -> list[str]:
+    """The footnotes of a cost, worded once for every surface: which tools' cost is an estimate (when a cost
+    split by tool is shown for them), and how much of ``total_usd`` is subscription-seat usage rather than
+    usage billed as it happens (only when there is some)."""
+    from providers import registry
+
+    notes = []
+    estimated = [registry.tool_title(t) for t in dict.fromkeys(tools) if registry.cost_is_estimated(t)]
+    if estimated:
+        notes.append(f"est.: {' and '.join(estimated)} cost is the provider's estimate at list prices, not an invoice.")
+    if subscription_usd > 0:
+        notes.append(
+            f"Of the {money(total_usd)}, {money(subscription_usd)} is usage on subscription seats (such as Claude "
+            f"Enterprise: paid per seat, valued here at list prices) and {money(total_usd - subscription_usd)} "
+            "is billed by usage."
+        )
+    return notes

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
+from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ from rich.table import Table
 from bot import chart_inputs
 from bot.cli_support import AppContext, console, emit_json, pass_app, styled, to_jsonable
 from bot.errors import AbacusError
-from bot.formatting import format_share, format_tokens, format_usd, standing
+from bot.formatting import cost_notes, est, format_share, format_tokens, format_usd, standing
 from bot.periods import PERIOD_HELP, Period, PeriodError, parse_period, today_in
 from bot.report_support import read_session, resolve_tool, tool_name, utc_now, write_file
 from bot.slack.command_text import sort_words
@@ -28,7 +29,7 @@ from charts.data import Chart
 from charts.personal import personal_trend_chart
 from storage.analytics.exports import team_csv, usage_csv
 from storage.analytics.models_breakdown import model_breakdown
-from storage.analytics.overview import PeriodTotals, UnattributedUsage, overview
+from storage.analytics.overview import PeriodTotals, SubscriptionUsage, UnattributedUsage, overview
 from storage.analytics.profile import find_person, user_profile
 from storage.analytics.team import SORT_KEYS, team_table, tool_sort_key
 from storage.analytics.top_users import top_users
@@ -180,13 +181,19 @@ def overview_command(
                 tool_name(t.tool),
                 format_tokens(t.tokens),
                 format_share(t.token_pct, 1),
-                format_usd(t.cost_usd),
+                format_usd(t.cost_usd) + est(t.tool),
                 f"{t.users:,}",
                 format_share(t.user_pct, 1),
             )
         console.print(table)
+    _print_cost_notes([t.tool for t in result.tools if t.cost_usd], c.cost_usd, result.subscription)
     _print_unattributed(result.unattributed, p.label, included=True)
     _report_written(written)
+
+
+def _print_cost_notes(tools: list[str], total: Decimal, subscription: SubscriptionUsage) -> None:
+    for note in cost_notes(tools=tools, total_usd=total, subscription_usd=subscription.cost_usd, money=format_usd):
+        console.print(note)
 
 
 def _print_unattributed(un: UnattributedUsage, period: str, *, included: bool) -> None:
@@ -280,6 +287,8 @@ def top_command(
             )
         console.print(table)
         console.print(f"Share: of the people's total {rank_by}.")
+    if rank_by == "cost":
+        _print_cost_notes([], result.total_cost_usd, result.subscription)
     _print_unattributed(un, p.label, included=False)
     _report_written(written)
 
@@ -354,6 +363,7 @@ def user_command(
         for m in profile.models.models:
             table.add_row(m.model, format_tokens(m.tokens), format_share(m.token_pct, 1), format_usd(m.cost_usd))
         console.print(table)
+    _print_cost_notes([], sm.cost_usd, profile.models.subscription)
     _report_written(written)
 
 
@@ -401,6 +411,8 @@ def models_command(
                 tools,
             )
         console.print(table)
+        estimated = [t for m in result.models for t, c in m.cost_by_tool.items() if c]
+        _print_cost_notes(estimated, result.total_cost_usd, result.subscription)
     _report_written(written)
 
 

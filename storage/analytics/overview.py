@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -24,6 +25,9 @@ from storage.analytics.common import (
     to_decimal,
     when,
 )
+from storage.models import Usage as U
+
+SUBSCRIPTION = "subscription"  # usage.customer_type of subscription seats (Claude Enterprise, Team, Max)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,45 @@ class UnattributedUsage:
 
 
 @dataclass(frozen=True, slots=True)
+class SubscriptionUsage:
+    """Usage on subscription seats (``customer_type = subscription``, e.g. Claude Enterprise seats): paid by
+    the seat, so its cost is a list-price value of the usage, not a bill. Part of every total it falls in."""
+
+    tokens: int
+    cost_usd: Decimal
+
+
+NO_SUBSCRIPTION = SubscriptionUsage(0, Decimal(0))
+
+
+def subscription_usage(
+    session: Session,
+    start: date,
+    end: date,
+    *,
+    tools: Collection[str],
+    email: str | None = None,
+    attributed_only: bool = False,
+) -> SubscriptionUsage:
+    """Subscription-seat usage of ``tools`` in ``start..end`` (optionally one person's, or people's only).
+
+    Read from ``usage`` (the rollup has no customer type), by its (tool, date) key prefix: Claude Code rows are
+    one per (org, day, actor, model, customer type), so this stays small."""
+    if not tools:
+        return NO_SUBSCRIPTION
+    stmt = select(
+        func.coalesce(func.sum(U.input_tokens + U.cache_write_tokens + U.cache_read_tokens + U.output_tokens), 0),
+        func.coalesce(func.sum(U.cost_usd), 0),
+    ).where(U.tool.in_(sorted(tools)), U.date.between(start, end), U.customer_type == SUBSCRIPTION)
+    if email is not None:
+        stmt = stmt.where(U.email == email)
+    elif attributed_only:
+        stmt = stmt.where(U.email != "")
+    tokens, cost = session.execute(stmt).one()
+    return SubscriptionUsage(int(tokens), to_decimal(cost))
+
+
+@dataclass(frozen=True, slots=True)
 class Changes:
     """Percent change against the previous period; None when hidden (under 3%) or not comparable."""
 
@@ -111,6 +154,7 @@ class Overview:
     changes: Changes
     tools: list[ToolSplit]
     unattributed: UnattributedUsage
+    subscription: SubscriptionUsage = NO_SUBSCRIPTION  # part of ``current``'s totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +254,7 @@ def overview(session: Session, start: date, end: date, *, tool: str | None = Non
         ),
         tools=sorted(tools, key=lambda r: (-r.tokens, r.tool)),
         unattributed=unattributed_usage(session, start, end, tool=tool),
+        subscription=subscription_usage(session, start, end, tools=[t.tool for t in per_tool]),
     )
 
 

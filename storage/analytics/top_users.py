@@ -21,7 +21,13 @@ from storage.analytics.common import (
     sum_tokens,
     to_decimal,
 )
-from storage.analytics.overview import UnattributedUsage, unattributed_usage
+from storage.analytics.overview import (
+    NO_SUBSCRIPTION,
+    SubscriptionUsage,
+    UnattributedUsage,
+    subscription_usage,
+    unattributed_usage,
+)
 
 RankBy = Literal["tokens", "cost"]
 
@@ -47,6 +53,7 @@ class TopUsers:
     total_tokens: int  # attributed usage only: the whole the shares refer to
     total_cost_usd: Decimal
     unattributed: UnattributedUsage
+    subscription: SubscriptionUsage = NO_SUBSCRIPTION  # people's subscription-seat usage, within the totals
 
 
 def top_users(
@@ -101,7 +108,14 @@ def top_users(
         total_tokens=int(all_tokens),
         total_cost_usd=to_decimal(all_cost),
         unattributed=unattributed_usage(session, start, end, tool=tool),
+        subscription=subscription_usage(
+            session, start, end, tools=[tool] if tool else _tools(session, scope), attributed_only=True
+        ),
     )
+
+
+def _tools(session: Session, scope: list[Any]) -> list[str]:
+    return list(session.scalars(select(D.tool).where(*scope).distinct()))
 
 
 def _split_by_tool(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.formatting import standing
+from bot.formatting import cost_notes, standing
 from bot.periods import Period
 from bot.slack.answers.common import change, money, pct, sparkline, tokens, tool_name
 from bot.slack.blocks import Block, context, escape, header, section
@@ -59,6 +59,12 @@ def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshnes
         f"cache reads {pct(s.cache_read_tokens / s.tokens * 100)} of tokens"
     )
     blocks = [header(title), section("\n".join(lines))]
+    blocks += [
+        context(n)
+        for n in cost_notes(
+            tools=(), total_usd=s.cost_usd, subscription_usd=profile.models.subscription.cost_usd, money=money
+        )
+    ]
     if len(profile.models.models) > 1:
         models = " · ".join(f"{escape(m.model)} {money(m.cost_usd)}" for m in profile.models.models[:5])
         blocks.append(context(f"Models: {models}"))

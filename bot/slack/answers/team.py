@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.formatting import cost_notes, est
 from bot.periods import Period
 from bot.slack.answers.common import change, money, pct, tokens, tool_name
 from bot.slack.blocks import Block, context, escape, header, more_of, section
@@ -79,7 +80,17 @@ def top_blocks(top: TopUsers, period: Period, *, tool: str | None, named: bool, 
         )
     shares = f"Shares (%) are of the people's total {metric}."
     blocks.append(section(lead + "\n" + "\n".join(lines), more=MORE_PEOPLE))
-    extra = [shares, unattributed_line(top.unattributed, period=period.label, included=False), freshness]
+    notes = (
+        cost_notes(  # the chart splits each person's cost by tool
+            tools=[t for u in top.users for t, c in u.cost_by_tool.items() if c],
+            total_usd=top.total_cost_usd,
+            subscription_usd=top.subscription.cost_usd,
+            money=money,
+        )
+        if metric == "cost"
+        else []
+    )
+    extra = [shares, *notes, unattributed_line(top.unattributed, period=period.label, included=False), freshness]
     blocks += [context(line) for line in extra if line]
     return blocks
 
@@ -105,6 +116,13 @@ def models_blocks(breakdown: ModelBreakdown, period: Period, *, tool: str | None
     rest = len(breakdown.models) - shown + breakdown.other_models
     lead = f"{money(breakdown.total_cost_usd)} · {tokens(breakdown.total_tokens)} tokens across {shown + rest} models"
     blocks = [header(title), section(lead + "\n" + "\n".join(lines), more=MORE_MODELS)]
+    notes = cost_notes(
+        tools=[t for m in breakdown.models for t, c in m.cost_by_tool.items() if c],
+        total_usd=breakdown.total_cost_usd,
+        subscription_usd=breakdown.subscription.cost_usd,
+        money=money,
+    )
+    blocks += [context(n) for n in notes]
     if rest:
         blocks.append(
             context(
@@ -150,7 +168,7 @@ def overview_blocks(
     if len(ov.tools) > 1 or not tool:
         lines.append(
             " · ".join(
-                f"{tool_name(t.tool)} {money(t.cost_usd)} ({pct(t.token_pct)} of tokens, {t.users} people)"
+                f"{tool_name(t.tool)} {money(t.cost_usd)}{est(t.tool)} ({pct(t.token_pct)} of tokens, {t.users} people)"
                 for t in ov.tools
             )
         )
@@ -169,6 +187,12 @@ def overview_blocks(
         )
     elif top is None:
         blocks.append(context(f"{cur.active_users} people active; named rankings are visible to admins only."))
-    extra = [unattributed_line(ov.unattributed, period=period.label, included=True), freshness]
+    notes = cost_notes(
+        tools=[t.tool for t in ov.tools if t.cost_usd],
+        total_usd=cur.cost_usd,
+        subscription_usd=ov.subscription.cost_usd,
+        money=money,
+    )
+    extra = [*notes, unattributed_line(ov.unattributed, period=period.label, included=True), freshness]
     blocks += [context(line) for line in extra if line]
     return blocks

@@ -6,6 +6,9 @@ wording says why, so nobody reads a missing number as missing data.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from bot.formatting import cost_notes, est
 from bot.periods import Period
 from bot.slack.answers.common import change, money, pct, tokens, tool_name
 from bot.slack.blocks import Block, context, escape, header, more_of, section
@@ -53,7 +56,7 @@ def team_blocks(
     if len(usage.cost_by_tool) > 1:
         lines.append(
             " · ".join(
-                f"{tool_name(t)} {money(c)} ({pct(float(c / usage.cost_usd * 100) if usage.cost_usd else 0)})"
+                f"{tool_name(t)} {money(c)}{est(t)} ({pct(float(c / usage.cost_usd * 100) if usage.cost_usd else 0)})"
                 for t, c in sorted(usage.cost_by_tool.items(), key=lambda i: -i[1])
             )
         )
@@ -69,6 +72,16 @@ def team_blocks(
         )
     elif not named:
         blocks.append(context("Named people are visible to Abacus admins only."))
+    if len(usage.cost_by_tool) > 1:
+        blocks += [
+            context(n)
+            for n in cost_notes(
+                tools=[t for t, c in usage.cost_by_tool.items() if c],
+                total_usd=usage.cost_usd,
+                subscription_usd=Decimal(0),  # a team's seat share is not computed
+                money=money,
+            )
+        ]
     return blocks + tail
 
 
