@@ -152,6 +152,7 @@ def overview_command(
                 "changes": result.changes,
                 "tools": result.tools,
                 "unattributed": result.unattributed,
+                "subscription": result.subscription,
                 **written,
             }
         )
