@@ -12,6 +12,7 @@ from charts.format import tokens as format_tokens
 from charts.format import usd as format_usd
 
 __all__ = [
+    "PEOPLE_TOTAL",
     "cost_notes",
     "est",
     "format_share",
@@ -21,6 +22,8 @@ __all__ = [
     "standing",
 ]
 
+# What the top chart's total is when unattributed usage exists: the people's, as the answers' lead says.
+PEOPLE_TOTAL = "people's total (unattributed usage excluded)"
 # A "top N%" is shown only when it flatters: within the top quarter.
 FLATTERING_TOP_PCT = 25
 

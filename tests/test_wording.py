@@ -106,3 +106,25 @@ def test_models_with_long_names_say_how_many_more() -> None:
     text = blocks[1]["text"]["text"]
     assert len(text) <= MAX_SECTION and text.count("\n*an-extraordinarily") == 10
     assert blocks[2]["elements"][0]["text"].startswith("…and 20 more smaller models — `/abacus export usage`")
+
+
+def test_top_teams_shares_are_of_the_company_and_say_how_many_teams_are_left_out() -> None:
+    from bot.slack.answers.teams import top_teams_blocks
+    from storage.analytics.team_usage import TeamRank, TeamRanking
+
+    teams = [TeamRank(i, f"team-{i}", 5, 4, Decimal(100 - i), 1_000, 1.0, None, Decimal(25), 250) for i in range(1, 15)]
+    ranking = TeamRanking("cost", teams, [], 3, Decimal(5_000), 90_000)
+    blocks = top_teams_blocks(ranking, PERIOD, tool=None, limit=10, freshness="")
+    text = blocks[1]["text"]["text"]
+    assert text.count("*team-") == 10 and text.endswith("…and 4 more teams — `/abacus top teams 14` lists every one")
+    note = blocks[2]["elements"][0]["text"]
+    assert note.startswith("Shares (%) are of the company's $5,000 (last 30 days, unattributed included)")
+
+
+def test_the_top_chart_says_its_total_is_the_peoples() -> None:
+    from bot.formatting import PEOPLE_TOTAL
+
+    chart = top_users_chart(
+        [Bar("dana", {"claude_code": 10.0})], period_label="7d", metric="cost", total=10, total_label=PEOPLE_TOTAL
+    )
+    assert "$10.00 people's total (unattributed usage excluded)" in chart.alt_text

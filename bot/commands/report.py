@@ -18,7 +18,7 @@ from rich.table import Table
 from bot import chart_inputs
 from bot.cli_support import AppContext, console, emit_json, pass_app, styled, to_jsonable
 from bot.errors import AbacusError
-from bot.formatting import cost_notes, est, format_share, format_tokens, format_usd, standing
+from bot.formatting import PEOPLE_TOTAL, cost_notes, est, format_share, format_tokens, format_usd, standing
 from bot.periods import PERIOD_HELP, Period, PeriodError, parse_period, today_in
 from bot.report_support import read_session, resolve_tool, tool_name, utc_now, write_file
 from bot.slack.command_text import sort_words
@@ -244,6 +244,7 @@ def top_command(
             metric="cost" if rank_by == "cost" else "tokens",
             total=total,
             of=result.people,
+            total_label=PEOPLE_TOTAL if result.unattributed.keys else "in total",
         ),
         png_path,
         lambda: csv_text,

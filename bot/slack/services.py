@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.budgets import BudgetState, budget_states
 from bot.chart_inputs import model_bars, personal_days, top_user_bars, trend_days
 from bot.doctor import run_doctor
+from bot.formatting import PEOPLE_TOTAL
 from bot.periods import Period, PeriodError, parse_period, today_in
 from bot.settings import Settings
 from bot.slack.access import AccessPolicy
@@ -188,6 +189,7 @@ class Services:
                 metric=request.by,  # type: ignore[arg-type]
                 total=total,
                 of=top.people,
+                total_label=PEOPLE_TOTAL if top.unattributed.keys else "in total",
             )
             charts.append(_chart(chart, "top", f"Top users · {period.label}"))
         return Answer(notification_text(blocks), blocks, charts)
