@@ -34,6 +34,8 @@ class Tool:
     # Its cost is the provider's estimate (Claude Code: the Admin API's list-price estimate), not what was
     # charged; answers mark it "est." wherever cost is split by tool.
     estimated_cost: bool = False
+    # Some of its usage can be on subscription seats (usage.customer_type = "subscription"), paid per seat.
+    subscription_seats: bool = False
 
 
 @dataclass(frozen=True, slots=True)

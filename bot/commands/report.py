@@ -27,6 +27,7 @@ from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart
 from charts.data import Chart
 from charts.personal import personal_trend_chart
+from providers.registry import seat_tools
 from storage.analytics.exports import team_csv, usage_csv
 from storage.analytics.models_breakdown import model_breakdown
 from storage.analytics.overview import PeriodTotals, SubscriptionUsage, UnattributedUsage, overview
@@ -132,7 +133,7 @@ def overview_command(
     req = Request(app, period, tool)
     p = req.period
     with read_session(app) as s:
-        result = overview(s, p.start, p.end, tool=req.tool)
+        result = overview(s, p.start, p.end, tool=req.tool, seat_tools=seat_tools())
         series = trends(s, p.start, p.end, now=req.now, tool=req.tool)
         csv_text = usage_csv(s, p.start, p.end, view="tools", tool=req.tool) if csv_path else ""
     written = _outputs(
@@ -229,7 +230,13 @@ def top_command(
     p = req.period
     with read_session(app) as s:
         result = top_users(
-            s, p.start, p.end, rank_by="cost" if rank_by == "cost" else "tokens", tool=req.tool, limit=limit
+            s,
+            p.start,
+            p.end,
+            rank_by="cost" if rank_by == "cost" else "tokens",
+            tool=req.tool,
+            limit=limit,
+            seat_tools=seat_tools(),
         )
         csv_text = (
             team_csv(team_table(s, p.start, p.end, today=req.today, tool=req.tool, tools=all_tools()))
@@ -315,7 +322,7 @@ def user_command(
         email = find_person(s, who)
         if email is None:
             raise AbacusError(f"Nobody called {who!r} has any usage: check the spelling, or see `abacus report top`.")
-        profile = user_profile(s, email, p.start, p.end, tool=req.tool)
+        profile = user_profile(s, email, p.start, p.end, tool=req.tool, seat_tools=seat_tools())
         csv_text = usage_csv(s, p.start, p.end, view="models", tool=req.tool, email=email) if csv_path else ""
     written = _outputs(
         lambda: personal_trend_chart(chart_inputs.personal_days(profile), period_label=p.label, who=f"{email}'s"),
@@ -379,7 +386,7 @@ def models_command(
     req = Request(app, period, tool)
     p = req.period
     with read_session(app) as s:
-        result = model_breakdown(s, p.start, p.end, tool=req.tool)
+        result = model_breakdown(s, p.start, p.end, tool=req.tool, seat_tools=seat_tools())
         csv_text = usage_csv(s, p.start, p.end, view="models", tool=req.tool) if csv_path else ""
     written = _outputs(
         lambda: model_chart(chart_inputs.model_bars(result), period_label=p.label, total=float(result.total_tokens)),

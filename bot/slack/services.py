@@ -44,6 +44,7 @@ from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart
 from charts.data import Chart
 from charts.personal import personal_trend_chart
+from providers.registry import seat_tools
 from storage.analytics.exports import team_csv, usage_csv
 from storage.analytics.models_breakdown import model_breakdown
 from storage.analytics.overview import overview
@@ -156,7 +157,7 @@ class Services:
 
     def _profile(self, email: str, period: Period, *, whose: str) -> Answer:
         with transaction(self.engine) as session:
-            profile = user_profile(session, email, period.start, period.end)
+            profile = user_profile(session, email, period.start, period.end, seat_tools=seat_tools())
             freshness = self._freshness(session)
         blocks = profile_blocks(profile, period, whose=whose, freshness=freshness)
         charts = []
@@ -177,6 +178,7 @@ class Services:
                 rank_by=request.by,  # type: ignore[arg-type]
                 tool=request.tool,
                 limit=request.limit or 10,
+                seat_tools=seat_tools(),
             )
             freshness = self._freshness(session)
         blocks = top_blocks(top, period, tool=request.tool, named=named, freshness=freshness)
@@ -196,7 +198,7 @@ class Services:
 
     def _models(self, request: AbacusRequest, _asker: SlackUser, period: Period, _admin: bool) -> Answer:
         with transaction(self.engine) as session:
-            breakdown = model_breakdown(session, period.start, period.end, tool=request.tool)
+            breakdown = model_breakdown(session, period.start, period.end, tool=request.tool, seat_tools=seat_tools())
             freshness = self._freshness(session)
         blocks = models_blocks(breakdown, period, tool=request.tool, freshness=freshness)
         charts = []
@@ -210,10 +212,20 @@ class Services:
     def _overview(self, request: AbacusRequest, asker: SlackUser, period: Period, _admin: bool) -> Answer:
         named = self.policy.can_see_people(asker) and not (request.share and not self.policy.people_visible_to_all)
         with transaction(self.engine) as session:
-            ov = overview(session, period.start, period.end, tool=request.tool)
-            models = model_breakdown(session, period.start, period.end, tool=request.tool, limit=5)
+            ov = overview(session, period.start, period.end, tool=request.tool, seat_tools=seat_tools())
+            models = model_breakdown(
+                session, period.start, period.end, tool=request.tool, limit=5, seat_tools=seat_tools()
+            )
             top = (
-                top_users(session, period.start, period.end, rank_by="cost", tool=request.tool, limit=5)
+                top_users(
+                    session,
+                    period.start,
+                    period.end,
+                    rank_by="cost",
+                    tool=request.tool,
+                    limit=5,
+                    seat_tools=seat_tools(),
+                )
                 if named
                 else None
             )
@@ -542,7 +554,9 @@ class Services:
         period = self._period(None, viewer)
         with transaction(self.engine) as session:
             stored = find_person(session, viewer.email) if viewer.email else None
-            profile = user_profile(session, stored, period.start, period.end) if stored else None
+            profile = (
+                user_profile(session, stored, period.start, period.end, seat_tools=seat_tools()) if stored else None
+            )
             freshness = self._freshness(session)
         return home_view(profile, period, name=viewer.name or viewer.email, freshness=freshness)
 

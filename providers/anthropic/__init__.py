@@ -19,6 +19,7 @@ CLAUDE_CODE = Tool(
     aliases=("claude-code", "claudecode", "anthropic"),
     color="#D97757",
     estimated_cost=True,
+    subscription_seats=True,
 )
 
 

@@ -137,6 +137,11 @@ def subscription_usage(
     return SubscriptionUsage(int(tokens), to_decimal(cost))
 
 
+def in_scope(present: Collection[str], seat_tools: Collection[str] | None) -> list[str]:
+    """The tools a subscription split reads: those with usage, narrowed to ``seat_tools`` when given."""
+    return sorted(t for t in present if seat_tools is None or t in seat_tools)
+
+
 @dataclass(frozen=True, slots=True)
 class Changes:
     """Percent change against the previous period; None when hidden (under 3%) or not comparable."""
@@ -226,8 +231,16 @@ def period_totals(session: Session, start: date, end: date, *, tool: str | None 
     return _totals(start, end, *_tool_sums(session, start, end, tool))
 
 
-def overview(session: Session, start: date, end: date, *, tool: str | None = None) -> Overview:
-    """The numbers of the dashboard cards for ``start..end`` (inclusive UTC days)."""
+def overview(
+    session: Session,
+    start: date,
+    end: date,
+    *,
+    tool: str | None = None,
+    seat_tools: Collection[str] | None = None,
+) -> Overview:
+    """The numbers of the dashboard cards for ``start..end`` (inclusive UTC days). ``seat_tools``: the tools
+    whose usage can be on subscription seats (None: every tool with usage; each is read from ``usage``)."""
     per_tool, active_users = _tool_sums(session, start, end, tool)
     current = _totals(start, end, per_tool, active_users)
     prev_start, prev_end = previous_period(start, end)
@@ -254,7 +267,7 @@ def overview(session: Session, start: date, end: date, *, tool: str | None = Non
         ),
         tools=sorted(tools, key=lambda r: (-r.tokens, r.tool)),
         unattributed=unattributed_usage(session, start, end, tool=tool),
-        subscription=subscription_usage(session, start, end, tools=[t.tool for t in per_tool]),
+        subscription=subscription_usage(session, start, end, tools=in_scope([t.tool for t in per_tool], seat_tools)),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,6 +26,7 @@ from storage.analytics.overview import (
     NO_SUBSCRIPTION,
     SubscriptionUsage,
     UnattributedUsage,
+    in_scope,
     subscription_usage,
     unattributed_usage,
 )
@@ -64,6 +66,7 @@ def top_users(
     rank_by: RankBy = "tokens",
     tool: str | None = None,
     limit: int = 10,
+    seat_tools: Collection[str] | None = None,
 ) -> TopUsers:
     """The ``limit`` people with the most tokens (or cost) in ``start..end``; ties go by the other metric,
     then by email, so the order never depends on the database."""
@@ -109,7 +112,11 @@ def top_users(
         total_cost_usd=to_decimal(all_cost),
         unattributed=unattributed_usage(session, start, end, tool=tool),
         subscription=subscription_usage(
-            session, start, end, tools=[tool] if tool else _tools(session, scope), attributed_only=True
+            session,
+            start,
+            end,
+            tools=in_scope([tool] if tool else _tools(session, scope), seat_tools),
+            attributed_only=True,
         ),
     )
 
