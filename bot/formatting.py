@@ -10,6 +10,7 @@ from decimal import Decimal
 from charts.format import share as format_share
 from charts.format import tokens as format_tokens
 from charts.format import usd as format_usd
+from providers import registry
 
 __all__ = [
     "PEOPLE_TOTAL",
@@ -46,8 +47,6 @@ def standing(rank: int, population: int) -> str:
 
 def est(tool: str) -> str:
     """' est.' after the cost of a tool whose provider estimates it (Claude Code), else nothing."""
-    from providers import registry
-
     return " est." if registry.cost_is_estimated(tool) else ""
 
 
