@@ -25,6 +25,7 @@ from bot import chart_inputs
 from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart, digest_chart
 from charts.personal import personal_trend_chart
+from providers.registry import seat_tools
 from storage.analytics.exports import team_csv, usage_csv
 from storage.analytics.gaps import find_gaps
 from storage.analytics.models_breakdown import model_breakdown
@@ -37,6 +38,8 @@ from storage.analytics.trends import trends
 from storage.db import make_engine, transaction
 from storage.migrate import upgrade
 from storage.models import UsageDaily
+
+SEATS = seat_tools()
 
 END = date(2026, 11, 24)
 NOW = datetime(2026, 11, 25, 14, tzinfo=UTC)
@@ -89,12 +92,13 @@ def _cases(engine: Engine, heaviest: str) -> dict[str, Callable[[], Any]]:
         models = model_breakdown(s, d30, END)
         profile = user_profile(s, heaviest, d90, END)
     return {
-        "overview, 30 days (with previous period)": q(overview, d30, END),
-        "overview, 365 days": q(overview, d365, END),
-        "top 10 users, 30 days": q(top_users, d30, END),
-        "top 10 users by cost, 365 days": q(top_users, d365, END, rank_by="cost"),
-        "user profile, heaviest user, 90 days": q(user_profile, heaviest, d90, END),
-        "models, 30 days": q(model_breakdown, d30, END),
+        # As the answers ask: the subscription split reads only the tools that can have seats.
+        "overview, 30 days (with previous period)": q(overview, d30, END, seat_tools=SEATS),
+        "overview, 365 days": q(overview, d365, END, seat_tools=SEATS),
+        "top 10 users, 30 days": q(top_users, d30, END, seat_tools=SEATS),
+        "top 10 users by cost, 365 days": q(top_users, d365, END, rank_by="cost", seat_tools=SEATS),
+        "user profile, heaviest user, 90 days": q(user_profile, heaviest, d90, END, seat_tools=SEATS),
+        "models, 30 days": q(model_breakdown, d30, END, seat_tools=SEATS),
         "trends, 30 days (projected)": q(trends, d30, END, now=NOW),
         "trends, 365 days (weekly)": q(trends, d365, END, now=NOW),
         "team table, 30 days (500 rows)": q(team_table, d30, END, today=END),

@@ -36,6 +36,7 @@ from bot.slack.delivery import ChartFile
 from bot.slack.plain_text import notification_text
 from bot.sources import footer_status, tool_of_source
 from charts.daily import digest_chart
+from providers.registry import seat_tools
 from storage.analytics.models_breakdown import model_breakdown
 from storage.analytics.overview import overview, period_totals
 from storage.analytics.status import SyncStatus
@@ -136,7 +137,7 @@ def compose_digest(
     chart_start = period.end - timedelta(days=CHART_DAYS - 1)
     with transaction(engine) as session:
         status = footer_status(session, now=now)
-        summary = overview(session, period.start, period.end)
+        summary = overview(session, period.start, period.end, seat_tools=seat_tools())
         totals = summary.current
         baseline = period_totals(session, base_start, base_end)
         baseline_cost: Decimal | None = None
@@ -149,8 +150,10 @@ def compose_digest(
             totals=totals,
             baseline_cost_usd=baseline_cost,
             tools=summary.tools,
-            models=model_breakdown(session, period.start, period.end),
-            top=top_users(session, period.start, period.end, rank_by="cost", limit=5) if named else None,
+            models=model_breakdown(session, period.start, period.end, seat_tools=seat_tools()),
+            top=top_users(session, period.start, period.end, rank_by="cost", limit=5, seat_tools=seat_tools())
+            if named
+            else None,
             unusual=unusual_spenders(
                 session,
                 period.start,
@@ -160,6 +163,7 @@ def compose_digest(
             ),
             unusual_factor=settings.digest_unusual_factor,
             unattributed=summary.unattributed,
+            subscription=summary.subscription,
             freshness=freshness_line(status, settings.configured_tools()),
             incomplete=_incomplete(status, period.end),
             team_spikes=_team_spikes(settings, session, period.end) if cadence == "daily" else [],

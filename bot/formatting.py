@@ -1,8 +1,75 @@
-"""Number formatting shared by the CLI, Slack answers and digests (the original's rules)."""
+"""Number formatting and the few phrases shared by the CLI, Slack answers and digests, so every surface
+says the same thing the same way (the original's number rules; shares, ranks and cost notes)."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+
+from charts.format import share as format_share
 from charts.format import tokens as format_tokens
 from charts.format import usd as format_usd
+from providers import registry
 
-__all__ = ["format_tokens", "format_usd"]
+__all__ = [
+    "PEOPLE_TOTAL",
+    "cost_notes",
+    "est",
+    "format_share",
+    "format_tokens",
+    "format_usd",
+    "ordinal",
+    "standing",
+]
+
+# What the top chart's total is when unattributed usage exists: the people's, as the answers' lead says.
+PEOPLE_TOTAL = "people's total (unattributed usage excluded)"
+# A "top N%" is shown only when it flatters: within the top quarter.
+FLATTERING_TOP_PCT = 25
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 102nd."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def standing(rank: int, population: int) -> str:
+    """Where someone stands among ``population`` active people: '3rd of 40 active people', plus '(top 8%)'
+    when that is within the top quarter. ``top`` is ``ceil(rank / population * 100)``, at least 1."""
+    text = f"{ordinal(rank)} of {population:,} active {'person' if population == 1 else 'people'}"
+    top = max(1, math.ceil(rank / population * 100)) if population else 100
+    if population >= 4 and top <= FLATTERING_TOP_PCT:
+        text += f" (top {top}%)"
+    return text
+
+
+def est(tool: str) -> str:
+    """' est.' after the cost of a tool whose provider estimates it (Claude Code), else nothing."""
+    return " est." if registry.cost_is_estimated(tool) else ""
+
+
+def cost_notes(
+    *,
+    tools: Iterable[str],
+    total_usd: Decimal,
+    subscription_usd: Decimal,
+    money: Callable[[Decimal], str],
+) -> list[str]:
+    """The footnotes of a cost, worded once for every surface: which tools' cost is an estimate (when a cost
+    split by tool is shown for them), and how much of ``total_usd`` is subscription-seat usage rather than
+    usage billed as it happens (only when there is some)."""
+    from providers import registry
+
+    notes = []
+    estimated = [registry.tool_title(t) for t in dict.fromkeys(tools) if registry.cost_is_estimated(t)]
+    if estimated:
+        notes.append(f"est.: {' and '.join(estimated)} cost is the provider's estimate at list prices, not an invoice.")
+    if subscription_usd > 0:
+        notes.append(
+            f"Of the {money(total_usd)}, {money(subscription_usd)} is usage on subscription seats (such as Claude "
+            f"Enterprise: paid per seat, valued here at list prices) and {money(total_usd - subscription_usd)} "
+            "is billed by usage."
+        )
+    return notes

@@ -33,11 +33,26 @@ Metric = Literal["tokens", "cost"]
 MAX_BARS = 12  # what stays readable at Slack's preview size
 
 
-def top_users_chart(users: Sequence[Bar], *, period_label: str, metric: Metric = "tokens", total: float) -> Chart:
-    """People ranked by ``metric``; ``total`` is everyone's total (for shares), not only the bars shown."""
+def top_users_chart(
+    users: Sequence[Bar],
+    *,
+    period_label: str,
+    metric: Metric = "tokens",
+    total: float,
+    of: int | None = None,
+    total_label: str = "in total",
+) -> Chart:
+    """People ranked by ``metric``; ``total`` is everyone's total (for shares), not only the bars shown.
+    ``of``: how many people the ranking has; the title says "Top 12 of 50" whenever fewer are drawn.
+    ``total_label`` says what ``total`` is ("in total", or "people's total, unattributed excluded")."""
     noun = "cost" if metric == "cost" else "tokens"
-    title = f"Top {len(users[:MAX_BARS])} by {noun} · {period_label}" if users else f"Top users · {period_label}"
-    return _bar_chart(list(users[:MAX_BARS]), title=title, metric=metric, total=total, what="people")
+    shown = len(users[:MAX_BARS])
+    count = max(of or 0, len(users))
+    ranked = f"Top {shown} of {count}" if count > shown else f"Top {shown}"
+    title = f"{ranked} by {noun} · {period_label}" if users else f"Top users · {period_label}"
+    return _bar_chart(
+        list(users[:MAX_BARS]), title=title, metric=metric, total=total, what="people", total_label=total_label
+    )
 
 
 def model_chart(models: Sequence[Bar], *, period_label: str, total: float) -> Chart:
@@ -53,7 +68,9 @@ def model_chart(models: Sequence[Bar], *, period_label: str, total: float) -> Ch
     return _bar_chart(shown, title=f"Models by tokens · {period_label}", metric="tokens", total=total, what="models")
 
 
-def _bar_chart(bars: list[Bar], *, title: str, metric: Metric, total: float, what: str) -> Chart:
+def _bar_chart(
+    bars: list[Bar], *, title: str, metric: Metric, total: float, what: str, total_label: str = "in total"
+) -> Chart:
     figure, axes = new_figure()
     formatter: Callable[[float], str] = fmt.usd if metric == "cost" else fmt.tokens
     if not bars or total == 0:
@@ -61,7 +78,7 @@ def _bar_chart(bars: list[Bar], *, title: str, metric: Metric, total: float, wha
         no_data(figure, axes, f"No {what} with usage in this period")
         return Chart(to_png(figure), f"{title}: no usage recorded.", int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
     unit = "" if metric == "cost" else " tokens"
-    titles(figure, title, f"{formatter(total)}{unit} in total")
+    titles(figure, title, f"{formatter(total)}{unit} {total_label}")
     left = min(0.36, 0.06 + 0.0125 * max(len(b.label) for b in bars))
     figure.subplots_adjust(top=0.74, left=left, right=0.9, bottom=0.1)
     style_axes(axes, grid_axis="x")
@@ -89,5 +106,5 @@ def _bar_chart(bars: list[Bar], *, title: str, metric: Metric, total: float, wha
     if len(keys) > 1:
         legend(axes, [Patch(color=color_for(k)) for k in keys], [series_name(k) for k in keys])
     listed = "; ".join(f"{b.label} {formatter(b.total)} ({fmt.percent(b.total, total)})" for b in bars[:5])
-    alt = f"{title}. Horizontal bar chart, {formatter(total)}{unit} in total. {listed}."
+    alt = f"{title}. Horizontal bar chart, {formatter(total)}{unit} {total_label}. {listed}."
     return Chart(to_png(figure), alt, int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))

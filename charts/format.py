@@ -57,5 +57,14 @@ def short_date(day: date) -> str:
     return f"{day:%b} {day.day}"
 
 
+def share(value: float, decimals: int = 0) -> str:
+    """A percentage already computed: '54%', and '<1%' (or '<0.1%' with one decimal) for a share that is
+    not zero but would round to it, so real usage never reads as none."""
+    smallest = 10.0**-decimals
+    if 0 < value < smallest / 2:
+        return f"<{smallest:g}%"
+    return f"{value:.{decimals}f}%"
+
+
 def percent(part: float, whole: float) -> str:
-    return f"{round(part / whole * 100)}%" if whole else "0%"
+    return share(part / whole * 100) if whole else "0%"

@@ -54,6 +54,15 @@ def tool_title(tool_id: str) -> str:
     return next((t.title for t in tools() if t.id == tool_id), tool_id)
 
 
+def cost_is_estimated(tool_id: str) -> bool:
+    return any(t.estimated_cost for t in tools() if t.id == tool_id)
+
+
+def seat_tools() -> tuple[str, ...]:
+    """Tools whose usage can be on subscription seats: the only ones the subscription split reads."""
+    return tuple(t.id for t in tools() if t.subscription_seats)
+
+
 def providers_of(tool_id: str) -> tuple[ProviderSpec[Any], ...]:
     return tuple(spec for spec in _SPECS if spec.tool.id == tool_id)
 

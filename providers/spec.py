@@ -31,6 +31,11 @@ class Tool:
     short: str  # the word people type and the help shows: claude
     aliases: tuple[str, ...]  # every other word people type for it
     color: str  # its colour in every chart
+    # Its cost is the provider's estimate (Claude Code: the Admin API's list-price estimate), not what was
+    # charged; answers mark it "est." wherever cost is split by tool.
+    estimated_cost: bool = False
+    # Some of its usage can be on subscription seats (usage.customer_type = "subscription"), paid per seat.
+    subscription_seats: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,18 @@ def test_top_by_cost_and_tool_alias(loaded: str, capsys: pytest.CaptureFixture[s
     cc = run_json(capsys, "report", "top", "-p", WEEK, "--tool", "anthropic", "-n", "1")
     assert cc["period"]["tool"] == "claude_code"
     assert [(u["email"], u["tokens"]) for u in cc["users"]] == [(DANA, 15_000)]
+    # Ranked by cost by default, as in Slack; `--by tokens` still ranks by tokens.
+    assert run_json(capsys, "report", "top", "-p", WEEK)["rank_by"] == "cost"
+    assert run_json(capsys, "report", "top", "-p", WEEK, "--by", "tokens")["rank_by"] == "tokens"
+
+
+def test_team_sort_takes_slacks_words_and_the_column_names(loaded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    for word, key in (("cost", "total_cost"), ("tokens", "total_tokens"), ("days", "days_active")):
+        by_word = run_json(capsys, "report", "team", "-p", WEEK, "--sort", word)
+        by_key = run_json(capsys, "report", "team", "-p", WEEK, "--sort", key)
+        assert by_word["rows"] == by_key["rows"]
+    by_cost = [r["email"] for r in run_json(capsys, "report", "team", "-p", WEEK, "--sort", "cost")["rows"]]
+    assert by_cost == [DANA, "erin@example.com", "bob@example.com"]
 
 
 def test_user_profile_and_unknown_user(loaded: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -52,10 +52,10 @@ def test_demo_fills_its_own_database_answers_and_draws(
     heavy = demo_people(6, 3)[0]
     assert "AI CODING USAGE · LAST 30 DAYS" in out
     assert re.search(r"\$[\d,.]+ \(", out)  # the overview's cost with its change
-    assert "TOP 5 BY COST · LAST 30 DAYS" in out and f"1. {heavy}" in out
+    assert "TOP 5 OF 6 BY COST · LAST 30 DAYS" in out and f"1. {heavy}" in out
     title = heavy.split("@")[0].replace(".", " ").upper()
     assert f"{title} AI CODING USAGE" in out and re.search(r"\d+ active days", out)
-    assert "Unattributed:" in out and "Data: Claude Code complete to" in out
+    assert "Unattributed (last 30 days):" in out and "Data: Claude Code complete to" in out
     assert "DATABASE_URL=sqlite:///" in out and "abacus ask" in out
 
     for name in ("daily", "top", "user", "models", "digest"):

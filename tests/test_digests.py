@@ -155,12 +155,12 @@ def test_daily_digest_content_and_chart(engine: Engine, slack: FakeSlack) -> Non
     assert "AI CODING COSTS · TUESDAY NOV 24" in text
     # 10 + 60 + 2.50 = 72.50 against a 7-day average of 15: up 383%.
     assert "$72.50 that day" in text and "▲ 383.3% vs the 7-day average" in text and "2 active people" in text
-    assert "Claude Code $12.50 (17%) · Cursor $60.00 (83%)" in text
+    assert "Claude Code $12.50 est. (17%) · Cursor $60.00 (83%)" in text and "est.: Claude Code cost is" in text
     assert "Top: bob $60.00 · dana $10.00" in text
     assert "Unusual: bob at 12.0× their usual daily spend ($60.00 on Nov 24)" in text
     assert "Models: gpt-5 83% · sonnet-4.5 17%" in text
     assert "Data: Claude Code complete to Nov 24 · Cursor data to Nov 24 (not synced by Abacus)" in text
-    assert "Unattributed: $2.50" in text and "/abacus map" in text
+    assert "Unattributed (that day): $2.50" in text and "included in the totals above" in text and "/abacus map" in text
     assert "late" not in text.lower()
     [upload] = slack.called("files.completeUploadExternal")
     assert upload.args["channel_id"] == "CDIGEST" and upload.args["thread_ts"]

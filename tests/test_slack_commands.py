@@ -118,7 +118,8 @@ def test_top_ranks_people_with_shares(slack_harness: SlackHarness) -> None:
     body = text_of(reply)
     assert "Top 2 by tokens · last 30 days" in body
     assert body.index("1. dana@acme.com") < body.index("2. bob@acme.com")
-    assert "Unattributed: $1.25" in body and "/abacus map" in body
+    assert "Unattributed (last 30 days): $1.25" in body and "not in the people's total" in body
+    assert "/abacus map" in body
     slack_harness.slack.wait_for("files.completeUploadExternal")
 
 

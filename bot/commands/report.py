@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
+from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -17,17 +18,19 @@ from rich.table import Table
 from bot import chart_inputs
 from bot.cli_support import AppContext, console, emit_json, pass_app, styled, to_jsonable
 from bot.errors import AbacusError
-from bot.formatting import format_tokens, format_usd
+from bot.formatting import PEOPLE_TOTAL, cost_notes, est, format_share, format_tokens, format_usd, standing
 from bot.periods import PERIOD_HELP, Period, PeriodError, parse_period, today_in
 from bot.report_support import read_session, resolve_tool, tool_name, utc_now, write_file
+from bot.slack.command_text import sort_words
 from bot.sources import all_tools
 from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart
 from charts.data import Chart
 from charts.personal import personal_trend_chart
+from providers.registry import seat_tools
 from storage.analytics.exports import team_csv, usage_csv
 from storage.analytics.models_breakdown import model_breakdown
-from storage.analytics.overview import PeriodTotals, overview
+from storage.analytics.overview import PeriodTotals, SubscriptionUsage, UnattributedUsage, overview
 from storage.analytics.profile import find_person, user_profile
 from storage.analytics.team import SORT_KEYS, team_table, tool_sort_key
 from storage.analytics.top_users import top_users
@@ -130,7 +133,7 @@ def overview_command(
     req = Request(app, period, tool)
     p = req.period
     with read_session(app) as s:
-        result = overview(s, p.start, p.end, tool=req.tool)
+        result = overview(s, p.start, p.end, tool=req.tool, seat_tools=seat_tools())
         series = trends(s, p.start, p.end, now=req.now, tool=req.tool)
         csv_text = usage_csv(s, p.start, p.end, view="tools", tool=req.tool) if csv_path else ""
     written = _outputs(
@@ -150,6 +153,7 @@ def overview_command(
                 "changes": result.changes,
                 "tools": result.tools,
                 "unattributed": result.unattributed,
+                "subscription": result.subscription,
                 **written,
             }
         )
@@ -178,27 +182,37 @@ def overview_command(
             table.add_row(
                 tool_name(t.tool),
                 format_tokens(t.tokens),
-                f"{t.token_pct:.1f}%",
-                format_usd(t.cost_usd),
+                format_share(t.token_pct, 1),
+                format_usd(t.cost_usd) + est(t.tool),
                 f"{t.users:,}",
-                f"{t.user_pct:.1f}%",
+                format_share(t.user_pct, 1),
             )
         console.print(table)
-    _print_unattributed(result.unattributed.tokens, result.unattributed.cost_usd, result.unattributed.keys)
+    _print_cost_notes([t.tool for t in result.tools if t.cost_usd], c.cost_usd, result.subscription)
+    _print_unattributed(result.unattributed, p.label, included=True)
     _report_written(written)
 
 
-def _print_unattributed(tokens: int, cost: Any, keys: int) -> None:
-    if keys:
+def _print_cost_notes(tools: list[str], total: Decimal, subscription: SubscriptionUsage) -> None:
+    for note in cost_notes(tools=tools, total_usd=total, subscription_usd=subscription.cost_usd, money=format_usd):
+        console.print(note)
+
+
+def _print_unattributed(un: UnattributedUsage, period: str, *, included: bool) -> None:
+    """The same line as Slack's: the period it covers, and whether the totals above hold it."""
+    if un.keys:
+        where = "included in the totals above" if included else "not in the people's total"
         console.print(
-            f"Unattributed: {format_tokens(tokens)} tokens, {format_usd(cost)} from {keys} API key(s): "
-            "see `abacus status` for the keys to map."
+            f"Unattributed ({period}): {format_usd(un.cost_usd)} · {format_tokens(un.tokens)} tokens from "
+            f"{un.keys} API key(s), {where}: see `abacus status` for the keys to map."
         )
 
 
 @report_group.command("top")
 @report_options
-@click.option("--by", "rank_by", type=click.Choice(["tokens", "cost"]), default="tokens", show_default=True)
+@click.option(
+    "--by", "rank_by", type=click.Choice(["cost", "tokens"]), default="cost", show_default=True, help="As in Slack."
+)
 @click.option("--limit", "-n", type=click.IntRange(1, 100), default=10, show_default=True)
 @pass_app
 def top_command(
@@ -216,7 +230,13 @@ def top_command(
     p = req.period
     with read_session(app) as s:
         result = top_users(
-            s, p.start, p.end, rank_by="cost" if rank_by == "cost" else "tokens", tool=req.tool, limit=limit
+            s,
+            p.start,
+            p.end,
+            rank_by="cost" if rank_by == "cost" else "tokens",
+            tool=req.tool,
+            limit=limit,
+            seat_tools=seat_tools(),
         )
         csv_text = (
             team_csv(team_table(s, p.start, p.end, today=req.today, tool=req.tool, tools=all_tools()))
@@ -230,6 +250,8 @@ def top_command(
             period_label=p.label,
             metric="cost" if rank_by == "cost" else "tokens",
             total=total,
+            of=result.people,
+            total_label=PEOPLE_TOTAL if result.unattributed.keys else "in total",
         ),
         png_path,
         lambda: csv_text,
@@ -238,11 +260,20 @@ def top_command(
     if as_json:
         emit_json({"period": req.period_json(), **to_jsonable(result), **written})
         return
+    un = result.unattributed
+    left_out = (
+        f" (people only: excludes {format_usd(un.cost_usd)} and {format_tokens(un.tokens)} tokens unattributed; "
+        f"all usage {format_usd(result.total_cost_usd + un.cost_usd)}, "
+        f"{format_tokens(result.total_tokens + un.tokens)} tokens)"
+        if un.keys
+        else ""
+    )
+    of_people = f" of {result.people:,}" if result.people > len(result.users) else ""
     console.print(
         styled(
-            (f"Top {len(result.users)} by {rank_by} · {req.heading}", "bold"),
-            f" · {result.people:,} people, {format_tokens(result.total_tokens)} tokens, "
-            f"{format_usd(result.total_cost_usd)}",
+            (f"Top {len(result.users)}{of_people} by {rank_by} · {req.heading}", "bold"),
+            f" · {result.people:,} active people, {format_tokens(result.total_tokens)} tokens, "
+            f"{format_usd(result.total_cost_usd)}{left_out}",
         )
     )
     if not result.users:
@@ -258,14 +289,16 @@ def top_command(
                 u.email,
                 format_tokens(u.tokens),
                 format_usd(u.cost_usd),
-                f"{u.share_pct:.1f}%",
+                format_share(u.share_pct, 1),
                 tools,
                 u.favourite_model,
                 u.last_active.isoformat(),
             )
         console.print(table)
-    un = result.unattributed
-    _print_unattributed(un.tokens, un.cost_usd, un.keys)
+        console.print(f"Share: of the people's total {rank_by}.")
+    if rank_by == "cost":
+        _print_cost_notes([], result.total_cost_usd, result.subscription)
+    _print_unattributed(un, p.label, included=False)
     _report_written(written)
 
 
@@ -289,7 +322,7 @@ def user_command(
         email = find_person(s, who)
         if email is None:
             raise AbacusError(f"Nobody called {who!r} has any usage: check the spelling, or see `abacus report top`.")
-        profile = user_profile(s, email, p.start, p.end, tool=req.tool)
+        profile = user_profile(s, email, p.start, p.end, tool=req.tool, seat_tools=seat_tools())
         csv_text = usage_csv(s, p.start, p.end, view="models", tool=req.tool, email=email) if csv_path else ""
     written = _outputs(
         lambda: personal_trend_chart(chart_inputs.personal_days(profile), period_label=p.label, who=f"{email}'s"),
@@ -309,7 +342,7 @@ def user_command(
     delta = change(profile.tokens_change)
     console.print(line + (f"   {delta} tokens vs previous {p.days} days" if delta else ""))
     if sm.tokens:
-        split = " · ".join(f"{tool_name(t)} {v / sm.tokens:.0%}" for t, v in sm.tokens_by_tool.items())
+        split = " · ".join(f"{tool_name(t)} {format_share(v / sm.tokens * 100)}" for t, v in sm.tokens_by_tool.items())
         top_model = profile.models.top_model
         console.print(
             split
@@ -324,11 +357,8 @@ def user_command(
             f"{a.pull_requests:,} PRs{rate}"
         )
     pct = profile.percentile
-    if pct.value is not None:
-        console.print(
-            f"Tokens per active day: percentile {pct.value} of {pct.population:,} people active on 2+ days "
-            "(100 = the heaviest user)."
-        )
+    if pct.rank is not None:
+        console.print(f"{standing(pct.rank, pct.population)} by tokens per active day.")
     lt = profile.lifetime
     if lt.first_day:
         console.print(
@@ -340,8 +370,9 @@ def user_command(
         for column in ("Model", "Tokens", "Share", "Cost"):
             table.add_column(column, justify="left" if column == "Model" else "right")
         for m in profile.models.models:
-            table.add_row(m.model, format_tokens(m.tokens), f"{m.token_pct:.1f}%", format_usd(m.cost_usd))
+            table.add_row(m.model, format_tokens(m.tokens), format_share(m.token_pct, 1), format_usd(m.cost_usd))
         console.print(table)
+    _print_cost_notes([], sm.cost_usd, profile.models.subscription)
     _report_written(written)
 
 
@@ -355,7 +386,7 @@ def models_command(
     req = Request(app, period, tool)
     p = req.period
     with read_session(app) as s:
-        result = model_breakdown(s, p.start, p.end, tool=req.tool)
+        result = model_breakdown(s, p.start, p.end, tool=req.tool, seat_tools=seat_tools())
         csv_text = usage_csv(s, p.start, p.end, view="models", tool=req.tool) if csv_path else ""
     written = _outputs(
         lambda: model_chart(chart_inputs.model_bars(result), period_label=p.label, total=float(result.total_tokens)),
@@ -383,12 +414,14 @@ def models_command(
             table.add_row(
                 m.model,
                 format_tokens(m.tokens),
-                f"{m.token_pct:.1f}%",
+                format_share(m.token_pct, 1),
                 format_usd(m.cost_usd),
-                f"{m.cost_pct:.1f}%",
+                format_share(m.cost_pct, 1),
                 tools,
             )
         console.print(table)
+        estimated = [t for m in result.models for t, c in m.cost_by_tool.items() if c]
+        _print_cost_notes(estimated, result.total_cost_usd, result.subscription)
     _report_written(written)
 
 
@@ -448,9 +481,11 @@ def trends_command(
 @click.option(
     "--sort",
     "sort_by",
-    type=click.Choice([*SORT_KEYS, *(tool_sort_key(t) for t in all_tools())]),
-    default="total_tokens",
+    type=click.Choice([*sort_words(), *SORT_KEYS, *(tool_sort_key(t) for t in all_tools())]),
+    default="tokens",
     show_default=True,
+    help="The words of Slack's `/abacus table sort …` (tokens, cost, claude, cursor, days, avg, first, last, email) "
+    "or the column names (total_cost, …).",
 )
 @click.option("--asc", "ascending", is_flag=True, help="Sort ascending instead of descending.")
 @click.option("--search", default=None, help="Only people whose email contains this text (any letter case).")
@@ -471,6 +506,7 @@ def team_command(
     """One row per person: tokens per tool, cost, first and last active day, active days, average."""
     req = Request(app, period, tool)
     p = req.period
+    sort_by = sort_words().get(sort_by, sort_by)
     with read_session(app) as s:
         table_data = team_table(
             s,
@@ -486,7 +522,9 @@ def team_command(
         )
     total = float(sum(r.total_tokens for r in table_data.rows))
     written = _outputs(
-        lambda: top_users_chart(chart_inputs.team_bars(table_data), period_label=p.label, total=total),
+        lambda: top_users_chart(
+            chart_inputs.team_bars(table_data), period_label=p.label, total=total, of=table_data.total_count
+        ),
         png_path,
         lambda: team_csv(table_data),
         csv_path,

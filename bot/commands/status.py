@@ -59,7 +59,8 @@ def status_command(app: AppContext, provider: str | None, as_json: bool) -> None
     if status.unmapped_key_count:
         console.print(
             f"Unmapped API keys: {status.unmapped_key_count} with {format_tokens(status.unmapped_tokens)} tokens, "
-            f"{format_usd(status.unmapped_cost_usd)}. Map them to people so their usage counts."
+            f"{format_usd(status.unmapped_cost_usd)}, all time (all stored data). Map them to people so their "
+            "usage counts."
         )
         for k in status.unmapped_keys[:10]:
             note = f" (mapped to {k.mapped_to}, not re-attributed yet)" if k.mapped_to else ""

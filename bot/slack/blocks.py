@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bot.slack.command_text import usage
@@ -52,25 +53,35 @@ def cut(text: str, limit: int) -> str:
     return _SPLIT_ENTITY.sub("", text[:limit])
 
 
-def fit(markdown: str, limit: int = MAX_SECTION) -> str:
+More = Callable[[int], str]
+
+
+def more_of(singular: str, plural: str, where: str = "") -> More:
+    """What a list answer says for the lines that did not fit: '…and 12 more people — `/abacus table`…'."""
+    return lambda n: f"\n…and {n} more {singular if n == 1 else plural}{where}"
+
+
+def fit(markdown: str, limit: int = MAX_SECTION, *, more: More | None = None) -> str:
     """``markdown`` if it fits in ``limit`` characters; else as many whole lines as fit and "…and N more
-    lines", cutting at a word boundary ("…and N more words") only when not even the first line fits."""
+    lines" (or what ``more`` says for N dropped lines: one line per list item, so N items), cutting at a word
+    boundary ("…and N more words") only when not even the first line fits."""
     if len(markdown) <= limit:
         return markdown
+    tail = more or _more_lines
     lines = markdown.split("\n")
     keep, length = 0, -1
     for count in range(1, len(lines)):  # keep ``count`` whole lines, drop the rest (at least one)
         length += len(lines[count - 1]) + 1
-        if length + len(_more_lines(len(lines) - count)) > limit:
+        if length + len(tail(len(lines) - count)) > limit:
             break  # keeping a line more only grows the text
         keep = count
     if keep:
-        return "\n".join(lines[:keep]) + _more_lines(len(lines) - keep)
+        return "\n".join(lines[:keep]) + tail(len(lines) - keep)
     first, rest = lines[0], len(lines) - 1
-    tail = f" and {rest} more line{'s' if rest != 1 else ''}" if rest else ""
-    head = cut(first, limit - len(tail) - 24)  # room for " …and 99999 more words"
+    rest_text = f" and {rest} more line{'s' if rest != 1 else ''}" if rest else ""
+    head = cut(first, limit - len(rest_text) - 24)  # room for " …and 99999 more words"
     words = len(first[len(head) :].split()) or 1
-    return f"{head} …and {words} more word{'s' if words != 1 else ''}{tail}"
+    return f"{head} …and {words} more word{'s' if words != 1 else ''}{rest_text}"
 
 
 def _more_lines(count: int) -> str:
@@ -81,8 +92,10 @@ def header(text: str) -> Block:
     return {"type": "header", "text": {"type": "plain_text", "text": plain(text, MAX_HEADER), "emoji": True}}
 
 
-def section(markdown: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": fit(markdown)}}
+def section(markdown: str, *, more: More | None = None) -> Block:
+    """A mrkdwn section; past Slack's 3,000 characters it keeps whole lines and says how many more (``more``
+    words it for a list: one item per line)."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": fit(markdown, more=more)}}
 
 
 def fields(*markdown: str) -> Block:

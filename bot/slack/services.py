@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.budgets import BudgetState, budget_states
 from bot.chart_inputs import model_bars, personal_days, top_user_bars, trend_days
 from bot.doctor import run_doctor
+from bot.formatting import PEOPLE_TOTAL
 from bot.periods import Period, PeriodError, parse_period, today_in
 from bot.settings import Settings
 from bot.slack.access import AccessPolicy
@@ -43,6 +44,7 @@ from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart
 from charts.data import Chart
 from charts.personal import personal_trend_chart
+from providers.registry import seat_tools
 from storage.analytics.exports import team_csv, usage_csv
 from storage.analytics.models_breakdown import model_breakdown
 from storage.analytics.overview import overview
@@ -155,7 +157,7 @@ class Services:
 
     def _profile(self, email: str, period: Period, *, whose: str) -> Answer:
         with transaction(self.engine) as session:
-            profile = user_profile(session, email, period.start, period.end)
+            profile = user_profile(session, email, period.start, period.end, seat_tools=seat_tools())
             freshness = self._freshness(session)
         blocks = profile_blocks(profile, period, whose=whose, freshness=freshness)
         charts = []
@@ -176,6 +178,7 @@ class Services:
                 rank_by=request.by,  # type: ignore[arg-type]
                 tool=request.tool,
                 limit=request.limit or 10,
+                seat_tools=seat_tools(),
             )
             freshness = self._freshness(session)
         blocks = top_blocks(top, period, tool=request.tool, named=named, freshness=freshness)
@@ -187,13 +190,15 @@ class Services:
                 period_label=period.label,
                 metric=request.by,  # type: ignore[arg-type]
                 total=total,
+                of=top.people,
+                total_label=PEOPLE_TOTAL if top.unattributed.keys else "in total",
             )
             charts.append(_chart(chart, "top", f"Top users · {period.label}"))
         return Answer(notification_text(blocks), blocks, charts)
 
     def _models(self, request: AbacusRequest, _asker: SlackUser, period: Period, _admin: bool) -> Answer:
         with transaction(self.engine) as session:
-            breakdown = model_breakdown(session, period.start, period.end, tool=request.tool)
+            breakdown = model_breakdown(session, period.start, period.end, tool=request.tool, seat_tools=seat_tools())
             freshness = self._freshness(session)
         blocks = models_blocks(breakdown, period, tool=request.tool, freshness=freshness)
         charts = []
@@ -207,10 +212,20 @@ class Services:
     def _overview(self, request: AbacusRequest, asker: SlackUser, period: Period, _admin: bool) -> Answer:
         named = self.policy.can_see_people(asker) and not (request.share and not self.policy.people_visible_to_all)
         with transaction(self.engine) as session:
-            ov = overview(session, period.start, period.end, tool=request.tool)
-            models = model_breakdown(session, period.start, period.end, tool=request.tool, limit=5)
+            ov = overview(session, period.start, period.end, tool=request.tool, seat_tools=seat_tools())
+            models = model_breakdown(
+                session, period.start, period.end, tool=request.tool, limit=5, seat_tools=seat_tools()
+            )
             top = (
-                top_users(session, period.start, period.end, rank_by="cost", tool=request.tool, limit=5)
+                top_users(
+                    session,
+                    period.start,
+                    period.end,
+                    rank_by="cost",
+                    tool=request.tool,
+                    limit=5,
+                    seat_tools=seat_tools(),
+                )
                 if named
                 else None
             )
@@ -539,7 +554,9 @@ class Services:
         period = self._period(None, viewer)
         with transaction(self.engine) as session:
             stored = find_person(session, viewer.email) if viewer.email else None
-            profile = user_profile(session, stored, period.start, period.end) if stored else None
+            profile = (
+                user_profile(session, stored, period.start, period.end, seat_tools=seat_tools()) if stored else None
+            )
             freshness = self._freshness(session)
         return home_view(profile, period, name=viewer.name or viewer.email, freshness=freshness)
 

@@ -18,6 +18,8 @@ CLAUDE_CODE = Tool(
     short="claude",
     aliases=("claude-code", "claudecode", "anthropic"),
     color="#D97757",
+    estimated_cost=True,
+    subscription_seats=True,
 )
 
 

@@ -66,10 +66,12 @@ def percent_change(current: int | Decimal | float, previous: int | Decimal | flo
 
 
 def share_pct(part: int | Decimal | float, whole: int | Decimal | float) -> float:
-    """``part`` as a percentage of ``whole``, one decimal; 0 for an empty whole."""
+    """``part`` as a percentage of ``whole``, one decimal; 0 for an empty whole. A part that is not zero
+    but would round to 0.0 keeps its exact value, so no surface can show real usage as 0% (they say "<1%")."""
     if not whole:
         return 0.0
-    return round(float(part) / float(whole) * 100, 1)
+    value = float(part) / float(whole) * 100
+    return round(value, 1) or value
 
 
 def escape_like(text: str) -> str:

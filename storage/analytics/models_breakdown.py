@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.analytics.common import D, in_range, model_label, share_pct, sum_cost, sum_tokens, to_decimal
+from storage.analytics.overview import NO_SUBSCRIPTION, SubscriptionUsage, in_scope, subscription_usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,7 @@ class ModelBreakdown:
     total_tokens: int
     total_cost_usd: Decimal
     other_models: int  # models left out by ``limit``; their usage is still in the totals
+    subscription: SubscriptionUsage = NO_SUBSCRIPTION  # subscription-seat usage within the totals
 
     @property
     def top_model(self) -> ModelUsage | None:
@@ -44,6 +47,7 @@ def model_breakdown(
     tool: str | None = None,
     email: str | None = None,
     limit: int | None = None,
+    seat_tools: Collection[str] | None = None,
 ) -> ModelBreakdown:
     """Models by tokens in ``start..end``; optionally for one tool or one person."""
     stmt = select(D.model, D.tool, sum_tokens(), sum_cost()).where(in_range(start, end)).group_by(D.model, D.tool)
@@ -76,6 +80,11 @@ def model_breakdown(
     ]
     models.sort(key=lambda m: (-m.tokens, -m.cost_usd, m.model))
     shown = models if limit is None else models[:limit]
+    tools = sorted({t for per_tool in tokens.values() for t in per_tool})
     return ModelBreakdown(
-        models=shown, total_tokens=total_tokens, total_cost_usd=total_cost, other_models=len(models) - len(shown)
+        models=shown,
+        total_tokens=total_tokens,
+        total_cost_usd=total_cost,
+        other_models=len(models) - len(shown),
+        subscription=subscription_usage(session, start, end, tools=in_scope(tools, seat_tools), email=email),
     )

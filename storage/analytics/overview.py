@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -24,6 +25,9 @@ from storage.analytics.common import (
     to_decimal,
     when,
 )
+from storage.models import Usage as U
+
+SUBSCRIPTION = "subscription"  # usage.customer_type of subscription seats (Claude Enterprise, Team, Max)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,50 @@ class UnattributedUsage:
 
 
 @dataclass(frozen=True, slots=True)
+class SubscriptionUsage:
+    """Usage on subscription seats (``customer_type = subscription``, e.g. Claude Enterprise seats): paid by
+    the seat, so its cost is a list-price value of the usage, not a bill. Part of every total it falls in."""
+
+    tokens: int
+    cost_usd: Decimal
+
+
+NO_SUBSCRIPTION = SubscriptionUsage(0, Decimal(0))
+
+
+def subscription_usage(
+    session: Session,
+    start: date,
+    end: date,
+    *,
+    tools: Collection[str],
+    email: str | None = None,
+    attributed_only: bool = False,
+) -> SubscriptionUsage:
+    """Subscription-seat usage of ``tools`` in ``start..end`` (optionally one person's, or people's only).
+
+    Read from ``usage`` (the rollup has no customer type), by its (tool, date) key prefix: Claude Code rows are
+    one per (org, day, actor, model, customer type), so this stays small."""
+    if not tools:
+        return NO_SUBSCRIPTION
+    stmt = select(
+        func.coalesce(func.sum(U.input_tokens + U.cache_write_tokens + U.cache_read_tokens + U.output_tokens), 0),
+        func.coalesce(func.sum(U.cost_usd), 0),
+    ).where(U.tool.in_(sorted(tools)), U.date.between(start, end), U.customer_type == SUBSCRIPTION)
+    if email is not None:
+        stmt = stmt.where(U.email == email)
+    elif attributed_only:
+        stmt = stmt.where(U.email != "")
+    tokens, cost = session.execute(stmt).one()
+    return SubscriptionUsage(int(tokens), to_decimal(cost))
+
+
+def in_scope(present: Collection[str], seat_tools: Collection[str] | None) -> list[str]:
+    """The tools a subscription split reads: those with usage, narrowed to ``seat_tools`` when given."""
+    return sorted(t for t in present if seat_tools is None or t in seat_tools)
+
+
+@dataclass(frozen=True, slots=True)
 class Changes:
     """Percent change against the previous period; None when hidden (under 3%) or not comparable."""
 
@@ -111,6 +159,7 @@ class Overview:
     changes: Changes
     tools: list[ToolSplit]
     unattributed: UnattributedUsage
+    subscription: SubscriptionUsage = NO_SUBSCRIPTION  # part of ``current``'s totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,8 +231,16 @@ def period_totals(session: Session, start: date, end: date, *, tool: str | None 
     return _totals(start, end, *_tool_sums(session, start, end, tool))
 
 
-def overview(session: Session, start: date, end: date, *, tool: str | None = None) -> Overview:
-    """The numbers of the dashboard cards for ``start..end`` (inclusive UTC days)."""
+def overview(
+    session: Session,
+    start: date,
+    end: date,
+    *,
+    tool: str | None = None,
+    seat_tools: Collection[str] | None = None,
+) -> Overview:
+    """The numbers of the dashboard cards for ``start..end`` (inclusive UTC days). ``seat_tools``: the tools
+    whose usage can be on subscription seats (None: every tool with usage; each is read from ``usage``)."""
     per_tool, active_users = _tool_sums(session, start, end, tool)
     current = _totals(start, end, per_tool, active_users)
     prev_start, prev_end = previous_period(start, end)
@@ -210,6 +267,7 @@ def overview(session: Session, start: date, end: date, *, tool: str | None = Non
         ),
         tools=sorted(tools, key=lambda r: (-r.tokens, r.tool)),
         unattributed=unattributed_usage(session, start, end, tool=tool),
+        subscription=subscription_usage(session, start, end, tools=in_scope([t.tool for t in per_tool], seat_tools)),
     )
 
 

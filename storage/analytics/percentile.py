@@ -17,11 +17,14 @@ MIN_ACTIVE_DAYS = 2
 
 @dataclass(frozen=True, slots=True)
 class Percentile:
-    """``value`` 0..100 (100 = the heaviest user); None when the person is not ranked (under 2 active days)."""
+    """``value`` 0..100 (100 = the heaviest user); None when the person is not ranked (under 2 active days).
+    ``rank``: 1 for the heaviest user, ties share the better rank (so two people can both be 3rd); None
+    when not ranked. Answers say "3rd of 40 active people" from ``rank`` and ``population``."""
 
     value: int | None
     population: int
     tokens_per_active_day: int
+    rank: int | None = None
 
 
 def percentile_rank(values: Mapping[str, float], who: str) -> int | None:
@@ -35,6 +38,13 @@ def percentile_rank(values: Mapping[str, float], who: str) -> int | None:
         return 100
     index = sum(1 for v in values.values() if v > values[who])
     return max(0, min(100, round((n - 1 - index) / (n - 1) * 100)))
+
+
+def rank_of(values: Mapping[str, float], who: str) -> int | None:
+    """1 + how many people have a strictly higher value (ties share the better rank); None if not ranked."""
+    if who not in values:
+        return None
+    return 1 + sum(1 for v in values.values() if v > values[who])
 
 
 def tokens_per_active_day(session: Session, start: date, end: date) -> dict[str, float]:
@@ -54,4 +64,5 @@ def user_percentile(session: Session, email: str, start: date, end: date) -> Per
         value=percentile_rank(values, email),
         population=len(values),
         tokens_per_active_day=round(values.get(email, 0)),
+        rank=rank_of(values, email),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -112,7 +113,15 @@ def find_person(session: Session, query: str) -> str | None:
     return session.scalar(select(D.email).where(condition).order_by(D.email).limit(1))
 
 
-def user_profile(session: Session, email: str, start: date, end: date, *, tool: str | None = None) -> UserProfile:
+def user_profile(
+    session: Session,
+    email: str,
+    start: date,
+    end: date,
+    *,
+    tool: str | None = None,
+    seat_tools: Collection[str] | None = None,
+) -> UserProfile:
     """The profile of ``email`` (as stored; see ``find_person``) for ``start..end``. A person with no usage
     in the period still gets a profile, with zeros and their lifetime figures (the original answered 404).
 
@@ -134,7 +143,7 @@ def user_profile(session: Session, email: str, start: date, end: date, *, tool: 
         tokens_change=percent_change(summary.tokens, int(prev_tokens)),
         cost_change=percent_change(summary.cost_usd, prev_cost),
         daily=daily_totals(session, start, end, email=email, tool=tool),
-        models=model_breakdown(session, start, end, email=email, tool=tool),
+        models=model_breakdown(session, start, end, email=email, tool=tool, seat_tools=seat_tools),
         lifetime=_lifetime(session, email),
         percentile=user_percentile(session, email, start, end),
         activity=_activity(session, email, start, end),

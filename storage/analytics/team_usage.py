@@ -74,7 +74,7 @@ class TeamRank:
     active_people: int
     cost_usd: Decimal
     tokens: int
-    share_pct: float  # of the ranked teams' summed cost (or tokens, when ranked by tokens)
+    share_pct: float  # of the company's cost (or tokens) in the period, unattributed usage included
     change_pct: float | None  # of the ranking's measure against the previous period
     cost_per_person: Decimal  # per active person
     tokens_per_person: int
@@ -93,6 +93,9 @@ class TeamRanking:
     teams: list[TeamRank]
     small: list[SmallTeam]  # below the privacy floor: counts only, never ranked
     min_people: int
+    # Everyone's usage in the period (the overview's totals, unattributed included): what shares are of.
+    company_cost_usd: Decimal = Decimal(0)
+    company_tokens: int = 0
 
 
 def _scope(emails: Collection[str], start: date, end: date, tool: str | None) -> list[Any]:
@@ -175,7 +178,8 @@ def rank_teams(
     rank_by: Literal["cost", "tokens"] = "cost",
 ) -> TeamRanking:
     """Teams by cost (or tokens) in ``start..end``, ties by the other measure, then name. Shares are of the
-    ranked teams' sum, which counts a person in two teams twice: each team's own total is what it used."""
+    company's total in the period (everyone's usage, unattributed included), so a team that is half the
+    company's spend shows 50% however few teams are ranked; a person in two teams counts in both."""
     everyone = {email for members in teams.values() for email in members}
     current = _per_person(session, everyone, start, end, tool)
     prev_start, prev_end = previous_period(start, end)
@@ -200,8 +204,9 @@ def rank_teams(
         rows.sort(key=lambda r: (-r[4], -r[3], r[0]))
     else:
         rows.sort(key=lambda r: (-r[3], -r[4], r[0]))
-    whole_cost = sum((r[3] for r in rows), Decimal(0))
-    whole_tokens = sum(r[4] for r in rows)
+    company = [in_range(start, end), *([D.tool == tool] if tool else [])]
+    company_tokens, company_cost = session.execute(select(sum_tokens(), sum_cost()).where(*company)).one()
+    whole_cost, whole_tokens = to_decimal(company_cost), int(company_tokens)
     ranked = [
         TeamRank(
             rank=i,
@@ -217,7 +222,7 @@ def rank_teams(
         )
         for i, (name, members, active, cost, tokens, change) in enumerate(rows, start=1)
     ]
-    return TeamRanking(rank_by, ranked, small, min_people)
+    return TeamRanking(rank_by, ranked, small, min_people, whole_cost, whole_tokens)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -21,7 +22,14 @@ from storage.analytics.common import (
     sum_tokens,
     to_decimal,
 )
-from storage.analytics.overview import UnattributedUsage, unattributed_usage
+from storage.analytics.overview import (
+    NO_SUBSCRIPTION,
+    SubscriptionUsage,
+    UnattributedUsage,
+    in_scope,
+    subscription_usage,
+    unattributed_usage,
+)
 
 RankBy = Literal["tokens", "cost"]
 
@@ -47,6 +55,7 @@ class TopUsers:
     total_tokens: int  # attributed usage only: the whole the shares refer to
     total_cost_usd: Decimal
     unattributed: UnattributedUsage
+    subscription: SubscriptionUsage = NO_SUBSCRIPTION  # people's subscription-seat usage, within the totals
 
 
 def top_users(
@@ -57,6 +66,7 @@ def top_users(
     rank_by: RankBy = "tokens",
     tool: str | None = None,
     limit: int = 10,
+    seat_tools: Collection[str] | None = None,
 ) -> TopUsers:
     """The ``limit`` people with the most tokens (or cost) in ``start..end``; ties go by the other metric,
     then by email, so the order never depends on the database."""
@@ -101,7 +111,18 @@ def top_users(
         total_tokens=int(all_tokens),
         total_cost_usd=to_decimal(all_cost),
         unattributed=unattributed_usage(session, start, end, tool=tool),
+        subscription=subscription_usage(
+            session,
+            start,
+            end,
+            tools=in_scope([tool] if tool else _tools(session, scope), seat_tools),
+            attributed_only=True,
+        ),
     )
+
+
+def _tools(session: Session, scope: list[Any]) -> list[str]:
+    return list(session.scalars(select(D.tool).where(*scope).distinct()))
 
 
 def _split_by_tool(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, date
 from decimal import Decimal
 
-from bot.formatting import format_tokens, format_usd
+from bot.formatting import format_share, format_tokens, format_usd
 from bot.sources import tool_of_source
 from providers import registry
 from storage.analytics.status import SyncStatus
@@ -41,7 +41,8 @@ def tokens(value: int | float) -> str:
 
 
 def pct(value: float) -> str:
-    return f"{value:.0f}%"
+    """'54%'; a share that is not zero but rounds to it reads '<1%'."""
+    return format_share(value)
 
 
 def short_day(day: date) -> str:

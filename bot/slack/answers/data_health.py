@@ -112,7 +112,8 @@ def status_blocks(
         blocks.append(
             context(
                 f"{status.unmapped_key_count} unmapped API key(s): {money(status.unmapped_cost_usd)} · "
-                f"{tokens(status.unmapped_tokens)} tokens unattributed — {MAP_HINT}"
+                f"{tokens(status.unmapped_tokens)} tokens unattributed, all time (all stored data; "
+                f"`/abacus overview` shows a period's) — {MAP_HINT}"
             )
         )
     return blocks

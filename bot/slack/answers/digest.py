@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from bot.formatting import cost_notes, est
 from bot.slack.answers.common import change, money, pct, short_day, tokens, tool_name
 from bot.slack.answers.team import unattributed_line
 from bot.slack.blocks import Block, context, escape, header, section
 from storage.analytics.common import percent_change
 from storage.analytics.models_breakdown import ModelBreakdown
-from storage.analytics.overview import PeriodTotals, ToolSplit, UnattributedUsage
+from storage.analytics.overview import NO_SUBSCRIPTION, PeriodTotals, SubscriptionUsage, ToolSplit, UnattributedUsage
 from storage.analytics.team_usage import TeamSpike
 from storage.analytics.top_users import TopUsers
 from storage.analytics.unusual import UnusualSpend
@@ -48,6 +49,7 @@ class DigestFacts:
     # Teams far above their usual day (daily digests), and where the channel-visible budgets stand.
     team_spikes: list[TeamSpike] = field(default_factory=list)
     budget_lines: list[str] = field(default_factory=list)
+    subscription: SubscriptionUsage = NO_SUBSCRIPTION  # subscription-seat usage within ``totals``
 
 
 def period_title(cadence: str, start: date, end: date) -> str:
@@ -78,7 +80,7 @@ def digest_blocks(facts: DigestFacts, *, late_note: str | None = None) -> list[B
         if facts.tools:
             lines.append(
                 " · ".join(
-                    f"{tool_name(s.tool)} {money(s.cost_usd)} ({pct(_share(s.cost_usd, t.cost_usd))})"
+                    f"{tool_name(s.tool)} {money(s.cost_usd)}{est(s.tool)} ({pct(_share(s.cost_usd, t.cost_usd))})"
                     for s in facts.tools
                 )
             )
@@ -102,7 +104,14 @@ def digest_blocks(facts: DigestFacts, *, late_note: str | None = None) -> list[B
             lines.append(models)
         blocks.append(section("\n".join(lines)))
     budgets = "Budgets: " + " · ".join(facts.budget_lines) if facts.budget_lines else ""
-    notes = [budgets, facts.freshness, _incomplete_line(facts), unattributed_line(facts.unattributed), late_note or ""]
+    unattributed = unattributed_line(facts.unattributed, period=when, included=True)
+    costs = cost_notes(
+        tools=[s.tool for s in facts.tools if s.cost_usd],
+        total_usd=t.cost_usd,
+        subscription_usd=facts.subscription.cost_usd,
+        money=money,
+    )
+    notes = [budgets, *costs, facts.freshness, _incomplete_line(facts), unattributed, late_note or ""]
     blocks += [context(n) for n in notes if n]
     return blocks
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.formatting import cost_notes, standing
 from bot.periods import Period
 from bot.slack.answers.common import change, money, pct, sparkline, tokens, tool_name
 from bot.slack.blocks import Block, context, escape, header, section
@@ -51,14 +52,19 @@ def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshnes
             activity += f" · {a.accept_rate:.0f}% edits accepted"
         lines.append(activity)
     p = profile.percentile
-    if p.value is not None and p.population >= 5:
-        top_share = max(1, 100 - p.value)
-        lines.append(f"In the top {top_share}% of active people by tokens per active day ({p.population} people).")
+    if p.rank is not None and p.population >= 5:
+        lines.append(f"{standing(p.rank, p.population)} by tokens per active day.")
     lines.append(
         f"Avg {tokens(s.avg_tokens_per_active_day)} tokens and {money(s.avg_cost_per_active_day)} per active day · "
         f"cache reads {pct(s.cache_read_tokens / s.tokens * 100)} of tokens"
     )
     blocks = [header(title), section("\n".join(lines))]
+    blocks += [
+        context(n)
+        for n in cost_notes(
+            tools=(), total_usd=s.cost_usd, subscription_usd=profile.models.subscription.cost_usd, money=money
+        )
+    ]
     if len(profile.models.models) > 1:
         models = " · ".join(f"{escape(m.model)} {money(m.cost_usd)}" for m in profile.models.models[:5])
         blocks.append(context(f"Models: {models}"))

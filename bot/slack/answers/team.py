@@ -2,21 +2,45 @@
 
 from __future__ import annotations
 
+from bot.formatting import cost_notes, est
 from bot.periods import Period
 from bot.slack.answers.common import change, money, pct, tokens, tool_name
-from bot.slack.blocks import Block, context, escape, header, section
+from bot.slack.blocks import Block, context, escape, header, more_of, section
 from storage.analytics.models_breakdown import ModelBreakdown
 from storage.analytics.overview import Overview, UnattributedUsage
 from storage.analytics.top_users import TopUsers
 
 MAP_HINT = "admins: `/abacus map` or `abacus mappings set KEY EMAIL`"
+MORE_PEOPLE = more_of("person", "people", " — `/abacus table` or `/abacus export team` for everyone")
+MORE_MODELS = more_of("model", "models", " — `/abacus export usage` lists every model")
 
 
-def unattributed_line(u: UnattributedUsage) -> str:
+def unattributed_line(u: UnattributedUsage, *, period: str, included: bool) -> str:
+    """Usage of API keys nobody is mapped to, with the period it covers and whether the totals above hold it
+    (the overview and digest totals do; people's totals and rankings do not)."""
     if not u.cost_usd and not u.tokens:
         return ""
     keys = f"{u.keys} API key" + ("s" if u.keys != 1 else "")
-    return f"Unattributed: {money(u.cost_usd)} · {tokens(u.tokens)} tokens from {keys} — {MAP_HINT}"
+    where = "included in the totals above" if included else "not in the people's total"
+    return f"Unattributed ({period}): {money(u.cost_usd)} · {tokens(u.tokens)} tokens from {keys}, {where} — {MAP_HINT}"
+
+
+def people_total_lead(top: TopUsers, period: Period) -> str:
+    """The people's total, saying what it leaves out: '40 active people · $2,561 in the last 30 days
+    (excludes $57 unattributed; all usage $2,618)'."""
+    by_cost = top.rank_by == "cost"
+    total = money(top.total_cost_usd) if by_cost else f"{tokens(top.total_tokens)} tokens"
+    lead = f"{top.people} active {'person' if top.people == 1 else 'people'} · {total} · {period.label}"
+    u = top.unattributed
+    left_out = u.cost_usd if by_cost else u.tokens
+    if left_out:
+        if by_cost:
+            lead += f" (excludes {money(u.cost_usd)} unattributed; all usage {money(top.total_cost_usd + u.cost_usd)})"
+        else:
+            lead += (
+                f" (excludes {tokens(u.tokens)} unattributed tokens; all usage {tokens(top.total_tokens + u.tokens)})"
+            )
+    return lead
 
 
 def _scope(tool: str | None) -> str:
@@ -25,8 +49,8 @@ def _scope(tool: str | None) -> str:
 
 def top_blocks(top: TopUsers, period: Period, *, tool: str | None, named: bool, freshness: str) -> list[Block]:
     metric = "cost" if top.rank_by == "cost" else "tokens"
-    total = money(top.total_cost_usd) if metric == "cost" else f"{tokens(top.total_tokens)} tokens"
-    title = f"Top {len(top.users)} by {metric} · {period.label}{_scope(tool)}"
+    ranked = f"Top {len(top.users)}" + (f" of {top.people}" if top.people > len(top.users) else "")
+    title = f"{ranked} by {metric} · {period.label}{_scope(tool)}"
     if not top.users:
         return [
             header(f"Top users · {period.label}{_scope(tool)}"),
@@ -34,7 +58,7 @@ def top_blocks(top: TopUsers, period: Period, *, tool: str | None, named: bool, 
             *([context(freshness)] if freshness else []),
         ]
     blocks = [header(title)]
-    lead = f"Team total {total} · {top.people} active people"
+    lead = people_total_lead(top, period)
     if not named:
         return [
             *blocks,
@@ -54,8 +78,19 @@ def top_blocks(top: TopUsers, period: Period, *, tool: str | None, named: bool, 
             f"{u.rank}. {escape(u.email)}  *{value}* ({pct(u.share_pct)}) · {other} · {split}"
             f" · {escape(u.favourite_model)}"
         )
-    blocks.append(section(lead + "\n" + "\n".join(lines)))
-    extra = [unattributed_line(top.unattributed), freshness]
+    shares = f"Shares (%) are of the people's total {metric}."
+    blocks.append(section(lead + "\n" + "\n".join(lines), more=MORE_PEOPLE))
+    notes = (
+        cost_notes(  # the chart splits each person's cost by tool
+            tools=[t for u in top.users for t, c in u.cost_by_tool.items() if c],
+            total_usd=top.total_cost_usd,
+            subscription_usd=top.subscription.cost_usd,
+            money=money,
+        )
+        if metric == "cost"
+        else []
+    )
+    extra = [shares, *notes, unattributed_line(top.unattributed, period=period.label, included=False), freshness]
     blocks += [context(line) for line in extra if line]
     return blocks
 
@@ -80,9 +115,21 @@ def models_blocks(breakdown: ModelBreakdown, period: Period, *, tool: str | None
     shown = len(breakdown.models[:10])
     rest = len(breakdown.models) - shown + breakdown.other_models
     lead = f"{money(breakdown.total_cost_usd)} · {tokens(breakdown.total_tokens)} tokens across {shown + rest} models"
-    blocks = [header(title), section(lead + "\n" + "\n".join(lines))]
+    blocks = [header(title), section(lead + "\n" + "\n".join(lines), more=MORE_MODELS)]
+    notes = cost_notes(
+        tools=[t for m in breakdown.models for t, c in m.cost_by_tool.items() if c],
+        total_usd=breakdown.total_cost_usd,
+        subscription_usd=breakdown.subscription.cost_usd,
+        money=money,
+    )
+    blocks += [context(n) for n in notes]
     if rest:
-        blocks.append(context(f"{rest} smaller model(s) not listed; shares are of the full total."))
+        blocks.append(
+            context(
+                f"…and {rest} more smaller model{'' if rest == 1 else 's'} — `/abacus export usage` lists every "
+                "model; shares are of the full total."
+            )
+        )
     if freshness:
         blocks.append(context(freshness))
     return blocks
@@ -121,7 +168,7 @@ def overview_blocks(
     if len(ov.tools) > 1 or not tool:
         lines.append(
             " · ".join(
-                f"{tool_name(t.tool)} {money(t.cost_usd)} ({pct(t.token_pct)} of tokens, {t.users} people)"
+                f"{tool_name(t.tool)} {money(t.cost_usd)}{est(t.tool)} ({pct(t.token_pct)} of tokens, {t.users} people)"
                 for t in ov.tools
             )
         )
@@ -140,6 +187,12 @@ def overview_blocks(
         )
     elif top is None:
         blocks.append(context(f"{cur.active_users} people active; named rankings are visible to admins only."))
-    extra = [unattributed_line(ov.unattributed), freshness]
+    notes = cost_notes(
+        tools=[t.tool for t in ov.tools if t.cost_usd],
+        total_usd=cur.cost_usd,
+        subscription_usd=ov.subscription.cost_usd,
+        money=money,
+    )
+    extra = [*notes, unattributed_line(ov.unattributed, period=period.label, included=True), freshness]
     blocks += [context(line) for line in extra if line]
     return blocks

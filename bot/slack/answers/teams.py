@@ -6,9 +6,12 @@ wording says why, so nobody reads a missing number as missing data.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from bot.formatting import cost_notes, est
 from bot.periods import Period
 from bot.slack.answers.common import change, money, pct, tokens, tool_name
-from bot.slack.blocks import Block, context, escape, header, section
+from bot.slack.blocks import Block, context, escape, header, more_of, section
 from storage.analytics.team_usage import TeamRanking, TeamUsage
 from storage.teams import Team
 
@@ -53,7 +56,7 @@ def team_blocks(
     if len(usage.cost_by_tool) > 1:
         lines.append(
             " · ".join(
-                f"{tool_name(t)} {money(c)} ({pct(float(c / usage.cost_usd * 100) if usage.cost_usd else 0)})"
+                f"{tool_name(t)} {money(c)}{est(t)} ({pct(float(c / usage.cost_usd * 100) if usage.cost_usd else 0)})"
                 for t, c in sorted(usage.cost_by_tool.items(), key=lambda i: -i[1])
             )
         )
@@ -69,6 +72,16 @@ def team_blocks(
         )
     elif not named:
         blocks.append(context("Named people are visible to Abacus admins only."))
+    if len(usage.cost_by_tool) > 1:
+        blocks += [
+            context(n)
+            for n in cost_notes(
+                tools=[t for t, c in usage.cost_by_tool.items() if c],
+                total_usd=usage.cost_usd,
+                subscription_usd=Decimal(0),  # a team's seat share is not computed
+                money=money,
+            )
+        ]
     return blocks + tail
 
 
@@ -101,7 +114,18 @@ def top_teams_blocks(
                 + (f" {trend}" if trend else "")
                 + f" · {t.active_people} of {t.members} active · {per_person} per active person"
             )
-        blocks.append(section("\n".join(lines)))
+        hidden = len(ranking.teams) - len(lines)
+        if hidden:
+            every = f"`/abacus top teams {len(ranking.teams)}`"
+            lines.append(f"…and {hidden} more team{'' if hidden == 1 else 's'} — {every} lists every one")
+        whole = tokens(ranking.company_tokens) + " tokens" if by_tokens else money(ranking.company_cost_usd)
+        blocks.append(section("\n".join(lines), more=more_of("team", "teams")))
+        blocks.append(
+            context(
+                f"Shares (%) are of the company's {whole} ({period.label}{_scope(tool)}, unattributed "
+                "included); someone in two teams counts in both."
+            )
+        )
     else:
         blocks.append(section("No team had enough active people in this period to be ranked."))
     if ranking.small:
