@@ -148,5 +148,5 @@ def _next_steps(database: Path, out: Path, saved: list[Path], asker: str, heavy:
     console.print(
         "\nConnect Slack: create the app from manifest.yml, set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and "
         "ABACUS_EMAIL_DOMAINS, then run `abacus serve` (README: The Slack app). Real data: set "
-        "ANTHROPIC_ADMIN_KEY and/or CURSOR_ADMIN_KEY, `abacus db migrate`, `abacus sync`."
+        "ANTHROPIC_ADMIN_KEY, ANTHROPIC_ANALYTICS_KEY and/or CURSOR_ADMIN_KEY, `abacus db migrate`, `abacus sync`."
     )
