@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from storage.bulk import UpsertSpec, bulk_upsert
 from storage.model_names import normalize_model_name
-from storage.models import USAGE_KEY, ClaudeCodeActivity, Usage, UsageDaily
+from storage.models import USAGE_KEY, ClaudeCodeActivity, Usage, UsageDaily, UsageModelDaily, UsagePersonDaily
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,8 @@ USAGE_COLUMNS = (
 # The tables themselves (declarative classes type ``__table__`` as any FROM clause).
 _USAGE = cast(Table, Usage.__table__)
 _DAILY = cast(Table, UsageDaily.__table__)
+_PERSON_DAILY = cast(Table, UsagePersonDaily.__table__)
+_MODEL_DAILY = cast(Table, UsageModelDaily.__table__)
 _ACTIVITY = cast(Table, ClaudeCodeActivity.__table__)
 USAGE_SPEC = UpsertSpec(_USAGE, USAGE_COLUMNS, USAGE_KEY, keep_if_empty=("email",))
 _DATE = USAGE_COLUMNS.index("date")
@@ -161,9 +163,11 @@ def upsert_activity(session: Session, records: Iterable[ActivityRecord]) -> int:
 
 
 def refresh_daily_rollup(session: Session, days: Iterable[tuple[str, date]]) -> None:
-    """Re-derive the rollup rows of the given (tool, day) pairs from the facts.
+    """Re-derive the rollup rows of the given (tool, day) pairs from the facts: ``usage_daily`` from
+    ``usage``, then the coarser ``usage_person_daily`` (without the model) and ``usage_model_daily``
+    (without the person) from those ``usage_daily`` rows.
 
-    Recomputing whole days (rather than applying deltas) keeps the rollup exact whatever happened to
+    Recomputing whole days (rather than applying deltas) keeps both rollups exact whatever happened to
     the facts: overwrites, deletes, or an API key re-attributed to a person.
     """
     by_tool: dict[str, set[date]] = {}
@@ -209,3 +213,19 @@ def refresh_daily_rollup(session: Session, days: Iterable[tuple[str, date]]) -> 
                 "records",
             ]
             session.execute(daily.insert().from_select(columns, source))
+            # The coarser grains, from the rows just written (far fewer than the facts).
+            for coarser, grain in (
+                (_PERSON_DAILY, ("date", "tool", "org_id", "email", "actor")),
+                (_MODEL_DAILY, ("date", "tool", "model")),
+            ):
+                session.execute(delete(coarser).where(and_(coarser.c.tool == tool, coarser.c.date.in_(chunk))))
+                keys = [daily.c[name] for name in grain]
+                coarse = (
+                    select(*keys, *(func.sum(daily.c[name]) for name in _SUMMED))
+                    .where(and_(daily.c.tool == tool, daily.c.date.in_(chunk)))
+                    .group_by(*keys)
+                )
+                session.execute(coarser.insert().from_select([*grain, *_SUMMED], coarse))
+
+
+_SUMMED = ("input_tokens", "cache_write_tokens", "cache_read_tokens", "output_tokens", "cost_usd", "records")
