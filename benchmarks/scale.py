@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -95,7 +95,7 @@ def _questions(engine: Engine) -> list[Question]:
     with transaction(engine) as s:
         heaviest = s.scalar(
             select(UsageDaily.email)
-            .where(UsageDaily.email != "", UsageDaily.date >= datetime(2026, 8, 27).date())
+            .where(UsageDaily.email != "", UsageDaily.date >= date(2026, 8, 27))
             .group_by(UsageDaily.email)
             .order_by(func.sum(UsageDaily.cache_read_tokens).desc())
             .limit(1)
@@ -114,7 +114,9 @@ def _questions(engine: Engine) -> list[Question]:
             "ABACUS_TIMEZONE": "UTC",
         }
     )
-    services = Services(settings=settings, engine=engine, directory=None, policy=access_policy(settings), now=lambda: NOW)
+    services = Services(
+        settings=settings, engine=engine, directory=None, policy=access_policy(settings), now=lambda: NOW
+    )
     asker = SlackUser(id="UBENCH", email=heaviest, name="bench", team_id="", tz="UTC")
 
     def ask(text: str) -> Callable[[], Any]:

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func
 
-from storage.models import UsageDaily
+from storage.models import UsageDaily, UsageModelDaily, UsagePersonDaily
 
+# The rollups, finest first. Each answer reads the coarsest one that still has what it needs: P (per
+# person-day, no model) for people and totals, M (per model-day, no person) for company-wide models and
+# daily series, D only where both a person and a model matter. All three hold the same sums.
 D = UsageDaily
+P = UsagePersonDaily
+M = UsageModelDaily
+Rollup = type[UsageDaily] | type[UsagePersonDaily] | type[UsageModelDaily]
+PersonRollup = type[UsageDaily] | type[UsagePersonDaily]
 
-# Total tokens as the original abacus defines them (cache reads included, which dominate; see W11).
-TOTAL_TOKENS = D.input_tokens + D.cache_write_tokens + D.cache_read_tokens + D.output_tokens
+
+def total_tokens_of(t: Rollup) -> Any:
+    """Total tokens as the original abacus defines them (cache reads included, which dominate; see W11)."""
+    return t.input_tokens + t.cache_write_tokens + t.cache_read_tokens + t.output_tokens
+
+
+TOTAL_TOKENS = total_tokens_of(D)
 
 # Changes smaller than this are noise on a dashboard card and are not shown (the original's rule).
 MIN_VISIBLE_CHANGE_PCT = 3.0
@@ -24,12 +34,12 @@ MIN_VISIBLE_CHANGE_PCT = 3.0
 UNKNOWN_MODEL = "unknown"
 
 
-def sum_tokens() -> Any:
-    return func.coalesce(func.sum(TOTAL_TOKENS), 0)
+def sum_tokens(t: Rollup = D) -> Any:
+    return func.coalesce(func.sum(total_tokens_of(t)), 0)
 
 
-def sum_cost() -> Any:
-    return func.coalesce(func.sum(D.cost_usd), 0)
+def sum_cost(t: Rollup = D) -> Any:
+    return func.coalesce(func.sum(t.cost_usd), 0)
 
 
 def sum_of(column: Any) -> Any:
@@ -81,8 +91,8 @@ def model_label(model: str) -> str:
     return model or UNKNOWN_MODEL
 
 
-def in_range(start: date, end: date) -> Any:
-    return D.date.between(start, end)
+def in_range(start: date, end: date, t: Rollup = D) -> Any:
+    return t.date.between(start, end)
 
 
 def when(condition: Any, value: Any) -> Any:
@@ -90,33 +100,5 @@ def when(condition: Any, value: Any) -> Any:
     return case((condition, value), else_=0)
 
 
-def tool_tokens(tool: str) -> Any:
-    return func.coalesce(func.sum(when(D.tool == tool, TOTAL_TOKENS)), 0)
-
-
-@dataclass(frozen=True, slots=True)
-class People:
-    """Distinct attributed people: per tool, and overall (someone using both tools counts once)."""
-
-    by_tool: dict[str, int]
-    total: int
-
-
-def count_people(session: Session, scope: list[Any]) -> People:
-    """Distinct attributed people among the rollup rows in ``scope``, in one pass.
-
-    The distinct (tool, person) pairs are fetched (at most people x tools rows) and counted here: both
-    databases hash a ``SELECT DISTINCT``, where ``count(DISTINCT …)`` sorts every row (a year of 2,000
-    people on PostgreSQL: the overview went from 1.5 s to 0.7 s).
-    """
-    pairs = session.execute(select(D.tool, D.email).where(*scope, D.email != "").distinct()).all()
-    by_tool: dict[str, int] = {}
-    for tool, _email in pairs:
-        by_tool[tool] = by_tool.get(tool, 0) + 1
-    return People(by_tool=by_tool, total=len({email for _tool, email in pairs}))
-
-
-def count_all_people(session: Session, scope: list[Any]) -> int:
-    """Distinct attributed people among the rollup rows in ``scope``, counted over a ``SELECT DISTINCT``."""
-    emails = select(D.email).where(*scope, D.email != "").distinct().subquery()
-    return int(session.scalar(select(func.count()).select_from(emails)) or 0)
+def tool_tokens(tool: str, t: Rollup = D) -> Any:
+    return func.coalesce(func.sum(when(t.tool == tool, total_tokens_of(t))), 0)

@@ -11,10 +11,8 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from storage.analytics.common import (
-    TOTAL_TOKENS,
-    D,
+    P,
     calendar_days,
-    count_people,
     in_range,
     percent_change,
     previous_period,
@@ -22,7 +20,7 @@ from storage.analytics.common import (
     sum_cost,
     sum_of,
     to_decimal,
-    when,
+    total_tokens_of,
 )
 
 
@@ -130,37 +128,41 @@ class _ToolSums:
         return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens + self.output_tokens
 
 
-def _scope(start: date, end: date, tool: str | None) -> list[Any]:
-    return [in_range(start, end), *([D.tool == tool] if tool else [])]
-
-
 def _tool_sums(session: Session, start: date, end: date, tool: str | None) -> tuple[list[_ToolSums], int]:
-    """One pass over the period grouped by tool (the totals are the sum of these rows), and the people."""
-    attributed = D.email != ""
-    scope = _scope(start, end, tool)
+    """The period's sums per tool, the attributed part and the people, from one scan of the person-day
+    rollup grouped by (tool, person): at most tools x people rows, added up here."""
+    scope: list[Any] = [in_range(start, end, P), *([P.tool == tool] if tool else [])]
     stmt = (
         select(
-            D.tool,
-            sum_of(D.input_tokens),
-            sum_of(D.cache_write_tokens),
-            sum_of(D.cache_read_tokens),
-            sum_of(D.output_tokens),
-            sum_cost(),
-            sum_of(when(attributed, TOTAL_TOKENS)),
-            sum_of(when(attributed, D.cost_usd)),
+            P.tool,
+            P.email,
+            sum_of(P.input_tokens),
+            sum_of(P.cache_write_tokens),
+            sum_of(P.cache_read_tokens),
+            sum_of(P.output_tokens),
+            sum_cost(P),
         )
         .where(*scope)
-        .group_by(D.tool)
+        .group_by(P.tool, P.email)
     )
+    sums: dict[str, list[Any]] = {}
+    everyone: set[str] = set()
+    for name, email, i, cw, cr, o, c in session.execute(stmt):
+        cost = to_decimal(c)
+        row = sums.setdefault(name, [0, 0, 0, 0, Decimal(0), 0, 0, Decimal(0)])
+        row[0] += int(i)
+        row[1] += int(cw)
+        row[2] += int(cr)
+        row[3] += int(o)
+        row[4] += cost
+        if email:  # attributed: a person (unmapped API keys are grouped under the empty email)
+            row[5] += 1
+            row[6] += int(i) + int(cw) + int(cr) + int(o)
+            row[7] += cost
+            everyone.add(email)
     # People who use both tools count once overall, so the total is not the sum of the per-tool counts.
-    people = count_people(session, scope)
-    per_tool = [
-        _ToolSums(
-            name, int(i), int(cw), int(cr), int(o), to_decimal(c), people.by_tool.get(name, 0), int(at), to_decimal(ac)
-        )
-        for name, i, cw, cr, o, c, at, ac in session.execute(stmt)
-    ]
-    return per_tool, people.total
+    per_tool = [_ToolSums(name, *row) for name, row in sums.items()]
+    return per_tool, len(everyone)
 
 
 def _totals(start: date, end: date, per_tool: list[_ToolSums], active_users: int) -> PeriodTotals:
@@ -215,9 +217,9 @@ def overview(session: Session, start: date, end: date, *, tool: str | None = Non
 
 def unattributed_usage(session: Session, start: date, end: date, *, tool: str | None = None) -> UnattributedUsage:
     stmt = select(
-        sum_of(TOTAL_TOKENS), sum_cost(), func.count(distinct(D.tool + ":" + D.org_id + ":" + D.actor))
-    ).where(in_range(start, end), D.email == "")
+        sum_of(total_tokens_of(P)), sum_cost(P), func.count(distinct(P.tool + ":" + P.org_id + ":" + P.actor))
+    ).where(in_range(start, end, P), P.email == "")
     if tool:
-        stmt = stmt.where(D.tool == tool)
+        stmt = stmt.where(P.tool == tool)
     tokens, cost, keys = session.execute(stmt).one()
     return UnattributedUsage(tokens=int(tokens), cost_usd=to_decimal(cost), keys=int(keys))

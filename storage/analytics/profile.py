@@ -11,8 +11,8 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from storage.analytics.common import (
-    TOTAL_TOKENS,
     D,
+    P,
     escape_like,
     in_range,
     percent_change,
@@ -21,6 +21,7 @@ from storage.analytics.common import (
     sum_of,
     sum_tokens,
     to_decimal,
+    total_tokens_of,
 )
 from storage.analytics.models_breakdown import ModelBreakdown, model_breakdown
 from storage.analytics.percentile import Percentile, user_percentile
@@ -121,7 +122,7 @@ def user_profile(session: Session, email: str, start: date, end: date, *, tool: 
     summary = _summary(session, email, start, end, tool)
     prev_start, prev_end = previous_period(start, end)
     prev_tokens, prev_cost = session.execute(
-        select(sum_tokens(), sum_cost()).where(*_scope(email, prev_start, prev_end, tool))
+        select(sum_tokens(P), sum_cost(P)).where(*_scope(email, prev_start, prev_end, tool))
     ).one()
     prev_cost = to_decimal(prev_cost)
     return UserProfile(
@@ -142,9 +143,9 @@ def user_profile(session: Session, email: str, start: date, end: date, *, tool: 
 
 
 def _scope(email: str, start: date, end: date, tool: str | None) -> list[Any]:
-    scope: list[Any] = [D.email == email, in_range(start, end)]
+    scope: list[Any] = [P.email == email, in_range(start, end, P)]
     if tool:
-        scope.append(D.tool == tool)
+        scope.append(P.tool == tool)
     return scope
 
 
@@ -152,20 +153,20 @@ def _summary(session: Session, email: str, start: date, end: date, tool: str | N
     scope = _scope(email, start, end, tool)
     inp, cw, cr, out, cost, days, first, last = session.execute(
         select(
-            sum_of(D.input_tokens),
-            sum_of(D.cache_write_tokens),
-            sum_of(D.cache_read_tokens),
-            sum_of(D.output_tokens),
-            sum_cost(),
-            func.count(distinct(D.date)),
-            func.min(D.date),
-            func.max(D.date),
+            sum_of(P.input_tokens),
+            sum_of(P.cache_write_tokens),
+            sum_of(P.cache_read_tokens),
+            sum_of(P.output_tokens),
+            sum_cost(P),
+            func.count(distinct(P.date)),
+            func.min(P.date),
+            func.max(P.date),
         ).where(*scope)
     ).one()
     by_tool = {
         tool: int(tokens)
         for tool, tokens in session.execute(
-            select(D.tool, sum_tokens()).where(*scope).group_by(D.tool).order_by(D.tool)
+            select(P.tool, sum_tokens(P)).where(*scope).group_by(P.tool).order_by(P.tool)
         )
     }
     return UserSummary(
@@ -184,19 +185,19 @@ def _summary(session: Session, email: str, start: date, end: date, tool: str | N
 
 def _lifetime(session: Session, email: str) -> Lifetime:
     tokens, cost, first = session.execute(
-        select(sum_tokens(), sum_cost(), func.min(D.date)).where(D.email == email)
+        select(sum_tokens(P), sum_cost(P), func.min(P.date)).where(P.email == email)
     ).one()
-    tokens_per_tool = sum_tokens()
+    tokens_per_tool = sum_tokens(P)
     favourite = session.execute(
-        select(D.tool, tokens_per_tool)
-        .where(D.email == email)
-        .group_by(D.tool)
-        .order_by(tokens_per_tool.desc(), D.tool)
+        select(P.tool, tokens_per_tool)
+        .where(P.email == email)
+        .group_by(P.tool)
+        .order_by(tokens_per_tool.desc(), P.tool)
         .limit(1)
     ).first()
-    day_tokens = func.sum(TOTAL_TOKENS)
+    day_tokens = func.sum(total_tokens_of(P))
     record = session.execute(
-        select(D.date, day_tokens).where(D.email == email).group_by(D.date).order_by(day_tokens.desc(), D.date).limit(1)
+        select(P.date, day_tokens).where(P.email == email).group_by(P.date).order_by(day_tokens.desc(), P.date).limit(1)
     ).first()
     return Lifetime(
         first_day=first,

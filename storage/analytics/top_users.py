@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from storage.analytics.common import (
     TOTAL_TOKENS,
     D,
-    count_all_people,
+    P,
     in_range,
     model_label,
     share_pct,
@@ -60,23 +60,38 @@ def top_users(
 ) -> TopUsers:
     """The ``limit`` people with the most tokens (or cost) in ``start..end``; ties go by the other metric,
     then by email, so the order never depends on the database."""
-    scope: list[Any] = [in_range(start, end), D.email != ""]
+    # One scan of the person-day rollup grouped by (person, tool) gives the ranking, the split by tool,
+    # everyone's total and the number of people; only the favourite models need the per-model rollup.
+    scope: list[Any] = [in_range(start, end, P), P.email != ""]
     if tool:
-        scope.append(D.tool == tool)
-    tokens, cost = sum_tokens(), sum_cost()
-    order = [tokens.desc(), cost.desc()] if rank_by == "tokens" else [cost.desc(), tokens.desc()]
-    ranked = session.execute(
-        select(D.email, tokens, cost, func.max(D.date))
-        .where(*scope)
-        .group_by(D.email)
-        .order_by(*order, D.email)
-        .limit(limit)
-    ).all()
-    all_tokens, all_cost = session.execute(select(sum_tokens(), sum_cost()).where(*scope)).one()
-    active = count_all_people(session, scope)
+        scope.append(P.tool == tool)
+    rows = session.execute(
+        select(P.email, P.tool, sum_tokens(P), sum_cost(P), func.max(P.date)).where(*scope).group_by(P.email, P.tool)
+    )
+    totals: dict[str, tuple[int, Decimal, date]] = {}
+    by_tool: dict[str, dict[str, int]] = {}
+    cost_by_tool: dict[str, dict[str, Decimal]] = {}
+    for email, row_tool, row_tokens, row_cost, row_last in rows:
+        row_tokens, row_cost = int(row_tokens), to_decimal(row_cost)
+        by_tool.setdefault(email, {})[row_tool] = row_tokens
+        cost_by_tool.setdefault(email, {})[row_tool] = row_cost
+        before = totals.get(email)
+        totals[email] = (
+            (row_tokens, row_cost, row_last)
+            if before is None
+            else (before[0] + row_tokens, before[1] + row_cost, max(before[2], row_last))
+        )
+    all_tokens = sum(t for t, _c, _d in totals.values())
+    all_cost = sum((c for _t, c, _d in totals.values()), Decimal(0))
+    active = len(totals)
+    if rank_by == "tokens":
+        order = sorted(totals, key=lambda e: (-totals[e][0], -totals[e][1], e))
+    else:
+        order = sorted(totals, key=lambda e: (-totals[e][1], -totals[e][0], e))
+    ranked = [(email, *totals[email]) for email in order[:limit]]
     emails = [row[0] for row in ranked]
-    by_tool, cost_by_tool = _split_by_tool(session, emails, scope)
-    favourites = favourite_models(session, emails, scope)
+    model_scope: list[Any] = [in_range(start, end), *([D.tool == tool] if tool else [])]
+    favourites = favourite_models(session, emails, model_scope)
     users = []
     for rank, (email, user_tokens, user_cost, last_active) in enumerate(ranked, start=1):
         user_cost = to_decimal(user_cost)
@@ -87,8 +102,8 @@ def top_users(
                 email=email,
                 tokens=int(user_tokens),
                 cost_usd=user_cost,
-                tokens_by_tool=by_tool.get(email, {}),
-                cost_by_tool=cost_by_tool.get(email, {}),
+                tokens_by_tool=dict(sorted(by_tool.get(email, {}).items())),
+                cost_by_tool=dict(sorted(cost_by_tool.get(email, {}).items())),
                 favourite_model=favourites.get(email, model_label("")),
                 last_active=last_active,
                 share_pct=share,
@@ -102,25 +117,6 @@ def top_users(
         total_cost_usd=to_decimal(all_cost),
         unattributed=unattributed_usage(session, start, end, tool=tool),
     )
-
-
-def _split_by_tool(
-    session: Session, emails: list[str], scope: list[Any]
-) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, Decimal]]]:
-    tokens: dict[str, dict[str, int]] = {}
-    costs: dict[str, dict[str, Decimal]] = {}
-    if not emails:
-        return tokens, costs
-    rows = session.execute(
-        select(D.email, D.tool, sum_tokens(), sum_cost())
-        .where(*scope, D.email.in_(emails))
-        .group_by(D.email, D.tool)
-        .order_by(D.email, D.tool)
-    )
-    for email, tool, tool_tokens, tool_cost in rows:
-        tokens.setdefault(email, {})[tool] = int(tool_tokens)
-        costs.setdefault(email, {})[tool] = to_decimal(tool_cost)
-    return tokens, costs
 
 
 def favourite_models(session: Session, emails: list[str], scope: list[Any]) -> dict[str, str]:
