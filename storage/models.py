@@ -178,6 +178,9 @@ class UsagePersonDaily(Base):
         UniqueConstraint("tool", "date", "org_id", "email", "actor", name="uq_usage_person_daily_grain"),
         Index("ix_usage_person_daily_date", "date"),
         Index("ix_usage_person_daily_email_date", "email", "date"),
+        # Finding a person by user name is a prefix match (`dana` -> dana@…): PostgreSQL walks an index for
+        # LIKE 'dana@%' only with the pattern operator class, whatever the database's collation.
+        Index("ix_usage_person_daily_email_prefix", "email", postgresql_ops={"email": "text_pattern_ops"}),
     )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
 
 from storage.models import UsageDaily, UsageModelDaily, UsagePersonDaily
 
@@ -102,3 +104,59 @@ def when(condition: Any, value: Any) -> Any:
 
 def tool_tokens(tool: str, t: Rollup = D) -> Any:
     return func.coalesce(func.sum(when(t.tool == tool, total_tokens_of(t))), 0)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonToolRow:
+    """One person's (or, with an empty email, all unattributed) usage of one tool over a period."""
+
+    tool: str
+    email: str
+    input_tokens: int
+    cache_write_tokens: int
+    cache_read_tokens: int
+    output_tokens: int
+    cost_usd: Decimal
+    last_day: date
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens + self.output_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class PersonToolSums:
+    """A period summed per (tool, person): at most tools x people rows, from which the overview's totals and
+    people and the ranking are all added up. Computed once, it can serve both (the overview answer)."""
+
+    start: date
+    end: date
+    tool: str | None
+    rows: list[PersonToolRow]
+
+    def covers(self, start: date, end: date, tool: str | None) -> bool:
+        return (self.start, self.end, self.tool) == (start, end, tool)
+
+
+def person_tool_sums(session: Session, start: date, end: date, tool: str | None = None) -> PersonToolSums:
+    """One scan of the person-day rollup over ``start..end`` grouped by (tool, person)."""
+    scope: list[Any] = [in_range(start, end, P), *([P.tool == tool] if tool else [])]
+    stmt = (
+        select(
+            P.tool,
+            P.email,
+            sum_of(P.input_tokens),
+            sum_of(P.cache_write_tokens),
+            sum_of(P.cache_read_tokens),
+            sum_of(P.output_tokens),
+            sum_cost(P),
+            func.max(P.date),
+        )
+        .where(*scope)
+        .group_by(P.tool, P.email)
+    )
+    rows = [
+        PersonToolRow(t, email, int(i), int(cw), int(cr), int(o), to_decimal(c), last)
+        for t, email, i, cw, cr, o, c, last in session.execute(stmt)
+    ]
+    return PersonToolSums(start, end, tool, rows)

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from storage.analytics.common import (
     P,
+    PersonToolSums,
     calendar_days,
     in_range,
     percent_change,
+    person_tool_sums,
     previous_period,
     share_pct,
     sum_cost,
@@ -128,41 +130,29 @@ class _ToolSums:
         return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens + self.output_tokens
 
 
-def _tool_sums(session: Session, start: date, end: date, tool: str | None) -> tuple[list[_ToolSums], int]:
-    """The period's sums per tool, the attributed part and the people, from one scan of the person-day
-    rollup grouped by (tool, person): at most tools x people rows, added up here."""
-    scope: list[Any] = [in_range(start, end, P), *([P.tool == tool] if tool else [])]
-    stmt = (
-        select(
-            P.tool,
-            P.email,
-            sum_of(P.input_tokens),
-            sum_of(P.cache_write_tokens),
-            sum_of(P.cache_read_tokens),
-            sum_of(P.output_tokens),
-            sum_cost(P),
-        )
-        .where(*scope)
-        .group_by(P.tool, P.email)
-    )
-    sums: dict[str, list[Any]] = {}
+def _tool_sums(
+    session: Session, start: date, end: date, tool: str | None, sums: PersonToolSums | None = None
+) -> tuple[list[_ToolSums], int]:
+    """The period's sums per tool, the attributed part and the people, added up from the period summed per
+    (tool, person) (``sums`` when it covers this period, else one scan)."""
+    if sums is None or not sums.covers(start, end, tool):
+        sums = person_tool_sums(session, start, end, tool)
+    per_tool: dict[str, list[Any]] = {}
     everyone: set[str] = set()
-    for name, email, i, cw, cr, o, c in session.execute(stmt):
-        cost = to_decimal(c)
-        row = sums.setdefault(name, [0, 0, 0, 0, Decimal(0), 0, 0, Decimal(0)])
-        row[0] += int(i)
-        row[1] += int(cw)
-        row[2] += int(cr)
-        row[3] += int(o)
-        row[4] += cost
-        if email:  # attributed: a person (unmapped API keys are grouped under the empty email)
+    for r in sums.rows:
+        row = per_tool.setdefault(r.tool, [0, 0, 0, 0, Decimal(0), 0, 0, Decimal(0)])
+        row[0] += r.input_tokens
+        row[1] += r.cache_write_tokens
+        row[2] += r.cache_read_tokens
+        row[3] += r.output_tokens
+        row[4] += r.cost_usd
+        if r.email:  # attributed: a person (unmapped API keys are summed under the empty email)
             row[5] += 1
-            row[6] += int(i) + int(cw) + int(cr) + int(o)
-            row[7] += cost
-            everyone.add(email)
+            row[6] += r.tokens
+            row[7] += r.cost_usd
+            everyone.add(r.email)
     # People who use both tools count once overall, so the total is not the sum of the per-tool counts.
-    per_tool = [_ToolSums(name, *row) for name, row in sums.items()]
-    return per_tool, len(everyone)
+    return [_ToolSums(name, *row) for name, row in per_tool.items()], len(everyone)
 
 
 def _totals(start: date, end: date, per_tool: list[_ToolSums], active_users: int) -> PeriodTotals:
@@ -184,9 +174,12 @@ def period_totals(session: Session, start: date, end: date, *, tool: str | None 
     return _totals(start, end, *_tool_sums(session, start, end, tool))
 
 
-def overview(session: Session, start: date, end: date, *, tool: str | None = None) -> Overview:
-    """The numbers of the dashboard cards for ``start..end`` (inclusive UTC days)."""
-    per_tool, active_users = _tool_sums(session, start, end, tool)
+def overview(
+    session: Session, start: date, end: date, *, tool: str | None = None, sums: PersonToolSums | None = None
+) -> Overview:
+    """The numbers of the dashboard cards for ``start..end`` (inclusive UTC days). ``sums`` (from
+    :func:`person_tool_sums` for the same period and tool) saves the scan when the caller has it already."""
+    per_tool, active_users = _tool_sums(session, start, end, tool, sums)
     current = _totals(start, end, per_tool, active_users)
     prev_start, prev_end = previous_period(start, end)
     previous = period_totals(session, prev_start, prev_end, tool=tool)

@@ -11,7 +11,6 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from storage.analytics.common import (
-    D,
     P,
     escape_like,
     in_range,
@@ -106,11 +105,16 @@ def find_person(session: Session, query: str) -> str | None:
     if not text:
         return None
     # Emails are stored lower-case (every write lower-cases them), so an email is found by equality on the
-    # email index instead of lower-casing every row. A bare username is a prefix match (LIKE, which is right
-    # under every collation; it walks the index where the collation allows).
-    prefix = D.email.like(escape_like(text) + "@%", escape="\\")
-    condition = D.email == text if "@" in text else prefix
-    return session.scalar(select(D.email).where(condition).order_by(D.email).limit(1))
+    # email index instead of lower-casing every row. A bare username is a prefix match: LIKE, which is right
+    # under every collation and walks PostgreSQL's pattern index; SQLite's LIKE ignores case and so never
+    # uses an index, hence the range too (exact there: SQLite compares text byte by byte).
+    if "@" in text:
+        return session.scalar(select(P.email).where(P.email == text).limit(1))
+    start = text + "@"
+    condition: list[Any] = [P.email.like(escape_like(text) + "@%", escape="\\")]
+    if session.get_bind().dialect.name == "sqlite":
+        condition += [P.email >= start, P.email < start + "\U0010ffff"]
+    return session.scalar(select(P.email).where(*condition).order_by(P.email).limit(1))
 
 
 def user_profile(session: Session, email: str, start: date, end: date, *, tool: str | None = None) -> UserProfile:

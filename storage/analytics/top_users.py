@@ -13,12 +13,11 @@ from sqlalchemy.orm import Session
 from storage.analytics.common import (
     TOTAL_TOKENS,
     D,
-    P,
+    PersonToolSums,
     in_range,
     model_label,
+    person_tool_sums,
     share_pct,
-    sum_cost,
-    sum_tokens,
     to_decimal,
 )
 from storage.analytics.overview import UnattributedUsage, unattributed_usage
@@ -57,29 +56,27 @@ def top_users(
     rank_by: RankBy = "tokens",
     tool: str | None = None,
     limit: int = 10,
+    sums: PersonToolSums | None = None,
 ) -> TopUsers:
     """The ``limit`` people with the most tokens (or cost) in ``start..end``; ties go by the other metric,
-    then by email, so the order never depends on the database."""
-    # One scan of the person-day rollup grouped by (person, tool) gives the ranking, the split by tool,
-    # everyone's total and the number of people; only the favourite models need the per-model rollup.
-    scope: list[Any] = [in_range(start, end, P), P.email != ""]
-    if tool:
-        scope.append(P.tool == tool)
-    rows = session.execute(
-        select(P.email, P.tool, sum_tokens(P), sum_cost(P), func.max(P.date)).where(*scope).group_by(P.email, P.tool)
-    )
+    then by email, so the order never depends on the database. ``sums`` as for ``overview``."""
+    # The period summed per (tool, person) gives the ranking, the split by tool, everyone's total and the
+    # number of people; only the favourite models need the per-model rollup.
+    if sums is None or not sums.covers(start, end, tool):
+        sums = person_tool_sums(session, start, end, tool)
     totals: dict[str, tuple[int, Decimal, date]] = {}
     by_tool: dict[str, dict[str, int]] = {}
     cost_by_tool: dict[str, dict[str, Decimal]] = {}
-    for email, row_tool, row_tokens, row_cost, row_last in rows:
-        row_tokens, row_cost = int(row_tokens), to_decimal(row_cost)
-        by_tool.setdefault(email, {})[row_tool] = row_tokens
-        cost_by_tool.setdefault(email, {})[row_tool] = row_cost
-        before = totals.get(email)
-        totals[email] = (
-            (row_tokens, row_cost, row_last)
+    for r in sums.rows:
+        if not r.email:
+            continue  # unattributed usage is reported beside people, never ranked among them
+        by_tool.setdefault(r.email, {})[r.tool] = r.tokens
+        cost_by_tool.setdefault(r.email, {})[r.tool] = r.cost_usd
+        before = totals.get(r.email)
+        totals[r.email] = (
+            (r.tokens, r.cost_usd, r.last_day)
             if before is None
-            else (before[0] + row_tokens, before[1] + row_cost, max(before[2], row_last))
+            else (before[0] + r.tokens, before[1] + r.cost_usd, max(before[2], r.last_day))
         )
     all_tokens = sum(t for t, _c, _d in totals.values())
     all_cost = sum((c for _t, c, _d in totals.values()), Decimal(0))

@@ -42,6 +42,12 @@ def upgrade() -> None:
     with op.batch_alter_table("usage_person_daily", schema=None) as batch_op:
         batch_op.create_index("ix_usage_person_daily_date", ["date"], unique=False)
         batch_op.create_index("ix_usage_person_daily_email_date", ["email", "date"], unique=False)
+        batch_op.create_index(
+            "ix_usage_person_daily_email_prefix",
+            ["email"],
+            unique=False,
+            postgresql_ops={"email": "text_pattern_ops"},
+        )
     op.create_table(
         "usage_model_daily",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
@@ -81,6 +87,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_usage_model_daily_date")
     op.drop_table("usage_model_daily")
     with op.batch_alter_table("usage_person_daily", schema=None) as batch_op:
+        batch_op.drop_index("ix_usage_person_daily_email_prefix")
         batch_op.drop_index("ix_usage_person_daily_email_date")
         batch_op.drop_index("ix_usage_person_daily_date")
     op.drop_table("usage_person_daily")
