@@ -114,7 +114,10 @@ def find_person(session: Session, query: str) -> str | None:
     condition: list[Any] = [P.email.like(escape_like(text) + "@%", escape="\\")]
     if session.get_bind().dialect.name == "sqlite":
         condition += [P.email >= start, P.email < start + "\U0010ffff"]
-    return session.scalar(select(P.email).where(*condition).order_by(P.email).limit(1))
+    # The matching emails (a handful), not ORDER BY email LIMIT 1: PostgreSQL would walk the whole email
+    # index in order to avoid a sort, filtering every row before the name's place in the alphabet.
+    found = session.scalars(select(P.email).where(*condition).distinct()).all()
+    return min(found) if found else None
 
 
 def user_profile(session: Session, email: str, start: date, end: date, *, tool: str | None = None) -> UserProfile:
