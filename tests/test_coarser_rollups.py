@@ -5,7 +5,7 @@ a key's whole history to a person (and back). Checked on SQLite and PostgreSQL a
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,9 +14,10 @@ from sqlalchemy import Engine, case, func, literal_column, select
 
 from providers.cursor.client import to_ms
 from providers.cursor.csv_import import import_cursor_csv
+from storage.analytics.common import person_tool_sums, whole_months
 from storage.db import transaction
 from storage.mappings import set_mapping
-from storage.models import Usage, UsageDaily, UsageModelDaily, UsagePersonDaily
+from storage.models import Usage, UsageDaily, UsageModelDaily, UsagePersonDaily, UsagePersonMonthly
 from storage.writes import upsert_usage
 from tests.factories import usage
 from tests.fakes.cursor_server import FakeClock, FakeCursorServer, api_event
@@ -47,6 +48,7 @@ def _rows(engine: Engine, stmt: Any) -> set[tuple[Any, ...]]:
         return {tuple(Decimal(str(v)) if isinstance(v, float | Decimal) else v for v in row) for row in s.execute(stmt)}
 
 
+MONTHLY = ("month", "tool", "org_id", "email", "actor", *SUMS, "last_day")
 GRAINS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "usage_daily": (UsageDaily, ("date", "tool", "org_id", "email", "actor", "model")),
     "usage_person_daily": (UsagePersonDaily, ("date", "tool", "org_id", "email", "actor")),
@@ -54,10 +56,24 @@ GRAINS: dict[str, tuple[Any, tuple[str, ...]]] = {
 }
 
 
+def _monthly_from_usage(engine: Engine) -> set[tuple[Any, ...]]:
+    """``usage`` summed per (month, tool, org, person or key), with each group's newest day."""
+    months: dict[tuple[Any, ...], list[Any]] = {}
+    for day, tool, org_id, email, actor, *sums in _rows(engine, _from_usage(GRAINS["usage_person_daily"][1])):
+        key = (day.replace(day=1), tool, org_id, email, actor)
+        row = months.setdefault(key, [0, 0, 0, 0, Decimal(0), 0, day])
+        for i, value in enumerate(sums):
+            row[i] += value
+        row[-1] = max(row[-1], day)
+    return {(*key, *row) for key, row in months.items()}
+
+
 def assert_rollups_exact(engine: Engine) -> None:
     for name, (model, grain) in GRAINS.items():
         stored, recomputed = _rows(engine, _table(model, grain)), _rows(engine, _from_usage(grain))
         assert stored == recomputed, f"{name} differs from usage: {stored ^ recomputed}"
+    monthly = _rows(engine, select(*(getattr(UsagePersonMonthly, c) for c in MONTHLY)))
+    assert monthly == _monthly_from_usage(engine), f"usage_person_monthly: {monthly ^ _monthly_from_usage(engine)}"
 
 
 def _each(days: tuple[date, ...], step: Callable[[date], None]) -> None:
@@ -96,6 +112,10 @@ def test_every_rollup_is_the_facts_summed_after_syncs_imports_reimports_and_mapp
                 now=NOW,
             )
 
+    def sync_twice(day: date) -> None:
+        claude_code_sync(day, 5)
+        claude_code_sync(day, 6)
+
     first, second = date(2025, 12, 1), date(2025, 12, 2)
     server.add_team(
         "key_acme",
@@ -119,6 +139,7 @@ def test_every_rollup_is_the_facts_summed_after_syncs_imports_reimports_and_mapp
         ("key mapped to a person", lambda: mapping("dana@example.com")),
         ("key re-mapped", lambda: mapping("eve@example.com")),
         ("Claude Code sync after the mapping", lambda: claude_code_sync(date(2025, 12, 3), 2)),
+        ("Claude Code sync across a month end", lambda: _each((date(2025, 11, 30), date(2026, 1, 1)), sync_twice)),
         ("key unmapped", lambda: mapping("")),
     ]
     for what, step in steps:
@@ -148,3 +169,38 @@ def test_a_reattributed_key_moves_its_history_in_every_rollup(engine: Engine) ->
             assert s.scalar(select(func.count()).select_from(model).where(model.email == "ann@example.com")) == 3
         # Model-day rows do not carry people: the key's usage is still there, once.
         assert s.scalar(select(func.sum(UsageModelDaily.records))) == 4
+
+
+def test_whole_months_and_edges() -> None:
+    assert whole_months(date(2025, 11, 26), date(2026, 11, 25)) == (
+        [date(2025, 12, 1), *(date(2026, m, 1) for m in range(1, 11))],
+        [(date(2025, 11, 26), date(2025, 11, 30)), (date(2026, 11, 1), date(2026, 11, 25))],
+    )
+    assert whole_months(date(2026, 2, 1), date(2026, 2, 28)) == ([date(2026, 2, 1)], [])
+    assert whole_months(date(2026, 2, 2), date(2026, 3, 30)) == ([], [(date(2026, 2, 2), date(2026, 3, 30))])
+    assert whole_months(date(2025, 12, 1), date(2026, 1, 31)) == ([date(2025, 12, 1), date(2026, 1, 1)], [])
+
+
+def test_periods_read_from_months_and_edges_add_up_like_the_days(engine: Engine) -> None:
+    days = [date(2025, 11, 28) + timedelta(days=i) for i in range(0, 75, 3)]
+    with transaction(engine) as s:
+        micro = Decimal("0.000001")
+        upsert_usage(s, [usage(date=d, input_tokens=i + 1, cost_usd=micro * i) for i, d in enumerate(days)])
+        upsert_usage(s, [usage(date=d, tool="cursor", actor="zoe@example.com", email="zoe@example.com",
+                               event_key=str(d), output_tokens=7) for d in days[::2]])  # fmt: skip
+        upsert_usage(s, [usage(date=d, actor="ci-bot", actor_type="api_key", email="") for d in days[1::4]])
+    periods = [(date(2025, 11, 1), date(2026, 2, 28)), (date(2025, 11, 29), date(2026, 1, 31)),
+               (date(2025, 12, 1), date(2025, 12, 31)), (date(2025, 12, 5), date(2026, 2, 3)),
+               (date(2026, 1, 1), date(2026, 3, 31))]  # fmt: skip
+    for start, end in periods:
+        with transaction(engine) as s:
+            got = {(r.tool, r.email): r for r in person_tool_sums(s, start, end).rows}
+            p = UsagePersonDaily
+            want = s.execute(
+                select(p.tool, p.email, func.sum(p.input_tokens), func.sum(p.output_tokens), func.sum(p.cost_usd),
+                       func.max(p.date)).where(p.date.between(start, end)).group_by(p.tool, p.email)
+            ).all()  # fmt: skip
+        six = Decimal("0.000001")
+        expected = {(t, e): (int(i), int(o), Decimal(str(c)).quantize(six), last) for t, e, i, o, c, last in want}
+        assert {k: (r.input_tokens, r.output_tokens, r.cost_usd, r.last_day) for k, r in got.items()} == expected
+        assert expected, (start, end)

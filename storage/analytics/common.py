@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import UsageDaily, UsageModelDaily, UsagePersonDaily
+from storage.models import UsageDaily, UsageModelDaily, UsagePersonDaily, UsagePersonMonthly
+from storage.writes import month_end
 
 # The rollups, finest first. Each answer reads the coarsest one that still has what it needs: P (per
 # person-day, no model) for people and totals, M (per model-day, no person) for company-wide models and
@@ -18,11 +19,13 @@ from storage.models import UsageDaily, UsageModelDaily, UsagePersonDaily
 D = UsageDaily
 P = UsagePersonDaily
 M = UsageModelDaily
+PM = UsagePersonMonthly
 Rollup = type[UsageDaily] | type[UsagePersonDaily] | type[UsageModelDaily]
+Summed = Rollup | type[UsagePersonMonthly]  # every table with the token and cost sums
 PersonRollup = type[UsageDaily] | type[UsagePersonDaily]
 
 
-def total_tokens_of(t: Rollup) -> Any:
+def total_tokens_of(t: Summed) -> Any:
     """Total tokens as the original abacus defines them (cache reads included, which dominate; see W11)."""
     return t.input_tokens + t.cache_write_tokens + t.cache_read_tokens + t.output_tokens
 
@@ -36,11 +39,11 @@ MIN_VISIBLE_CHANGE_PCT = 3.0
 UNKNOWN_MODEL = "unknown"
 
 
-def sum_tokens(t: Rollup = D) -> Any:
+def sum_tokens(t: Summed = D) -> Any:
     return func.coalesce(func.sum(total_tokens_of(t)), 0)
 
 
-def sum_cost(t: Rollup = D) -> Any:
+def sum_cost(t: Summed = D) -> Any:
     return func.coalesce(func.sum(t.cost_usd), 0)
 
 
@@ -138,25 +141,54 @@ class PersonToolSums:
         return (self.start, self.end, self.tool) == (start, end, tool)
 
 
+def whole_months(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """``start..end`` as the calendar months wholly inside it (their first days) and the day ranges left at
+    the edges (at most two)."""
+    first = start if start.day == 1 else month_end(start) + timedelta(days=1)
+    months: list[date] = []
+    while first <= end and month_end(first) <= end:
+        months.append(first)
+        first = month_end(first) + timedelta(days=1)
+    if not months:
+        return [], [(start, end)]
+    edges = [(start, months[0] - timedelta(days=1))] if start < months[0] else []
+    after = month_end(months[-1]) + timedelta(days=1)
+    if after <= end:
+        edges.append((after, end))
+    return months, edges
+
+
 def person_tool_sums(session: Session, start: date, end: date, tool: str | None = None) -> PersonToolSums:
-    """One scan of the person-day rollup over ``start..end`` grouped by (tool, person)."""
-    scope: list[Any] = [in_range(start, end, P), *([P.tool == tool] if tool else [])]
-    stmt = (
-        select(
-            P.tool,
-            P.email,
-            sum_of(P.input_tokens),
-            sum_of(P.cache_write_tokens),
-            sum_of(P.cache_read_tokens),
-            sum_of(P.output_tokens),
-            sum_cost(P),
-            func.max(P.date),
+    """``start..end`` summed per (tool, person): its whole months from the person-month rollup, the days
+    at the edges from the person-day rollup (a year is ~12 x people rows plus two partial months, instead of
+    365 x people)."""
+    months, edges = whole_months(start, end)
+    totals: dict[tuple[str, str], list[Any]] = {}
+
+    def add(stmt: Any) -> None:
+        for t, email, i, cw, cr, o, c, last in session.execute(stmt):
+            row = totals.get((t, email))
+            if row is None:
+                totals[(t, email)] = [int(i), int(cw), int(cr), int(o), to_decimal(c), last]
+            else:
+                row[0] += int(i)
+                row[1] += int(cw)
+                row[2] += int(cr)
+                row[3] += int(o)
+                row[4] += to_decimal(c)
+                row[5] = max(row[5], last)
+
+    def grouped(t: type[UsagePersonDaily] | type[UsagePersonMonthly], last: Any, *where: Any) -> Any:
+        sums = (sum_of(t.input_tokens), sum_of(t.cache_write_tokens), sum_of(t.cache_read_tokens))
+        return (
+            select(t.tool, t.email, *sums, sum_of(t.output_tokens), sum_cost(t), func.max(last))
+            .where(*where, *([t.tool == tool] if tool else []))
+            .group_by(t.tool, t.email)
         )
-        .where(*scope)
-        .group_by(P.tool, P.email)
-    )
-    rows = [
-        PersonToolRow(t, email, int(i), int(cw), int(cr), int(o), to_decimal(c), last)
-        for t, email, i, cw, cr, o, c, last in session.execute(stmt)
-    ]
+
+    if months:
+        add(grouped(PM, PM.last_day, PM.month.between(months[0], months[-1])))
+    for first, last in edges:
+        add(grouped(P, P.date, in_range(first, last, P)))
+    rows = [PersonToolRow(t, email, *row) for (t, email), row in totals.items()]
     return PersonToolSums(start, end, tool, rows)
