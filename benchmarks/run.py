@@ -36,7 +36,7 @@ from storage.analytics.top_users import top_users
 from storage.analytics.trends import trends
 from storage.db import make_engine, transaction
 from storage.migrate import upgrade
-from storage.models import UsageDaily, UsagePersonDaily
+from storage.models import UsageDaily, UsageModelDaily, UsagePersonDaily, UsagePersonMonthly
 
 END = date(2026, 11, 24)
 NOW = datetime(2026, 11, 25, 14, tzinfo=UTC)
@@ -79,6 +79,8 @@ def data_shape(engine: Engine) -> str:
     with transaction(engine) as s:
         rollup_rows = s.scalar(select(func.count()).select_from(UsageDaily)) or 0
         person_rows = s.scalar(select(func.count()).select_from(UsagePersonDaily)) or 0
+        month_rows = s.scalar(select(func.count()).select_from(UsagePersonMonthly)) or 0
+        model_rows = s.scalar(select(func.count()).select_from(UsageModelDaily)) or 0
         cursor = select(func.count(), func.coalesce(func.sum(UsagePersonDaily.records), 0)).where(
             UsagePersonDaily.tool == "cursor", UsagePersonDaily.email != ""
         )
@@ -89,7 +91,8 @@ def data_shape(engine: Engine) -> str:
     per_day = int(events) / person_days if person_days else 0.0
     models = (cursor_models or 0) / person_days if person_days else 0.0
     return (
-        f"usage_daily rows: {rollup_rows:,}; usage_person_daily rows: {person_rows:,}; Cursor: {person_days:,} "
+        f"usage_daily rows: {rollup_rows:,}; usage_person_daily: {person_rows:,}; usage_person_monthly: "
+        f"{month_rows:,}; usage_model_daily: {model_rows:,}; Cursor: {person_days:,} "
         f"active person-days, {per_day:,.1f} usage rows (events) and {models:.1f} models per active person-day"
     )
 

@@ -19,7 +19,7 @@ def test_real_shape_and_the_issue_table_run(capsys: pytest.CaptureFixture[str], 
     url = f"sqlite:///{tmp_path / 'real.db'}"
     run.main(["--url", url, "--people", "30", "--days", "10", "--repeat", "1", "--real", "--events"])
     out = capsys.readouterr().out
-    assert "usage_person_daily rows:" in out and "models per active person-day" in out
+    assert "usage_person_monthly:" in out and "models per active person-day" in out
     scale.main(["--sqlite", url, "--repeat", "1"])
     out = capsys.readouterr().out
     assert "| 365-day overview or ranking | 5.75 s | ≤ 1.00 s |" in out and "| person lookup by email or name |" in out

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import BigInteger, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import UsageDaily, UsageModelDaily, UsagePersonDaily, UsagePersonMonthly
@@ -169,19 +169,22 @@ def person_tool_sums(session: Session, start: date, end: date, tool: str | None 
         for t, email, i, cw, cr, o, c, last in session.execute(stmt):
             row = totals.get((t, email))
             if row is None:
-                totals[(t, email)] = [int(i), int(cw), int(cr), int(o), to_decimal(c), last]
+                totals[(t, email)] = [i, cw, cr, o, to_decimal(c), last]
             else:
-                row[0] += int(i)
-                row[1] += int(cw)
-                row[2] += int(cr)
-                row[3] += int(o)
+                row[0] += i
+                row[1] += cw
+                row[2] += cr
+                row[3] += o
                 row[4] += to_decimal(c)
                 row[5] = max(row[5], last)
 
     def grouped(t: type[UsagePersonDaily] | type[UsagePersonMonthly], last: Any, *where: Any) -> Any:
-        sums = (sum_of(t.input_tokens), sum_of(t.cache_write_tokens), sum_of(t.cache_read_tokens))
+        # Token sums as bigint: PostgreSQL sums bigints into numeric, which arrives as Decimal and would
+        # cost a conversion per value here.
+        columns = (t.input_tokens, t.cache_write_tokens, t.cache_read_tokens, t.output_tokens)
+        tokens = [cast(sum_of(c), BigInteger) for c in columns]
         return (
-            select(t.tool, t.email, *sums, sum_of(t.output_tokens), sum_cost(t), func.max(last))
+            select(t.tool, t.email, *tokens, sum_cost(t), func.max(last))
             .where(*where, *([t.tool == tool] if tool else []))
             .group_by(t.tool, t.email)
         )
