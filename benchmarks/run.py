@@ -37,7 +37,7 @@ from storage.analytics.top_users import top_users
 from storage.analytics.trends import trends
 from storage.db import make_engine, transaction
 from storage.migrate import upgrade
-from storage.models import UsageDaily
+from storage.models import UsageDaily, UsageModelDaily, UsagePersonDaily, UsagePersonMonthly
 
 SEATS = seat_tools()
 
@@ -51,12 +51,14 @@ def main(argv: list[str] | None = None) -> None:
     if not args.reuse:
         upgrade(engine)
         started = time.perf_counter()
-        made = generate(engine, people=args.people, days=args.days, end=END)
+        made = generate(engine, people=args.people, days=args.days, end=END, real=args.real, events=args.events)
         took = time.perf_counter() - started
         print(
-            f"Generated {made.people:,} people x {made.days} days: {made.usage_rows:,} usage rows, "
-            f"{made.activity_rows:,} activity rows in {took:.1f} s ({made.usage_rows / took:,.0f} usage rows/s)\n"
+            f"Generated {made.people:,} people x {made.days} days{' (real shape)' if args.real else ''}: "
+            f"{made.usage_rows:,} usage rows, {made.activity_rows:,} activity rows in {took:.1f} s "
+            f"({made.usage_rows / took:,.0f} usage rows/s)\n"
         )
+    print(data_shape(engine) + "\n")
     with transaction(engine) as s:
         rollup_rows = s.scalar(select(func.count()).select_from(UsageDaily)) or 0
         heaviest = s.scalar(
@@ -73,6 +75,29 @@ def main(argv: list[str] | None = None) -> None:
     for name, fn in _cases(engine, heaviest or "").items():
         print(f"| {name} | {_median_ms(fn, args.repeat):,.1f} |", flush=True)
     engine.dispose()
+
+
+def data_shape(engine: Engine) -> str:
+    """The rollups' sizes and what an active person-day looks like, as one line."""
+    with transaction(engine) as s:
+        rollup_rows = s.scalar(select(func.count()).select_from(UsageDaily)) or 0
+        person_rows = s.scalar(select(func.count()).select_from(UsagePersonDaily)) or 0
+        month_rows = s.scalar(select(func.count()).select_from(UsagePersonMonthly)) or 0
+        model_rows = s.scalar(select(func.count()).select_from(UsageModelDaily)) or 0
+        cursor = select(func.count(), func.coalesce(func.sum(UsagePersonDaily.records), 0)).where(
+            UsagePersonDaily.tool == "cursor", UsagePersonDaily.email != ""
+        )
+        person_days, events = s.execute(cursor).one()
+        cursor_models = s.scalar(
+            select(func.count()).select_from(UsageDaily).where(UsageDaily.tool == "cursor", UsageDaily.email != "")
+        )
+    per_day = int(events) / person_days if person_days else 0.0
+    models = (cursor_models or 0) / person_days if person_days else 0.0
+    return (
+        f"usage_daily rows: {rollup_rows:,}; usage_person_daily: {person_rows:,}; usage_person_monthly: "
+        f"{month_rows:,}; usage_model_daily: {model_rows:,}; Cursor: {person_days:,} "
+        f"active person-days, {per_day:,.1f} usage rows (events) and {models:.1f} models per active person-day"
+    )
 
 
 def _cases(engine: Engine, heaviest: str) -> dict[str, Callable[[], Any]]:
@@ -140,6 +165,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--reuse", action="store_true", help="measure the data already in the database")
+    parser.add_argument(
+        "--real", action="store_true", help="issue 19's shape: ~6.5 Cursor models and ~80 events per person-day"
+    )
+    parser.add_argument("--events", action="store_true", help="with --real: write every Cursor event (12x rows)")
     return parser.parse_args(argv)
 
 

@@ -27,6 +27,15 @@ from storage.writes import ActivityRecord, UsageRecord, upsert_activity, upsert_
 
 CLAUDE_MODELS = ("claude-sonnet-4-5-20250929", "claude-opus-4-5-20251101", "claude-haiku-4-5-20251001")
 CURSOR_MODELS = ("gpt-5", "claude-4.5-sonnet", "composer-1", "auto")
+# The real shape (issue 19): a busy Cursor team spreads a day over ~6.5 of these.
+CURSOR_MODELS_REAL = (
+    *CURSOR_MODELS,
+    "gpt-5-codex", "claude-4.5-opus", "claude-4.5-haiku", "gemini-2.5-pro", "grok-code-fast-1", "o3",
+    "gpt-5-mini", "claude-4-sonnet",
+)  # fmt: skip
+# Real shape: Cursor models per active person-day (mean 6.5) and events per active person-day (mean ~80).
+REAL_MODELS_PER_DAY = (4, 5, 6, 7, 8, 9)
+REAL_EVENTS_PER_DAY = 80
 
 DEMO_DOMAIN = "example.com"
 DEMO_CLAUDE_ORG = "org_demo"
@@ -72,13 +81,33 @@ class _Shape:
     cursor_gap: frozenset[date] = frozenset()  # days with no Cursor data at all
     unmapped_key: str = ""  # a Claude Code API key whose usage nobody is tied to
     enterprise_org: str = ""  # where the Claude Code usage of people on Enterprise seats is stored
+    real: bool = False  # issue 19's shape: nearly everyone on Cursor, ~6.5 models and ~80 events a day
 
 
-def generate(engine: Engine, *, people: int, days: int, end: date, seed: int = 7, chunk_days: int = 15) -> Generated:
-    """The benchmarks' organisation: ``person00000@example.com``…, rows per (person, day, model)."""
+def generate(
+    engine: Engine,
+    *,
+    people: int,
+    days: int,
+    end: date,
+    seed: int = 7,
+    chunk_days: int = 15,
+    real: bool = False,
+    events: bool = False,
+) -> Generated:
+    """The benchmarks' organisation: ``person00000@example.com``…, rows per (person, day, model).
+
+    ``real`` is the shape issue 19 measured at a real 2,000-person company: 98% of people on Cursor, each
+    active Cursor day spread over 4–9 models (mean 6.5) with ~80 events, so 2,000 people x 365 days make
+    ~2.9M rollup rows. Cursor is still written one ``usage`` row per (person, day, model) carrying the
+    tokens of that model's events (the rollup, which is all the analytics read, has the same rows and sums
+    either way; only its ``records`` counts differ); ``events`` writes the ~80 events one row each, as a
+    sync stores them (about 12 times the rows: slow to generate at full size).
+    """
     rng = random.Random(seed)  # noqa: S311 - test data, not security
-    profiles = [_profile(rng, i) for i in range(people)]
-    return _write(engine, rng, profiles, days=days, end=end, chunk_days=chunk_days, shape=_Shape())
+    profiles = [_profile(rng, i, real=real) for i in range(people)]
+    shape = _Shape(real=real, cursor_events=events and real)
+    return _write(engine, rng, profiles, days=days, end=end, chunk_days=chunk_days, shape=shape)
 
 
 def generate_demo(engine: Engine, *, people: int, days: int, end: date, now: datetime, seed: int = 7) -> Generated:
@@ -142,9 +171,9 @@ def _write(
     return Generated(len(profiles), days, usage_rows, activity_rows)
 
 
-def _profile(rng: random.Random, index: int, *, named: bool = False) -> _Person:
+def _profile(rng: random.Random, index: int, *, named: bool = False, real: bool = False) -> _Person:
     uses_cc = rng.random() < 0.7
-    uses_cursor = rng.random() < 0.5 or not uses_cc
+    uses_cursor = rng.random() < (0.98 if real else 0.5) or not uses_cc
     intensity = rng.lognormvariate(13.5, 1.0)
     if not named:
         return _Person(f"person{index:05d}@example.com", uses_cc, uses_cursor, intensity)
@@ -194,7 +223,16 @@ def _person_day(
                 tool_rejected=rng.randint(0, 10),
             )
         )
-    if p.cursor and day not in shape.cursor_gap:
+    if p.cursor and day not in shape.cursor_gap and shape.real:
+        models = rng.sample(CURSOR_MODELS_REAL, rng.choice(REAL_MODELS_PER_DAY))
+        for model in models:
+            if shape.cursor_events:
+                count = max(1, round(rng.gauss(REAL_EVENTS_PER_DAY / len(models), 2)))
+                usage.extend(_cursor_events(rng, day, p, model, shape.cursor_org, count, len(models)))
+            else:
+                share = 1 / len(models)
+                usage.append(_record(rng, "cursor", day, p, model, f"{p.email}:{day}:{model}", scale=share))
+    elif p.cursor and day not in shape.cursor_gap:
         for model in rng.sample(CURSOR_MODELS, rng.choice((1, 2))):
             if shape.cursor_events:
                 usage.extend(_cursor_events(rng, day, p, model, shape.cursor_org))
@@ -226,14 +264,17 @@ def _record(
     )
 
 
-def _cursor_events(rng: random.Random, day: date, p: _Person, model: str, org_id: str) -> list[UsageRecord]:
+def _cursor_events(
+    rng: random.Random, day: date, p: _Person, model: str, org_id: str, count: int = 0, models: int = 1
+) -> list[UsageRecord]:
     """A few events spread over the working day, keyed like a sync keys them (a hash of what they say)."""
-    count = rng.randint(1, 4)
+    spread = count > 0  # the real shape: many events a day, so milliseconds apart too
+    count = count or rng.randint(1, 4)
     events = []
     for _ in range(count):
         at = datetime.combine(day, time(rng.randint(7, 19), rng.randint(0, 59), rng.randint(0, 59)), tzinfo=UTC)
-        ms = int(at.timestamp() * 1000)
-        row = _record(rng, "cursor", day, p, model, "", org_id, scale=1 / count)
+        ms = int(at.timestamp() * 1000) + (rng.randint(0, 999) if spread else 0)
+        row = _record(rng, "cursor", day, p, model, "", org_id, scale=1 / count / models)
         key = hashlib.sha256(f"{ms}|{p.email}|{model}|{row.total_tokens}".encode()).hexdigest()[:32]
         events.append(replace(row, event_key=key, event_ts_ms=ms, kind="Included in Business", max_mode=False))
     return events

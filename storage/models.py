@@ -150,6 +150,91 @@ class UsageDaily(Base):
     )
 
 
+class UsagePersonDaily(Base):
+    """``usage_daily`` without the model: one row per (tool, day, org, person or unattributed actor).
+
+    The coarser grain the period answers read (overview, rankings, team table, percentiles, profiles):
+    ~4x fewer rows than ``usage_daily`` where people spread a day over several models. Derived from
+    ``usage_daily`` by ``refresh_daily_rollup`` in the same transaction, day by day, so it is exactly the
+    rollup summed over models.
+    """
+
+    __tablename__ = "usage_person_daily"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    date: Mapped[date] = mapped_column(Date)
+    tool: Mapped[str] = mapped_column(String(32))
+    org_id: Mapped[str] = mapped_column(String(128), server_default=_empty())
+    email: Mapped[str] = mapped_column(String(255), server_default=_empty())
+    actor: Mapped[str] = mapped_column(String(255), server_default=_empty())
+    input_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    cache_write_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    cache_read_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    output_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    cost_usd: Mapped[Decimal] = mapped_column(Money, server_default=_zero())
+    records: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
+
+    __table_args__ = (
+        UniqueConstraint("tool", "date", "org_id", "email", "actor", name="uq_usage_person_daily_grain"),
+        Index("ix_usage_person_daily_date", "date"),
+        Index("ix_usage_person_daily_email_date", "email", "date"),
+        # Finding a person by user name is a prefix match (`dana` -> dana@…): PostgreSQL walks an index for
+        # LIKE 'dana@%' only with the pattern operator class, whatever the database's collation.
+        Index("ix_usage_person_daily_email_prefix", "email", postgresql_ops={"email": "text_pattern_ops"}),
+    )
+
+
+class UsagePersonMonthly(Base):
+    """``usage_person_daily`` per calendar month: one row per (tool, month, org, person or unattributed
+    actor), ``month`` being its first day and ``last_day`` the newest day with usage in it. Long periods read
+    their whole months here and only the partial months at the edges from ``usage_person_daily``. Kept in
+    step by ``refresh_daily_rollup``: every month it touches is summed again from the person-days."""
+
+    __tablename__ = "usage_person_monthly"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    month: Mapped[date] = mapped_column(Date)
+    tool: Mapped[str] = mapped_column(String(32))
+    org_id: Mapped[str] = mapped_column(String(128), server_default=_empty())
+    email: Mapped[str] = mapped_column(String(255), server_default=_empty())
+    actor: Mapped[str] = mapped_column(String(255), server_default=_empty())
+    input_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    cache_write_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    cache_read_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    output_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    cost_usd: Mapped[Decimal] = mapped_column(Money, server_default=_zero())
+    records: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
+    last_day: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (
+        UniqueConstraint("tool", "month", "org_id", "email", "actor", name="uq_usage_person_monthly_grain"),
+        Index("ix_usage_person_monthly_month", "month"),
+    )
+
+
+class UsageModelDaily(Base):
+    """``usage_daily`` without the person: one row per (tool, day, model), for the company-wide model
+    breakdowns and daily series. Kept in step with ``usage_daily`` exactly like ``UsagePersonDaily``."""
+
+    __tablename__ = "usage_model_daily"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    date: Mapped[date] = mapped_column(Date)
+    tool: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(255), server_default=_empty())
+    input_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    cache_write_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    cache_read_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    output_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    cost_usd: Mapped[Decimal] = mapped_column(Money, server_default=_zero())
+    records: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
+
+    __table_args__ = (
+        UniqueConstraint("tool", "date", "model", name="uq_usage_model_daily_grain"),
+        Index("ix_usage_model_daily_date", "date"),
+    )
+
+
 class ClaudeCodeActivity(Base):
     """What Claude Code reports beside tokens, per (org, UTC day, actor)."""
 

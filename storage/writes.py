@@ -8,16 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, delete, func, literal_column, select
+from sqlalchemy import Date, Table, and_, case, delete, func, literal, literal_column, select
 from sqlalchemy.orm import Session
 
 from storage.bulk import UpsertSpec, bulk_upsert
 from storage.model_names import normalize_model_name
-from storage.models import USAGE_KEY, ClaudeCodeActivity, Usage, UsageDaily
+from storage.models import (
+    USAGE_KEY,
+    ClaudeCodeActivity,
+    Usage,
+    UsageDaily,
+    UsageModelDaily,
+    UsagePersonDaily,
+    UsagePersonMonthly,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +81,9 @@ USAGE_COLUMNS = (
 # The tables themselves (declarative classes type ``__table__`` as any FROM clause).
 _USAGE = cast(Table, Usage.__table__)
 _DAILY = cast(Table, UsageDaily.__table__)
+_PERSON_DAILY = cast(Table, UsagePersonDaily.__table__)
+_MODEL_DAILY = cast(Table, UsageModelDaily.__table__)
+_PERSON_MONTHLY = cast(Table, UsagePersonMonthly.__table__)
 _ACTIVITY = cast(Table, ClaudeCodeActivity.__table__)
 USAGE_SPEC = UpsertSpec(_USAGE, USAGE_COLUMNS, USAGE_KEY, keep_if_empty=("email",))
 _DATE = USAGE_COLUMNS.index("date")
@@ -161,9 +172,12 @@ def upsert_activity(session: Session, records: Iterable[ActivityRecord]) -> int:
 
 
 def refresh_daily_rollup(session: Session, days: Iterable[tuple[str, date]]) -> None:
-    """Re-derive the rollup rows of the given (tool, day) pairs from the facts.
+    """Re-derive the rollup rows of the given (tool, day) pairs from the facts: ``usage_daily`` from
+    ``usage``, then the coarser ``usage_person_daily`` (without the model) and ``usage_model_daily``
+    (without the person) from those ``usage_daily`` rows, and last ``usage_person_monthly`` for every month
+    the days fall in, from its person-days.
 
-    Recomputing whole days (rather than applying deltas) keeps the rollup exact whatever happened to
+    Recomputing whole days (rather than applying deltas) keeps both rollups exact whatever happened to
     the facts: overwrites, deletes, or an API key re-attributed to a person.
     """
     by_tool: dict[str, set[date]] = {}
@@ -209,3 +223,47 @@ def refresh_daily_rollup(session: Session, days: Iterable[tuple[str, date]]) -> 
                 "records",
             ]
             session.execute(daily.insert().from_select(columns, source))
+            # The coarser grains, from the rows just written (far fewer than the facts).
+            for coarser, grain in (
+                (_PERSON_DAILY, ("date", "tool", "org_id", "email", "actor")),
+                (_MODEL_DAILY, ("date", "tool", "model")),
+            ):
+                session.execute(delete(coarser).where(and_(coarser.c.tool == tool, coarser.c.date.in_(chunk))))
+                keys = [daily.c[name] for name in grain]
+                coarse = (
+                    select(*keys, *(func.sum(daily.c[name]) for name in _SUMMED))
+                    .where(and_(daily.c.tool == tool, daily.c.date.in_(chunk)))
+                    .group_by(*keys)
+                )
+                session.execute(coarser.insert().from_select([*grain, *_SUMMED], coarse))
+        _refresh_months(session, tool, {day.replace(day=1) for day in ordered})
+
+
+def month_end(month: date) -> date:
+    """The last day of the month that starts on ``month``."""
+    if month.month == 12:
+        return month.replace(day=31)
+    return month.replace(month=month.month + 1, day=1) - timedelta(days=1)
+
+
+def _refresh_months(session: Session, tool: str, months: Iterable[date]) -> None:
+    """Sum ``tool``'s person-days of each month again into ``usage_person_monthly``."""
+    person, monthly = _PERSON_DAILY, _PERSON_MONTHLY
+    grain = ("tool", "org_id", "email", "actor")
+    for month in sorted(months):
+        session.execute(delete(monthly).where(and_(monthly.c.tool == tool, monthly.c.month == month)))
+        keys = [person.c[name] for name in grain]
+        source = (
+            select(
+                literal(month, Date()),
+                *keys,
+                *(func.sum(person.c[name]) for name in _SUMMED),
+                func.max(person.c.date),
+            )
+            .where(and_(person.c.tool == tool, person.c.date.between(month, month_end(month))))
+            .group_by(*keys)
+        )
+        session.execute(monthly.insert().from_select(["month", *grain, *_SUMMED, "last_day"], source))
+
+
+_SUMMED = ("input_tokens", "cache_write_tokens", "cache_read_tokens", "output_tokens", "cost_usd", "records")

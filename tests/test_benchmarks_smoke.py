@@ -6,13 +6,23 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import cursor_csv_import, run, slack_load, sync_ingest
+from benchmarks import cursor_csv_import, run, scale, slack_load, sync_ingest
 
 
 def test_query_and_chart_benchmark_runs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     run.main(["--url", f"sqlite:///{tmp_path / 'bench.db'}", "--people", "3", "--days", "10", "--repeat", "1"])
     out = capsys.readouterr().out
     assert "| overview, 30 days (with previous period) |" in out and "| chart: personal, 90 days |" in out
+
+
+def test_real_shape_and_the_issue_table_run(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'real.db'}"
+    run.main(["--url", url, "--people", "30", "--days", "10", "--repeat", "1", "--real", "--events"])
+    out = capsys.readouterr().out
+    assert "usage_person_monthly:" in out and "models per active person-day" in out
+    scale.main(["--sqlite", url, "--repeat", "1"])
+    out = capsys.readouterr().out
+    assert "| 365-day overview or ranking | 5.75 s | ≤ 1.00 s |" in out and "| person lookup by email or name |" in out
 
 
 def test_csv_import_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:

@@ -45,6 +45,7 @@ from charts.daily import daily_usage_chart
 from charts.data import Chart
 from charts.personal import personal_trend_chart
 from providers.registry import seat_tools
+from storage.analytics.common import person_tool_sums
 from storage.analytics.exports import team_csv, usage_csv
 from storage.analytics.models_breakdown import model_breakdown
 from storage.analytics.overview import overview
@@ -212,7 +213,9 @@ class Services:
     def _overview(self, request: AbacusRequest, asker: SlackUser, period: Period, _admin: bool) -> Answer:
         named = self.policy.can_see_people(asker) and not (request.share and not self.policy.people_visible_to_all)
         with transaction(self.engine) as session:
-            ov = overview(session, period.start, period.end, tool=request.tool, seat_tools=seat_tools())
+            # The cards and the ranking add up the same (tool, person) sums: one scan of the period for both.
+            sums = person_tool_sums(session, period.start, period.end, request.tool)
+            ov = overview(session, period.start, period.end, tool=request.tool, seat_tools=seat_tools(), sums=sums)
             models = model_breakdown(
                 session, period.start, period.end, tool=request.tool, limit=5, seat_tools=seat_tools()
             )
@@ -225,6 +228,7 @@ class Services:
                     tool=request.tool,
                     limit=5,
                     seat_tools=seat_tools(),
+                    sums=sums,
                 )
                 if named
                 else None

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.analytics.common import D, in_range, model_label, share_pct, sum_cost, sum_tokens, to_decimal
+from storage.analytics.common import D, M, in_range, model_label, share_pct, sum_cost, sum_tokens, to_decimal
 from storage.analytics.overview import NO_SUBSCRIPTION, SubscriptionUsage, in_scope, subscription_usage
 
 
@@ -49,10 +49,12 @@ def model_breakdown(
     limit: int | None = None,
     seat_tools: Collection[str] | None = None,
 ) -> ModelBreakdown:
-    """Models by tokens in ``start..end``; optionally for one tool or one person."""
-    stmt = select(D.model, D.tool, sum_tokens(), sum_cost()).where(in_range(start, end)).group_by(D.model, D.tool)
+    """Models by tokens in ``start..end``; optionally for one tool or one person (company-wide from the
+    per-model rollup, one person's from ``usage_daily`` through its email index)."""
+    t = M if email is None else D
+    stmt = select(t.model, t.tool, sum_tokens(t), sum_cost(t)).where(in_range(start, end, t)).group_by(t.model, t.tool)
     if tool:
-        stmt = stmt.where(D.tool == tool)
+        stmt = stmt.where(t.tool == tool)
     if email is not None:
         stmt = stmt.where(D.email == email)
     tokens: dict[str, dict[str, int]] = {}

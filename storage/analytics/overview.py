@@ -12,18 +12,18 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from storage.analytics.common import (
-    TOTAL_TOKENS,
-    D,
+    P,
+    PersonToolSums,
     calendar_days,
-    count_people,
     in_range,
     percent_change,
+    person_tool_sums,
     previous_period,
     share_pct,
     sum_cost,
     sum_of,
     to_decimal,
-    when,
+    total_tokens_of,
 )
 from storage.models import Usage as U
 
@@ -179,37 +179,29 @@ class _ToolSums:
         return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens + self.output_tokens
 
 
-def _scope(start: date, end: date, tool: str | None) -> list[Any]:
-    return [in_range(start, end), *([D.tool == tool] if tool else [])]
-
-
-def _tool_sums(session: Session, start: date, end: date, tool: str | None) -> tuple[list[_ToolSums], int]:
-    """One pass over the period grouped by tool (the totals are the sum of these rows), and the people."""
-    attributed = D.email != ""
-    scope = _scope(start, end, tool)
-    stmt = (
-        select(
-            D.tool,
-            sum_of(D.input_tokens),
-            sum_of(D.cache_write_tokens),
-            sum_of(D.cache_read_tokens),
-            sum_of(D.output_tokens),
-            sum_cost(),
-            sum_of(when(attributed, TOTAL_TOKENS)),
-            sum_of(when(attributed, D.cost_usd)),
-        )
-        .where(*scope)
-        .group_by(D.tool)
-    )
+def _tool_sums(
+    session: Session, start: date, end: date, tool: str | None, sums: PersonToolSums | None = None
+) -> tuple[list[_ToolSums], int]:
+    """The period's sums per tool, the attributed part and the people, added up from the period summed per
+    (tool, person) (``sums`` when it covers this period, else one scan)."""
+    if sums is None or not sums.covers(start, end, tool):
+        sums = person_tool_sums(session, start, end, tool)
+    per_tool: dict[str, list[Any]] = {}
+    everyone: set[str] = set()
+    for r in sums.rows:
+        row = per_tool.setdefault(r.tool, [0, 0, 0, 0, Decimal(0), 0, 0, Decimal(0)])
+        row[0] += r.input_tokens
+        row[1] += r.cache_write_tokens
+        row[2] += r.cache_read_tokens
+        row[3] += r.output_tokens
+        row[4] += r.cost_usd
+        if r.email:  # attributed: a person (unmapped API keys are summed under the empty email)
+            row[5] += 1
+            row[6] += r.tokens
+            row[7] += r.cost_usd
+            everyone.add(r.email)
     # People who use both tools count once overall, so the total is not the sum of the per-tool counts.
-    people = count_people(session, scope)
-    per_tool = [
-        _ToolSums(
-            name, int(i), int(cw), int(cr), int(o), to_decimal(c), people.by_tool.get(name, 0), int(at), to_decimal(ac)
-        )
-        for name, i, cw, cr, o, c, at, ac in session.execute(stmt)
-    ]
-    return per_tool, people.total
+    return [_ToolSums(name, *row) for name, row in per_tool.items()], len(everyone)
 
 
 def _totals(start: date, end: date, per_tool: list[_ToolSums], active_users: int) -> PeriodTotals:
@@ -238,10 +230,13 @@ def overview(
     *,
     tool: str | None = None,
     seat_tools: Collection[str] | None = None,
+    sums: PersonToolSums | None = None,
 ) -> Overview:
     """The numbers of the dashboard cards for ``start..end`` (inclusive UTC days). ``seat_tools``: the tools
-    whose usage can be on subscription seats (None: every tool with usage; each is read from ``usage``)."""
-    per_tool, active_users = _tool_sums(session, start, end, tool)
+    whose usage can be on subscription seats (None: every tool with usage; each is read from ``usage``).
+    ``sums`` (from :func:`person_tool_sums` for the same period and tool) saves the scan when the caller has
+    it already."""
+    per_tool, active_users = _tool_sums(session, start, end, tool, sums)
     current = _totals(start, end, per_tool, active_users)
     prev_start, prev_end = previous_period(start, end)
     previous = period_totals(session, prev_start, prev_end, tool=tool)
@@ -273,9 +268,9 @@ def overview(
 
 def unattributed_usage(session: Session, start: date, end: date, *, tool: str | None = None) -> UnattributedUsage:
     stmt = select(
-        sum_of(TOTAL_TOKENS), sum_cost(), func.count(distinct(D.tool + ":" + D.org_id + ":" + D.actor))
-    ).where(in_range(start, end), D.email == "")
+        sum_of(total_tokens_of(P)), sum_cost(P), func.count(distinct(P.tool + ":" + P.org_id + ":" + P.actor))
+    ).where(in_range(start, end, P), P.email == "")
     if tool:
-        stmt = stmt.where(D.tool == tool)
+        stmt = stmt.where(P.tool == tool)
     tokens, cost, keys = session.execute(stmt).one()
     return UnattributedUsage(tokens=int(tokens), cost_usd=to_decimal(cost), keys=int(keys))

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from storage.analytics.common import D, in_range, sum_tokens
+from storage.analytics.common import P, in_range, sum_tokens
 
 # People with fewer active days in the period are not ranked: one busy day says little.
 MIN_ACTIVE_DAYS = 2
@@ -50,10 +50,10 @@ def rank_of(values: Mapping[str, float], who: str) -> int | None:
 def tokens_per_active_day(session: Session, start: date, end: date) -> dict[str, float]:
     """Everyone with at least two active days in ``start..end``, and their tokens per active day."""
     stmt = (
-        select(D.email, sum_tokens(), func.count(distinct(D.date)))
-        .where(in_range(start, end), D.email != "")
-        .group_by(D.email)
-        .having(func.count(distinct(D.date)) >= MIN_ACTIVE_DAYS)
+        select(P.email, sum_tokens(P), func.count(distinct(P.date)))
+        .where(in_range(start, end, P), P.email != "")
+        .group_by(P.email)
+        .having(func.count(distinct(P.date)) >= MIN_ACTIVE_DAYS)
     )
     return {email: int(tokens) / int(days) for email, tokens, days in session.execute(stmt)}
 

@@ -12,8 +12,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from storage.analytics.common import (
-    TOTAL_TOKENS,
-    D,
+    P,
     escape_like,
     in_range,
     percent_change,
@@ -22,6 +21,7 @@ from storage.analytics.common import (
     sum_of,
     sum_tokens,
     to_decimal,
+    total_tokens_of,
 )
 from storage.analytics.models_breakdown import ModelBreakdown, model_breakdown
 from storage.analytics.percentile import Percentile, user_percentile
@@ -106,11 +106,19 @@ def find_person(session: Session, query: str) -> str | None:
     if not text:
         return None
     # Emails are stored lower-case (every write lower-cases them), so an email is found by equality on the
-    # email index instead of lower-casing every row. A bare username is a prefix match (LIKE, which is right
-    # under every collation; it walks the index where the collation allows).
-    prefix = D.email.like(escape_like(text) + "@%", escape="\\")
-    condition = D.email == text if "@" in text else prefix
-    return session.scalar(select(D.email).where(condition).order_by(D.email).limit(1))
+    # email index instead of lower-casing every row. A bare username is a prefix match: LIKE, which is right
+    # under every collation and walks PostgreSQL's pattern index; SQLite's LIKE ignores case and so never
+    # uses an index, hence the range too (exact there: SQLite compares text byte by byte).
+    if "@" in text:
+        return session.scalar(select(P.email).where(P.email == text).limit(1))
+    start = text + "@"
+    condition: list[Any] = [P.email.like(escape_like(text) + "@%", escape="\\")]
+    if session.get_bind().dialect.name == "sqlite":
+        condition += [P.email >= start, P.email < start + "\U0010ffff"]
+    # The matching emails (a handful), not ORDER BY email LIMIT 1: PostgreSQL would walk the whole email
+    # index in order to avoid a sort, filtering every row before the name's place in the alphabet.
+    found = session.scalars(select(P.email).where(*condition).distinct()).all()
+    return min(found) if found else None
 
 
 def user_profile(
@@ -130,7 +138,7 @@ def user_profile(
     summary = _summary(session, email, start, end, tool)
     prev_start, prev_end = previous_period(start, end)
     prev_tokens, prev_cost = session.execute(
-        select(sum_tokens(), sum_cost()).where(*_scope(email, prev_start, prev_end, tool))
+        select(sum_tokens(P), sum_cost(P)).where(*_scope(email, prev_start, prev_end, tool))
     ).one()
     prev_cost = to_decimal(prev_cost)
     return UserProfile(
@@ -151,9 +159,9 @@ def user_profile(
 
 
 def _scope(email: str, start: date, end: date, tool: str | None) -> list[Any]:
-    scope: list[Any] = [D.email == email, in_range(start, end)]
+    scope: list[Any] = [P.email == email, in_range(start, end, P)]
     if tool:
-        scope.append(D.tool == tool)
+        scope.append(P.tool == tool)
     return scope
 
 
@@ -161,20 +169,20 @@ def _summary(session: Session, email: str, start: date, end: date, tool: str | N
     scope = _scope(email, start, end, tool)
     inp, cw, cr, out, cost, days, first, last = session.execute(
         select(
-            sum_of(D.input_tokens),
-            sum_of(D.cache_write_tokens),
-            sum_of(D.cache_read_tokens),
-            sum_of(D.output_tokens),
-            sum_cost(),
-            func.count(distinct(D.date)),
-            func.min(D.date),
-            func.max(D.date),
+            sum_of(P.input_tokens),
+            sum_of(P.cache_write_tokens),
+            sum_of(P.cache_read_tokens),
+            sum_of(P.output_tokens),
+            sum_cost(P),
+            func.count(distinct(P.date)),
+            func.min(P.date),
+            func.max(P.date),
         ).where(*scope)
     ).one()
     by_tool = {
         tool: int(tokens)
         for tool, tokens in session.execute(
-            select(D.tool, sum_tokens()).where(*scope).group_by(D.tool).order_by(D.tool)
+            select(P.tool, sum_tokens(P)).where(*scope).group_by(P.tool).order_by(P.tool)
         )
     }
     return UserSummary(
@@ -193,19 +201,19 @@ def _summary(session: Session, email: str, start: date, end: date, tool: str | N
 
 def _lifetime(session: Session, email: str) -> Lifetime:
     tokens, cost, first = session.execute(
-        select(sum_tokens(), sum_cost(), func.min(D.date)).where(D.email == email)
+        select(sum_tokens(P), sum_cost(P), func.min(P.date)).where(P.email == email)
     ).one()
-    tokens_per_tool = sum_tokens()
+    tokens_per_tool = sum_tokens(P)
     favourite = session.execute(
-        select(D.tool, tokens_per_tool)
-        .where(D.email == email)
-        .group_by(D.tool)
-        .order_by(tokens_per_tool.desc(), D.tool)
+        select(P.tool, tokens_per_tool)
+        .where(P.email == email)
+        .group_by(P.tool)
+        .order_by(tokens_per_tool.desc(), P.tool)
         .limit(1)
     ).first()
-    day_tokens = func.sum(TOTAL_TOKENS)
+    day_tokens = func.sum(total_tokens_of(P))
     record = session.execute(
-        select(D.date, day_tokens).where(D.email == email).group_by(D.date).order_by(day_tokens.desc(), D.date).limit(1)
+        select(P.date, day_tokens).where(P.email == email).group_by(P.date).order_by(day_tokens.desc(), P.date).limit(1)
     ).first()
     return Lifetime(
         first_day=first,

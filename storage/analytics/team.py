@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from storage.analytics.common import D, escape_like, in_range, sum_cost, sum_of, sum_tokens, to_decimal, tool_tokens
+from storage.analytics.common import P, escape_like, in_range, sum_cost, sum_of, sum_tokens, to_decimal, tool_tokens
 
 # Besides these, "<tool>_tokens" sorts by one tool's tokens (claude_code_tokens) for every tool asked for.
 SortKey = Literal[
@@ -76,27 +76,27 @@ def team_table(
 ) -> TeamTable:
     """People with usage in ``start..end``, with each of ``tools`` broken out. An unknown ``sort_by`` falls
     back to total tokens (as the original). Ties are broken by email so pages never overlap."""
-    days_active = func.count(distinct(D.date))
-    total = sum_tokens()
+    days_active = func.count(distinct(P.date))
+    total = sum_tokens(P)
     columns: dict[str, Any] = {
-        "email": D.email,
+        "email": P.email,
         "total_tokens": total,
-        "total_cost": sum_cost(),
-        **{f"tool_{i}": tool_tokens(t) for i, t in enumerate(tools)},
-        "input_tokens": sum_of(D.input_tokens),
-        "output_tokens": sum_of(D.output_tokens),
-        "cache_read_tokens": sum_of(D.cache_read_tokens),
-        "first_active": func.min(D.date),
-        "last_active": func.max(D.date),
+        "total_cost": sum_cost(P),
+        **{f"tool_{i}": tool_tokens(t, P) for i, t in enumerate(tools)},
+        "input_tokens": sum_of(P.input_tokens),
+        "output_tokens": sum_of(P.output_tokens),
+        "cache_read_tokens": sum_of(P.cache_read_tokens),
+        "first_active": func.min(P.date),
+        "last_active": func.max(P.date),
         "days_active": days_active,
-        "tool_count": func.count(distinct(D.tool)),
+        "tool_count": func.count(distinct(P.tool)),
     }
-    stmt = select(*(c.label(n) for n, c in columns.items())).where(in_range(start, end), D.email != "")
+    stmt = select(*(c.label(n) for n, c in columns.items())).where(in_range(start, end, P), P.email != "")
     if tool:
-        stmt = stmt.where(D.tool == tool)
+        stmt = stmt.where(P.tool == tool)
     if search:
-        stmt = stmt.where(func.lower(D.email).like("%" + escape_like(search.lower()) + "%", escape="\\"))
-    grouped = stmt.group_by(D.email).subquery()
+        stmt = stmt.where(func.lower(P.email).like("%" + escape_like(search.lower()) + "%", escape="\\"))
+    grouped = stmt.group_by(P.email).subquery()
     by_tool = {tool_sort_key(t): f"tool_{i}" for i, t in enumerate(tools)}
     key = sort_by if sort_by in SORT_KEYS or sort_by in by_tool else "total_tokens"
     if key == "avg_tokens_per_day":

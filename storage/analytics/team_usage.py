@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from storage.analytics.common import (
     D,
+    P,
+    PersonRollup,
     in_range,
     model_label,
     percent_change,
@@ -98,10 +100,10 @@ class TeamRanking:
     company_tokens: int = 0
 
 
-def _scope(emails: Collection[str], start: date, end: date, tool: str | None) -> list[Any]:
-    scope: list[Any] = [in_range(start, end), D.email.in_(sorted(emails))]
+def _scope(emails: Collection[str], start: date, end: date, tool: str | None, t: PersonRollup = D) -> list[Any]:
+    scope: list[Any] = [in_range(start, end, t), t.email.in_(sorted(emails))]
     if tool:
-        scope.append(D.tool == tool)
+        scope.append(t.tool == tool)
     return scope
 
 
@@ -111,7 +113,7 @@ def _per_person(
     if not emails:
         return {}
     rows = session.execute(
-        select(D.email, sum_cost(), sum_tokens()).where(*_scope(emails, start, end, tool)).group_by(D.email)
+        select(P.email, sum_cost(P), sum_tokens(P)).where(*_scope(emails, start, end, tool, P)).group_by(P.email)
     )
     return {email: PersonSpend(email, to_decimal(cost), int(tokens)) for email, cost, tokens in rows}
 
@@ -138,7 +140,7 @@ def team_usage(
     by_tool = {
         row_tool: to_decimal(row_cost)
         for row_tool, row_cost in session.execute(
-            select(D.tool, sum_cost()).where(*_scope(emails, start, end, tool)).group_by(D.tool).order_by(D.tool)
+            select(P.tool, sum_cost(P)).where(*_scope(emails, start, end, tool, P)).group_by(P.tool).order_by(P.tool)
         )
     }
     model_tokens: dict[str, tuple[int, Decimal]] = {}
@@ -252,9 +254,9 @@ def team_spikes(
         return []
     daily: dict[str, dict[date, Decimal]] = {}
     rows = session.execute(
-        select(D.email, D.date, sum_cost())
-        .where(in_range(day - timedelta(days=history_days), day), D.email.in_(sorted(everyone)))
-        .group_by(D.email, D.date)
+        select(P.email, P.date, sum_cost(P))
+        .where(in_range(day - timedelta(days=history_days), day, P), P.email.in_(sorted(everyone)))
+        .group_by(P.email, P.date)
     )
     for email, row_day, cost in rows:
         daily.setdefault(email, {})[row_day] = to_decimal(cost)

@@ -14,12 +14,11 @@ from sqlalchemy.orm import Session
 from storage.analytics.common import (
     TOTAL_TOKENS,
     D,
-    count_all_people,
+    PersonToolSums,
     in_range,
     model_label,
+    person_tool_sums,
     share_pct,
-    sum_cost,
-    sum_tokens,
     to_decimal,
 )
 from storage.analytics.overview import (
@@ -67,26 +66,39 @@ def top_users(
     tool: str | None = None,
     limit: int = 10,
     seat_tools: Collection[str] | None = None,
+    sums: PersonToolSums | None = None,
 ) -> TopUsers:
     """The ``limit`` people with the most tokens (or cost) in ``start..end``; ties go by the other metric,
-    then by email, so the order never depends on the database."""
-    scope: list[Any] = [in_range(start, end), D.email != ""]
-    if tool:
-        scope.append(D.tool == tool)
-    tokens, cost = sum_tokens(), sum_cost()
-    order = [tokens.desc(), cost.desc()] if rank_by == "tokens" else [cost.desc(), tokens.desc()]
-    ranked = session.execute(
-        select(D.email, tokens, cost, func.max(D.date))
-        .where(*scope)
-        .group_by(D.email)
-        .order_by(*order, D.email)
-        .limit(limit)
-    ).all()
-    all_tokens, all_cost = session.execute(select(sum_tokens(), sum_cost()).where(*scope)).one()
-    active = count_all_people(session, scope)
+    then by email, so the order never depends on the database. ``sums`` as for ``overview``."""
+    # The period summed per (tool, person) gives the ranking, the split by tool, everyone's total and the
+    # number of people; only the favourite models need the per-model rollup.
+    if sums is None or not sums.covers(start, end, tool):
+        sums = person_tool_sums(session, start, end, tool)
+    totals: dict[str, tuple[int, Decimal, date]] = {}
+    by_tool: dict[str, dict[str, int]] = {}
+    cost_by_tool: dict[str, dict[str, Decimal]] = {}
+    for r in sums.rows:
+        if not r.email:
+            continue  # unattributed usage is reported beside people, never ranked among them
+        by_tool.setdefault(r.email, {})[r.tool] = r.tokens
+        cost_by_tool.setdefault(r.email, {})[r.tool] = r.cost_usd
+        before = totals.get(r.email)
+        totals[r.email] = (
+            (r.tokens, r.cost_usd, r.last_day)
+            if before is None
+            else (before[0] + r.tokens, before[1] + r.cost_usd, max(before[2], r.last_day))
+        )
+    all_tokens = sum(t for t, _c, _d in totals.values())
+    all_cost = sum((c for _t, c, _d in totals.values()), Decimal(0))
+    active = len(totals)
+    if rank_by == "tokens":
+        order = sorted(totals, key=lambda e: (-totals[e][0], -totals[e][1], e))
+    else:
+        order = sorted(totals, key=lambda e: (-totals[e][1], -totals[e][0], e))
+    ranked = [(email, *totals[email]) for email in order[:limit]]
     emails = [row[0] for row in ranked]
-    by_tool, cost_by_tool = _split_by_tool(session, emails, scope)
-    favourites = favourite_models(session, emails, scope)
+    model_scope: list[Any] = [in_range(start, end), *([D.tool == tool] if tool else [])]
+    favourites = favourite_models(session, emails, model_scope)
     users = []
     for rank, (email, user_tokens, user_cost, last_active) in enumerate(ranked, start=1):
         user_cost = to_decimal(user_cost)
@@ -97,8 +109,8 @@ def top_users(
                 email=email,
                 tokens=int(user_tokens),
                 cost_usd=user_cost,
-                tokens_by_tool=by_tool.get(email, {}),
-                cost_by_tool=cost_by_tool.get(email, {}),
+                tokens_by_tool=dict(sorted(by_tool.get(email, {}).items())),
+                cost_by_tool=dict(sorted(cost_by_tool.get(email, {}).items())),
                 favourite_model=favourites.get(email, model_label("")),
                 last_active=last_active,
                 share_pct=share,
@@ -115,33 +127,10 @@ def top_users(
             session,
             start,
             end,
-            tools=in_scope([tool] if tool else _tools(session, scope), seat_tools),
+            tools=in_scope([tool] if tool else sorted({r.tool for r in sums.rows}), seat_tools),
             attributed_only=True,
         ),
     )
-
-
-def _tools(session: Session, scope: list[Any]) -> list[str]:
-    return list(session.scalars(select(D.tool).where(*scope).distinct()))
-
-
-def _split_by_tool(
-    session: Session, emails: list[str], scope: list[Any]
-) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, Decimal]]]:
-    tokens: dict[str, dict[str, int]] = {}
-    costs: dict[str, dict[str, Decimal]] = {}
-    if not emails:
-        return tokens, costs
-    rows = session.execute(
-        select(D.email, D.tool, sum_tokens(), sum_cost())
-        .where(*scope, D.email.in_(emails))
-        .group_by(D.email, D.tool)
-        .order_by(D.email, D.tool)
-    )
-    for email, tool, tool_tokens, tool_cost in rows:
-        tokens.setdefault(email, {})[tool] = int(tool_tokens)
-        costs.setdefault(email, {})[tool] = to_decimal(tool_cost)
-    return tokens, costs
 
 
 def favourite_models(session: Session, emails: list[str], scope: list[Any]) -> dict[str, str]:

@@ -11,7 +11,7 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.analytics.common import D, in_range, sum_cost, sum_tokens, to_decimal
+from storage.analytics.common import D, M, P, Rollup, in_range, sum_cost, sum_tokens, to_decimal
 from storage.analytics.projection import DayTotals, TrendPoint, project
 
 # Above this many daily points a chart is unreadable; the original folds them into Monday-start weeks.
@@ -55,13 +55,15 @@ def daily_totals(
 ) -> list[DayTotals]:
     """One entry per calendar day of ``start..end``, zeros included, tokens and cost per tool; only
     ``email``'s or ``emails``' usage when given."""
-    stmt = select(D.date, D.tool, sum_tokens(), sum_cost()).where(in_range(start, end)).group_by(D.date, D.tool)
+    # Company-wide from the per-model rollup (a few rows a day), people from the person-day rollup.
+    t: Rollup = M if email is None and emails is None else P
+    stmt = select(t.date, t.tool, sum_tokens(t), sum_cost(t)).where(in_range(start, end, t)).group_by(t.date, t.tool)
     if tool:
-        stmt = stmt.where(D.tool == tool)
+        stmt = stmt.where(t.tool == tool)
     if email is not None:
-        stmt = stmt.where(D.email == email)
+        stmt = stmt.where(P.email == email)
     if emails is not None:
-        stmt = stmt.where(D.email.in_(sorted(emails)))
+        stmt = stmt.where(P.email.in_(sorted(emails)))
     tokens: dict[date, dict[str, int]] = {}
     costs: dict[date, dict[str, Decimal]] = {}
     for day, row_tool, row_tokens, row_cost in session.execute(stmt):
