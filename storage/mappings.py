@@ -76,38 +76,9 @@ def set_mapping(
             IdentityMapping.external_id == external_id,
         )
     )
-    old_email = existing.email if existing else ""
-    if old_email == email:
+    if (existing.email if existing else "") == email:
         return None
-    if existing and not email:
-        session.delete(existing)
-    elif existing:
-        existing.email, existing.method, existing.mapped_by, existing.updated_at = email, method, by, now
-    else:
-        session.add(
-            IdentityMapping(
-                source=source,
-                org_id=org_id,
-                external_id=external_id,
-                email=email,
-                method=method,
-                mapped_by=by,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    session.add(
-        IdentityMappingChange(
-            source=source,
-            org_id=org_id,
-            external_id=external_id,
-            old_email=old_email,
-            new_email=email,
-            method=method,
-            changed_by=by,
-            changed_at=now,
-        )
-    )
+    _write_mapping(session, existing, source, org_id, external_id, email, method, by, now)
     return _reattribute(session, source, org_id, external_id, email)
 
 
@@ -140,36 +111,53 @@ def remember_identities(
         current = existing.get(external_id)
         if current is not None and current.email == email:
             continue
-        old_email = current.email if current is not None else ""
-        if current is not None:
-            current.email, current.method, current.mapped_by, current.updated_at = email, "provider_api", by, now
-        else:
-            session.add(
-                IdentityMapping(
-                    source=source,
-                    org_id=org_id,
-                    external_id=external_id,
-                    email=email,
-                    method="provider_api",
-                    mapped_by=by,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+        _write_mapping(session, current, source, org_id, external_id, email, "provider_api", by, now)
+        changed += 1
+    return changed
+
+
+def _write_mapping(
+    session: Session,
+    existing: IdentityMapping | None,
+    source: str,
+    org_id: str,
+    external_id: str,
+    email: str,
+    method: str,
+    by: str,
+    now: datetime,
+) -> None:
+    """Create, change or (``email=""``) remove one mapping, and record the change in the audit trail."""
+    old_email = existing.email if existing else ""
+    if existing and not email:
+        session.delete(existing)
+    elif existing:
+        existing.email, existing.method, existing.mapped_by, existing.updated_at = email, method, by, now
+    else:
         session.add(
-            IdentityMappingChange(
+            IdentityMapping(
                 source=source,
                 org_id=org_id,
                 external_id=external_id,
-                old_email=old_email,
-                new_email=email,
-                method="provider_api",
-                changed_by=by,
-                changed_at=now,
+                email=email,
+                method=method,
+                mapped_by=by,
+                created_at=now,
+                updated_at=now,
             )
         )
-        changed += 1
-    return changed
+    session.add(
+        IdentityMappingChange(
+            source=source,
+            org_id=org_id,
+            external_id=external_id,
+            old_email=old_email,
+            new_email=email,
+            method=method,
+            changed_by=by,
+            changed_at=now,
+        )
+    )
 
 
 def _reattribute(session: Session, tool: str, org_id: str, key_name: str, email: str) -> Reattribution:
