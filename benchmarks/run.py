@@ -166,7 +166,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--reuse", action="store_true", help="measure the data already in the database")
     parser.add_argument(
-        "--real", action="store_true", help="issue 19's shape: ~6.5 Cursor models and ~80 events per person-day"
+        "--real", action="store_true", help="a real company's shape: ~6.5 Cursor models and ~80 events per person-day"
     )
     parser.add_argument("--events", action="store_true", help="with --real: write every Cursor event (12x rows)")
     return parser.parse_args(argv)

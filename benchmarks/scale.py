@@ -1,4 +1,5 @@
-"""Issue 19's table: each question's whole answer, measured on SQLite and PostgreSQL side by side.
+"""The scale table (question, figure before the coarser rollups, target): each question's whole answer,
+measured on SQLite and PostgreSQL side by side.
 
     .venv/bin/python -m benchmarks.run --url sqlite:///real.db --real --repeat 1          # generate once
     .venv/bin/python -m benchmarks.run --url postgresql://…/real --real --repeat 1        # (each database)
@@ -6,7 +7,7 @@
 
 Every answer goes through ``Services.answer`` as `/abacus …` from Slack (and `abacus ask`) would: the
 queries, the freshness footer, the blocks and the chart, everything before the Slack upload. The data is
-what ``--sqlite`` and ``--postgres`` already hold (``benchmarks.run --real`` writes issue 19's shape); a team
+what ``--sqlite`` and ``--postgres`` already hold (``benchmarks.run --real`` writes the real shape); a team
 ``bench`` of 100 people is added if missing. Medians of ``--repeat`` warm runs, printed as a Markdown table.
 """
 
@@ -39,7 +40,7 @@ TEAM = "bench"
 class Question:
     name: str
     target_ms: float
-    today: str  # issue 19's figure before this work (PostgreSQL)
+    today: str  # the figure before the coarser rollups (PostgreSQL, the real shape)
     cases: dict[str, Callable[[], Any]]
 
 
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}\n")
     labels = list(results)
     print("Whole answers, median; in brackets the same answers without their chart render.\n")
-    print("| question | today (issue 19, PostgreSQL) | target | " + " | ".join(labels) + " |")
+    print("| question | before (PostgreSQL) | target | " + " | ".join(labels) + " |")
     print("|---|---|---|" + "---|" * len(labels))
     for name, target, today in names:
         cells = []

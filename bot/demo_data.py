@@ -27,7 +27,7 @@ from storage.writes import ActivityRecord, UsageRecord, upsert_activity, upsert_
 
 CLAUDE_MODELS = ("claude-sonnet-4-5-20250929", "claude-opus-4-5-20251101", "claude-haiku-4-5-20251001")
 CURSOR_MODELS = ("gpt-5", "claude-4.5-sonnet", "composer-1", "auto")
-# The real shape (issue 19): a busy Cursor team spreads a day over ~6.5 of these.
+# The real shape measured at a 2,000-person company: a busy Cursor team spreads a day over ~6.5 of these.
 CURSOR_MODELS_REAL = (
     *CURSOR_MODELS,
     "gpt-5-codex", "claude-4.5-opus", "claude-4.5-haiku", "gemini-2.5-pro", "grok-code-fast-1", "o3",
@@ -81,7 +81,7 @@ class _Shape:
     cursor_gap: frozenset[date] = frozenset()  # days with no Cursor data at all
     unmapped_key: str = ""  # a Claude Code API key whose usage nobody is tied to
     enterprise_org: str = ""  # where the Claude Code usage of people on Enterprise seats is stored
-    real: bool = False  # issue 19's shape: nearly everyone on Cursor, ~6.5 models and ~80 events a day
+    real: bool = False  # a real company's shape: nearly everyone on Cursor, ~6.5 models and ~80 events a day
 
 
 def generate(
@@ -97,7 +97,7 @@ def generate(
 ) -> Generated:
     """The benchmarks' organisation: ``person00000@example.com``…, rows per (person, day, model).
 
-    ``real`` is the shape issue 19 measured at a real 2,000-person company: 98% of people on Cursor, each
+    ``real`` is the shape measured at a real 2,000-person company: 98% of people on Cursor, each
     active Cursor day spread over 4–9 models (mean 6.5) with ~80 events, so 2,000 people x 365 days make
     ~2.9M rollup rows. Cursor is still written one ``usage`` row per (person, day, model) carrying the
     tokens of that model's events (the rollup, which is all the analytics read, has the same rows and sums

@@ -1,8 +1,7 @@
 """Anthropic Admin API client: organisation, Claude Code usage report, users and API keys.
 
-Contract: ../shared/reference/provider-apis.md section 1. Every call goes through
-:func:`providers.http.send_with_retries`; loops over pages are bounded so a misbehaving server cannot
-keep a sync running forever.
+Every call goes through :func:`providers.http.send_with_retries`; loops over pages are bounded so a
+misbehaving server cannot keep a sync running forever.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Coarser rollups (issue 19): usage_person_daily, the daily rollup without the model (one row per tool,
+"""Coarser rollups: usage_person_daily, the daily rollup without the model (one row per tool,
 day, org and person or unattributed actor), read by the period answers; usage_model_daily, without the
 person (one row per tool, day and model), read by company-wide model breakdowns and daily series;
 usage_person_monthly, usage_person_daily per calendar month, read by long periods for their whole months.
