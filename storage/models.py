@@ -120,7 +120,18 @@ class Usage(Base):
 USAGE_KEY = ("tool", "date", "org_id", "actor", "raw_model", "customer_type", "event_key")
 
 
-class UsageDaily(Base):
+class RollupSums:
+    """The sums every rollup keeps: the four token kinds, the cost and how many ``usage`` rows they cover."""
+
+    input_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    cache_write_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    cache_read_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    output_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    cost_usd: Mapped[Decimal] = mapped_column(Money, server_default=_zero())
+    records: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
+
+
+class UsageDaily(RollupSums, Base):
     """Daily rollup of ``usage``, kept in step in the same transaction as every write to it.
 
     Slack answers read this, never the raw events. ``actor`` is kept only for unattributed rows (the
@@ -136,12 +147,6 @@ class UsageDaily(Base):
     email: Mapped[str] = mapped_column(String(255), server_default=_empty())
     actor: Mapped[str] = mapped_column(String(255), server_default=_empty())
     model: Mapped[str] = mapped_column(String(255), server_default=_empty())
-    input_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
-    cache_write_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
-    cache_read_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
-    output_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
-    cost_usd: Mapped[Decimal] = mapped_column(Money, server_default=_zero())
-    records: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
 
     __table_args__ = (
         UniqueConstraint("tool", "date", "org_id", "email", "actor", "model", name="uq_usage_daily_grain"),
@@ -150,7 +155,7 @@ class UsageDaily(Base):
     )
 
 
-class UsagePersonDaily(Base):
+class UsagePersonDaily(RollupSums, Base):
     """``usage_daily`` without the model: one row per (tool, day, org, person or unattributed actor).
 
     The coarser grain the period answers read (overview, rankings, team table, percentiles, profiles):
@@ -167,12 +172,6 @@ class UsagePersonDaily(Base):
     org_id: Mapped[str] = mapped_column(String(128), server_default=_empty())
     email: Mapped[str] = mapped_column(String(255), server_default=_empty())
     actor: Mapped[str] = mapped_column(String(255), server_default=_empty())
-    input_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
-    cache_write_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
-    cache_read_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
-    output_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
-    cost_usd: Mapped[Decimal] = mapped_column(Money, server_default=_zero())
-    records: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
 
     __table_args__ = (
         UniqueConstraint("tool", "date", "org_id", "email", "actor", name="uq_usage_person_daily_grain"),
@@ -184,7 +183,7 @@ class UsagePersonDaily(Base):
     )
 
 
-class UsagePersonMonthly(Base):
+class UsagePersonMonthly(RollupSums, Base):
     """``usage_person_daily`` per calendar month: one row per (tool, month, org, person or unattributed
     actor), ``month`` being its first day and ``last_day`` the newest day with usage in it. Long periods read
     their whole months here and only the partial months at the edges from ``usage_person_daily``. Kept in
@@ -198,12 +197,6 @@ class UsagePersonMonthly(Base):
     org_id: Mapped[str] = mapped_column(String(128), server_default=_empty())
     email: Mapped[str] = mapped_column(String(255), server_default=_empty())
     actor: Mapped[str] = mapped_column(String(255), server_default=_empty())
-    input_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
-    cache_write_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
-    cache_read_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
-    output_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
-    cost_usd: Mapped[Decimal] = mapped_column(Money, server_default=_zero())
-    records: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
     last_day: Mapped[date] = mapped_column(Date)
 
     __table_args__ = (
@@ -212,7 +205,7 @@ class UsagePersonMonthly(Base):
     )
 
 
-class UsageModelDaily(Base):
+class UsageModelDaily(RollupSums, Base):
     """``usage_daily`` without the person: one row per (tool, day, model), for the company-wide model
     breakdowns and daily series. Kept in step with ``usage_daily`` exactly like ``UsagePersonDaily``."""
 
@@ -222,12 +215,6 @@ class UsageModelDaily(Base):
     date: Mapped[date] = mapped_column(Date)
     tool: Mapped[str] = mapped_column(String(32))
     model: Mapped[str] = mapped_column(String(255), server_default=_empty())
-    input_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
-    cache_write_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
-    cache_read_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
-    output_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
-    cost_usd: Mapped[Decimal] = mapped_column(Money, server_default=_zero())
-    records: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
 
     __table_args__ = (
         UniqueConstraint("tool", "date", "model", name="uq_usage_model_daily_grain"),
