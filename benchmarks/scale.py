@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
 def _questions(engine: Engine) -> list[Question]:
     from bot.settings import Settings
     from bot.slack.app import access_policy
-    from bot.slack.command_text import parse
+    from bot.command_text import parse
     from bot.slack.services import Services
     from bot.slack.users import SlackUser
     from bot.sources import footer_status

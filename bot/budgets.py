@@ -18,9 +18,9 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bot.answers.budgets import budget_alert_blocks
+from bot.answers.plain_text import notification_text
 from bot.settings import Settings
-from bot.slack.answers.budgets import budget_alert_blocks
-from bot.slack.plain_text import notification_text
 from storage.budgets import (
     Budget,
     BudgetPeriod,

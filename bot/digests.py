@@ -26,14 +26,14 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bot.answers.budgets import state_line
+from bot.answers.common import freshness_line, short_day
+from bot.answers.digest import WEEKDAYS, DigestFacts, digest_blocks, disabled_note, period_title
+from bot.answers.plain_text import notification_text
 from bot.budgets import budget_state
 from bot.chart_inputs import trend_days
 from bot.settings import Settings
-from bot.slack.answers.budgets import state_line
-from bot.slack.answers.common import freshness_line, short_day
-from bot.slack.answers.digest import WEEKDAYS, DigestFacts, digest_blocks, disabled_note, period_title
 from bot.slack.delivery import ChartFile
-from bot.slack.plain_text import notification_text
 from bot.sources import footer_status, tool_of_source
 from charts.daily import digest_chart
 from providers.registry import seat_tools

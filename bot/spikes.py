@@ -19,9 +19,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
+from bot.answers.plain_text import notification_text
+from bot.answers.spikes import spike_dm_blocks, spike_summary_blocks
 from bot.settings import Settings
-from bot.slack.answers.spikes import spike_dm_blocks, spike_summary_blocks
-from bot.slack.plain_text import notification_text
 from storage.analytics.unusual import UnusualSpend, unusual_spenders
 from storage.db import transaction
 from storage.spikes import claim_spike, finish_spikes

@@ -19,8 +19,8 @@ import pytest
 import time_machine
 
 from bot import cli_support
+from bot.answers.plain_text import blocks_to_text, mrkdwn_to_text
 from bot.cli import main
-from bot.slack.plain_text import blocks_to_text, mrkdwn_to_text
 from storage.analytics.exports import text_cell
 from storage.db import make_engine, transaction
 from storage.mappings import CLAUDE_CODE, set_mapping

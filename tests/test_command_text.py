@@ -1,6 +1,6 @@
 import pytest
 
-from bot.slack.command_text import parse
+from bot.command_text import parse
 
 
 @pytest.mark.parametrize(

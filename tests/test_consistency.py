@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.answers.common import money
 from bot.cli import main
 from bot.formatting import format_tokens, format_usd, standing
-from bot.slack.answers.common import money
 from storage.db import make_engine, transaction
 from storage.writes import UsageRecord, upsert_usage
 

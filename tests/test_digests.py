@@ -13,10 +13,10 @@ import pytest
 from slack_sdk.models.blocks import Block
 from sqlalchemy import Engine
 
+from bot.answers.plain_text import blocks_to_text
 from bot.digests import compose_digest, due_period, latest_period, period_for_day, run_due_digests
 from bot.settings import Settings
 from bot.slack.app import web_client
-from bot.slack.plain_text import blocks_to_text
 from storage.db import transaction
 from storage.digests import Subscription, claim_run, list_subscriptions, runs_for, subscribe
 from storage.sync_state import record_success

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine
 
-from bot.slack.answers.common import freshness_line
+from bot.answers.common import freshness_line
 from bot.sources import footer_status, status_of
 from storage.db import transaction
 from storage.sync_state import record_attempt, record_failure, record_success

@@ -322,9 +322,9 @@ def test_status_shows_the_last_run_of_each_job(
 ) -> None:
     import json
 
+    from bot.answers.data_health import status_blocks
+    from bot.answers.plain_text import blocks_to_text
     from bot.cli import main
-    from bot.slack.answers.data_health import status_blocks
-    from bot.slack.plain_text import blocks_to_text
     from storage.analytics.status import sync_status
     from storage.job_runs import finish_run, start_run
 

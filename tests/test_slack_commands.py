@@ -205,8 +205,8 @@ def test_app_home_for_a_stranger_publishes_nothing(slack_harness: SlackHarness) 
 
 @pytest.mark.parametrize("visible", ["everyone", "admins"])
 def test_people_visibility_setting(slack_harness: SlackHarness, visible: str) -> None:
-    from bot.slack.access import AccessPolicy
-    from bot.slack.command_text import parse
+    from bot.access import AccessPolicy
+    from bot.command_text import parse
     from bot.slack.services import Services
     from bot.slack.users import SlackUser
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.slack.command_text import parse
+from bot.command_text import parse
 from storage.digests import list_subscriptions
 from tests.fakes.slack_server import BOT_USER
 from tests.slack_harness import SlackHarness

@@ -6,10 +6,10 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from bot.slack.answers.mapping import key_id, key_option, key_value, legacy_key_value, map_modal
-from bot.slack.blocks import context, cut, escape, fit, header, plain, section
-from bot.slack.command_text import parse
-from bot.slack.plain_text import blocks_to_text, notification_text
+from bot.answers.blocks import context, cut, escape, fit, header, plain, section
+from bot.answers.mapping import key_id, key_option, key_value, legacy_key_value, map_modal
+from bot.answers.plain_text import blocks_to_text, notification_text
+from bot.command_text import parse
 from storage.mappings import UnmappedKey
 
 UNSAFE = re.compile(r"<[!@#]|<http|&(?!(?:amp|lt|gt);)")

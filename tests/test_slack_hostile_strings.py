@@ -21,11 +21,11 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from sqlalchemy import Engine, select
 
+from bot.answers.mapping import CALLBACK_ID, EMAIL_ACTION, EMAIL_BLOCK, KEY_ACTION, KEY_BLOCK, PERSON_ACTION
+from bot.answers.mapping import PERSON_BLOCK as PERSON
 from bot.budgets import check_budgets
 from bot.digests import run_due_digests
 from bot.settings import Settings
-from bot.slack.answers.mapping import CALLBACK_ID, EMAIL_ACTION, EMAIL_BLOCK, KEY_ACTION, KEY_BLOCK, PERSON_ACTION
-from bot.slack.answers.mapping import PERSON_BLOCK as PERSON
 from bot.slack.app import web_client
 from bot.spikes import check_spikes
 from storage.budgets import set_budget

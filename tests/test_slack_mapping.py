@@ -9,7 +9,7 @@ from decimal import Decimal
 from slack_sdk.models.views import View
 from sqlalchemy import Engine, func, select
 
-from bot.slack.answers.mapping import (
+from bot.answers.mapping import (
     CALLBACK_ID,
     EMAIL_ACTION,
     EMAIL_BLOCK,
@@ -18,7 +18,7 @@ from bot.slack.answers.mapping import (
     PERSON_ACTION,
     key_id,
 )
-from bot.slack.answers.mapping import PERSON_BLOCK as PERSON
+from bot.answers.mapping import PERSON_BLOCK as PERSON
 from storage.db import transaction
 from storage.models import IdentityMapping, Usage, UsageDaily
 from storage.writes import UsageRecord, upsert_usage

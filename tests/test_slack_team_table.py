@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from bot.access import AccessPolicy
+from bot.answers.team_table import MAX_TABLE_ROWS, team_table_blocks
+from bot.command_text import parse
 from bot.periods import Period
-from bot.slack.access import AccessPolicy
-from bot.slack.answers.team_table import MAX_TABLE_ROWS, team_table_blocks
-from bot.slack.command_text import parse
 from bot.slack.services import Services
 from bot.slack.users import SlackUser
 from storage.analytics.exports import MODELS_COLUMNS, TOOLS_COLUMNS

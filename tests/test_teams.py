@@ -14,9 +14,9 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.cli import main
+from bot.command_text import parse
 from bot.scheduler import TEAM_SYNC, Leadership, SchedulerEnv, run_job
 from bot.settings import Settings
-from bot.slack.command_text import parse
 from bot.teams import UsergroupError, sync_followed_usergroups, sync_usergroup
 from storage.analytics.team_usage import rank_teams, team_usage
 from storage.analytics.trends import trends

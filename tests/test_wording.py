@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
+from bot.answers.blocks import MAX_SECTION
+from bot.answers.common import pct
+from bot.answers.team import models_blocks, top_blocks
 from bot.formatting import format_share, ordinal, standing
 from bot.periods import Period
-from bot.slack.answers.common import pct
-from bot.slack.answers.team import models_blocks, top_blocks
-from bot.slack.blocks import MAX_SECTION
 from charts.bars import top_users_chart
 from charts.data import Bar
 from storage.analytics.models_breakdown import ModelBreakdown, ModelUsage
@@ -109,7 +109,7 @@ def test_models_with_long_names_say_how_many_more() -> None:
 
 
 def test_top_teams_shares_are_of_the_company_and_say_how_many_teams_are_left_out() -> None:
-    from bot.slack.answers.teams import top_teams_blocks
+    from bot.answers.teams import top_teams_blocks
     from storage.analytics.team_usage import TeamRank, TeamRanking
 
     teams = [TeamRank(i, f"team-{i}", 5, 4, Decimal(100 - i), 1_000, 1.0, None, Decimal(25), 250) for i in range(1, 15)]

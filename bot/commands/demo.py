@@ -18,14 +18,14 @@ from pathlib import Path
 
 import click
 
+from bot.answers.plain_text import blocks_to_text
 from bot.chart_inputs import trend_days
 from bot.cli_support import console, styled
+from bot.command_text import parse
 from bot.demo_data import DEMO_CLAUDE_ORG, DEMO_DOMAIN, demo_people, generate_demo
 from bot.errors import AbacusError
 from bot.settings import Settings
 from bot.slack.app import access_policy
-from bot.slack.command_text import parse
-from bot.slack.plain_text import blocks_to_text
 from bot.slack.services import Services
 from bot.slack.users import SlackUser
 from charts.daily import digest_chart

@@ -17,11 +17,11 @@ from rich.table import Table
 
 from bot import chart_inputs
 from bot.cli_support import AppContext, console, emit_json, pass_app, styled, to_jsonable
+from bot.command_text import sort_words
 from bot.errors import AbacusError
 from bot.formatting import PEOPLE_TOTAL, cost_notes, est, format_share, format_tokens, format_usd, standing
 from bot.periods import PERIOD_HELP, Period, PeriodError, parse_period, today_in
 from bot.report_support import read_session, resolve_tool, tool_name, utc_now, write_file
-from bot.slack.command_text import sort_words
 from bot.sources import all_tools
 from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart

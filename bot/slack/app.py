@@ -16,9 +16,9 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy import Engine
 
+from bot.access import AccessPolicy, denial
 from bot.settings import Settings
 from bot.slack import listeners
-from bot.slack.access import AccessPolicy, denial
 from bot.slack.services import Services
 from bot.slack.users import UserDirectory, UserLookupFailed, UserLookupRateLimited, UserLookupSlow
 

@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from bot.access import denial
+from bot.answers.blocks import problem_blocks
+from bot.answers.mapping import KEY_BLOCK, key_options, map_modal
+from bot.answers.plain_text import blocks_to_text, modal_to_text
+from bot.command_text import parse
 from bot.errors import AbacusError
 from bot.settings import Settings
 from bot.slack import mapping
-from bot.slack.access import denial
-from bot.slack.answers.mapping import KEY_BLOCK, key_options, map_modal
 from bot.slack.app import access_policy, web_client
-from bot.slack.blocks import problem_blocks
-from bot.slack.command_text import parse
 from bot.slack.delivery import Answer, ChartFile, ExportFile
-from bot.slack.plain_text import blocks_to_text, modal_to_text
 from bot.slack.services import Services
 from bot.slack.users import SlackUser, UserDirectory
 from storage.db import transaction

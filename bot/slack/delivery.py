@@ -15,7 +15,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.blocks import Block, context
+from bot.answers.blocks import Block, context
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.answers.blocks import problem_blocks
+from bot.answers.personal import HOME_CHART_ACTION
+from bot.command_text import AbacusRequest, parse
 from bot.observability import bound, current_context, new_id
 from bot.slack import mapping
-from bot.slack.answers.personal import HOME_CHART_ACTION
-from bot.slack.blocks import problem_blocks
-from bot.slack.command_text import AbacusRequest, parse
 from bot.slack.delivery import Answer, deliver, send_private_charts
 from bot.slack.services import Services
 

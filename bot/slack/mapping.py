@@ -18,9 +18,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from bot.jobs import utc_now
-from bot.slack.answers.common import money, tokens
-from bot.slack.answers.mapping import (
+from bot.answers.blocks import escape, plain, section
+from bot.answers.common import money, tokens
+from bot.answers.mapping import (
     CALLBACK_ID,
     EMAIL_ACTION,
     EMAIL_BLOCK,
@@ -34,7 +34,7 @@ from bot.slack.answers.mapping import (
     loading_modal,
     map_modal,
 )
-from bot.slack.blocks import escape, plain, section
+from bot.jobs import utc_now
 from bot.slack.delivery import Answer
 from bot.slack.services import Services
 from bot.slack.users import SlackUser, UserLookupFailed

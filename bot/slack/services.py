@@ -1,7 +1,7 @@
 """What the Slack listeners (and `abacus ask`) ask for: an answer to a parsed request, and the App Home.
 
 This is the seam between Slack and the rest: it resolves periods and people, runs the storage queries,
-renders the charts and hands the numbers to the pure block builders in ``bot.slack.answers``.
+renders the charts and hands the numbers to the pure block builders in ``bot.answers``.
 """
 
 from __future__ import annotations
@@ -17,26 +17,26 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bot.access import AccessPolicy
+from bot.answers.blocks import context, escape, help_blocks, problem_blocks, section
+from bot.answers.budgets import budget_list_blocks, budget_status_blocks, state_line
+from bot.answers.common import freshness_line
+from bot.answers.data_health import gaps_blocks, status_blocks
+from bot.answers.digest import not_in_channel_blocks, stopped_blocks, subscribed_blocks, subscriptions_blocks
+from bot.answers.doctor import doctor_blocks
+from bot.answers.personal import home_view, profile_blocks
+from bot.answers.plain_text import notification_text
+from bot.answers.team import models_blocks, overview_blocks, top_blocks
+from bot.answers.team_table import MAX_PEOPLE, export_blocks, team_table_blocks
+from bot.answers.teams import team_blocks, team_changed_blocks, team_list_blocks, top_teams_blocks
 from bot.budgets import BudgetState, budget_states
 from bot.chart_inputs import model_bars, personal_days, top_user_bars, trend_days
+from bot.command_text import AbacusRequest
 from bot.doctor import run_doctor
 from bot.formatting import PEOPLE_TOTAL
 from bot.periods import Period, PeriodError, parse_period, today_in
 from bot.settings import Settings
-from bot.slack.access import AccessPolicy
-from bot.slack.answers.budgets import budget_list_blocks, budget_status_blocks, state_line
-from bot.slack.answers.common import freshness_line
-from bot.slack.answers.data_health import gaps_blocks, status_blocks
-from bot.slack.answers.digest import not_in_channel_blocks, stopped_blocks, subscribed_blocks, subscriptions_blocks
-from bot.slack.answers.doctor import doctor_blocks
-from bot.slack.answers.personal import home_view, profile_blocks
-from bot.slack.answers.team import models_blocks, overview_blocks, top_blocks
-from bot.slack.answers.team_table import MAX_PEOPLE, export_blocks, team_table_blocks
-from bot.slack.answers.teams import team_blocks, team_changed_blocks, team_list_blocks, top_teams_blocks
-from bot.slack.blocks import context, escape, help_blocks, problem_blocks, section
-from bot.slack.command_text import AbacusRequest
 from bot.slack.delivery import Answer, ChartFile, ExportFile
-from bot.slack.plain_text import notification_text
 from bot.slack.users import SlackUser, UserDirectory, UserLookupFailed
 from bot.sources import all_tools, footer_status, gaps_of, resolve_source, status_of
 from bot.teams import UsergroupError, sync_followed_usergroups, sync_usergroup

@@ -15,44 +15,15 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
+from bot.access import SlackUser, UserLookupFailed
+
 LOOKUP_TIMEOUT_SECONDS = 10  # one users.info call, when nobody waits on it for an ack
-
-
-@dataclass(frozen=True, slots=True)
-class SlackUser:
-    id: str
-    email: str  # lowercased; "" when Slack did not give one
-    name: str
-    team_id: str
-    tz: str
-    deleted: bool = False
-    is_bot: bool = False
-    is_guest: bool = False
-
-    @classmethod
-    def from_api(cls, user: dict[str, Any]) -> SlackUser:
-        profile = user.get("profile") or {}
-        return cls(
-            id=str(user.get("id") or ""),
-            email=str(profile.get("email") or "").strip().lower(),
-            name=str(profile.get("display_name") or profile.get("real_name") or user.get("name") or ""),
-            team_id=str(user.get("team_id") or ""),
-            tz=str(user.get("tz") or ""),
-            deleted=bool(user.get("deleted")),
-            is_bot=bool(user.get("is_bot")) or user.get("id") == "USLACKBOT",
-            is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
-        )
-
-
-class UserLookupFailed(Exception):
-    """Slack would not tell us who this is; access is refused (fail closed)."""
 
 
 class UserLookupRateLimited(UserLookupFailed):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from bot.answers.blocks import Block, context, escape, header, section
+from bot.answers.common import change, money, pct, sparkline, tokens, tool_name
 from bot.formatting import cost_notes, standing
 from bot.periods import Period
-from bot.slack.answers.common import change, money, pct, sparkline, tokens, tool_name
-from bot.slack.blocks import Block, context, escape, header, section
 from storage.analytics.profile import UserProfile
 
 

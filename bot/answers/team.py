@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from bot.answers.blocks import Block, context, escape, header, more_of, section
+from bot.answers.common import change, money, pct, tokens, tool_name
 from bot.formatting import cost_notes, est
 from bot.periods import Period
-from bot.slack.answers.common import change, money, pct, tokens, tool_name
-from bot.slack.blocks import Block, context, escape, header, more_of, section
 from storage.analytics.models_breakdown import ModelBreakdown
 from storage.analytics.overview import Overview, UnattributedUsage
 from storage.analytics.top_users import TopUsers

@@ -1,4 +1,5 @@
-"""Who may ask what. Pure decisions here; the Bolt middleware in ``bot.slack.app`` applies them.
+"""Who is asking (a Slack user as Abacus sees them) and what they may ask. Pure decisions here; the Bolt
+middleware in ``bot.slack.app`` applies them.
 
 Only people whose Slack email is on a company domain get answers; anything that cannot be verified is
 refused (fail closed). Admin rights come from an explicit allowlist of emails, never from Slack's own
@@ -8,8 +9,37 @@ workspace-admin flag, which means something else.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from bot.slack.users import SlackUser
+
+@dataclass(frozen=True, slots=True)
+class SlackUser:
+    id: str
+    email: str  # lowercased; "" when Slack did not give one
+    name: str
+    team_id: str
+    tz: str
+    deleted: bool = False
+    is_bot: bool = False
+    is_guest: bool = False
+
+    @classmethod
+    def from_api(cls, user: dict[str, Any]) -> SlackUser:
+        profile = user.get("profile") or {}
+        return cls(
+            id=str(user.get("id") or ""),
+            email=str(profile.get("email") or "").strip().lower(),
+            name=str(profile.get("display_name") or profile.get("real_name") or user.get("name") or ""),
+            team_id=str(user.get("team_id") or ""),
+            tz=str(user.get("tz") or ""),
+            deleted=bool(user.get("deleted")),
+            is_bot=bool(user.get("is_bot")) or user.get("id") == "USLACKBOT",
+            is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+        )
+
+
+class UserLookupFailed(Exception):
+    """Slack would not tell us who this is; access is refused (fail closed)."""
 
 
 @dataclass(frozen=True, slots=True)

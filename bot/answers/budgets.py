@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from bot.slack.answers.common import money, pct, short_day
-from bot.slack.blocks import Block, context, escape, header, section
+from bot.answers.blocks import Block, context, escape, header, section
+from bot.answers.common import money, pct, short_day
 
 if TYPE_CHECKING:
     from bot.budgets import BudgetState

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from bot.answers.blocks import MAX_NAME, Block, context, header, plain, section
+from bot.answers.common import money, short_day, tokens, tool_name
 from bot.periods import Period
-from bot.slack.answers.common import money, short_day, tokens, tool_name
-from bot.slack.blocks import MAX_NAME, Block, context, header, plain, section
 from providers import registry
 from storage.analytics.team import TeamRow, TeamTable, tool_sort_key
 

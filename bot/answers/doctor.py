@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.answers.blocks import Block, escape, section
 from bot.doctor import Check
-from bot.slack.blocks import Block, escape, section
 
 ICONS = {"ok": "✅", "warn": "⚠️", "fail": "❌", "skip": "➖"}
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bot.answers.blocks import Block, context, escape, header, more_of, section
+from bot.answers.common import change, money, pct, tokens, tool_name
 from bot.formatting import cost_notes, est
 from bot.periods import Period
-from bot.slack.answers.common import change, money, pct, tokens, tool_name
-from bot.slack.blocks import Block, context, escape, header, more_of, section
 from storage.analytics.team_usage import TeamRanking, TeamUsage
 from storage.teams import Team
 

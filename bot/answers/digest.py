@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from bot.answers.blocks import Block, context, escape, header, section
+from bot.answers.common import change, money, pct, short_day, tokens, tool_name
+from bot.answers.team import unattributed_line
 from bot.formatting import cost_notes, est
-from bot.slack.answers.common import change, money, pct, short_day, tokens, tool_name
-from bot.slack.answers.team import unattributed_line
-from bot.slack.blocks import Block, context, escape, header, section
 from storage.analytics.common import percent_change
 from storage.analytics.models_breakdown import ModelBreakdown
 from storage.analytics.overview import NO_SUBSCRIPTION, PeriodTotals, SubscriptionUsage, ToolSplit, UnattributedUsage

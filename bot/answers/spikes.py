@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.slack.answers.common import money, short_day
-from bot.slack.blocks import Block, context, escape, section
+from bot.answers.blocks import Block, context, escape, section
+from bot.answers.common import money, short_day
 from storage.analytics.unusual import UnusualSpend
 
 

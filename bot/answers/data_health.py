@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.answers.blocks import Block, context, escape, header, section
+from bot.answers.common import money, short_day, tokens
+from bot.answers.team import MAP_HINT
 from bot.jobs import job_title
-from bot.slack.answers.common import money, short_day, tokens
-from bot.slack.answers.team import MAP_HINT
-from bot.slack.blocks import Block, context, escape, header, section
 from bot.sources import source_title, tool_of_source
 from providers import registry
 from storage.analytics.gaps import ProviderGaps

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.slack.blocks import MAX_SECTION, cut, escape
+from bot.answers.blocks import MAX_SECTION, cut, escape
 
 _SLACK_LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 # Inline code and code blocks: their content is literal (Slack formats nothing inside them).

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from bot.slack.answers.common import money, short_day, tokens
-from bot.slack.blocks import Block, context, escape, plain, section
+from bot.answers.blocks import Block, context, escape, plain, section
+from bot.answers.common import money, short_day, tokens
 from storage.mappings import UnmappedKey
 
 CALLBACK_ID = "abacus_map"

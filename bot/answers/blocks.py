@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from bot.slack.command_text import usage
+from bot.command_text import usage
 
 Block = dict[str, Any]
 
