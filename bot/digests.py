@@ -33,8 +33,8 @@ from bot.answers.plain_text import notification_text
 from bot.budgets import budget_state
 from bot.chart_inputs import trend_days
 from bot.settings import Settings
-from bot.slack.delivery import ChartFile
 from bot.sources import footer_status, tool_of_source
+from bot.usecases.result import ChartFile
 from charts.daily import digest_chart
 from providers.registry import seat_tools
 from storage.analytics.models_breakdown import model_breakdown
@@ -177,7 +177,7 @@ def compose_digest(
     return DigestMessage(
         notification_text(blocks),
         blocks,
-        ChartFile(chart.png, f"abacus-digest-{period.key}.png", title, chart.alt_text),
+        ChartFile.drawn(chart, f"abacus-digest-{period.key}.png", title),
     )
 
 

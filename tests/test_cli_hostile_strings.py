@@ -224,12 +224,12 @@ def test_ask_maps_a_key_by_text_and_answers_budget_and_digest_commands(
 def test_ask_failure_is_one_line(
     hostile: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.slack import services
+    from bot.usecases import top
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("the database went [/red] away\nsecond line")
 
-    monkeypatch.setattr(services.Services, "_top", broken)
+    monkeypatch.setattr(top, "top_users", broken)
     code = main(["ask", "top 5", "--as", ADMIN])
     out, err = capsys.readouterr()
     assert code == 1 and out == ""

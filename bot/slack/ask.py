@@ -8,23 +8,21 @@ talk to Slack (checking the bot is in a channel, reading a user group) use the b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 
 from bot.access import denial
-from bot.answers.blocks import problem_blocks
-from bot.answers.mapping import KEY_BLOCK, key_options, map_modal
+from bot.answers.mapping import KEY_BLOCK
 from bot.answers.plain_text import blocks_to_text, modal_to_text
 from bot.command_text import parse
 from bot.errors import AbacusError
 from bot.settings import Settings
-from bot.slack import mapping
 from bot.slack.app import access_policy, web_client
-from bot.slack.delivery import Answer, ChartFile, ExportFile
 from bot.slack.services import Services
 from bot.slack.users import SlackUser, UserDirectory
-from storage.db import transaction
-from storage.mappings import unmapped_keys
+from bot.usecases import mapping
+from bot.usecases.result import Answer, ChartFile, ExportFile
 
 MODAL_NOTE = '(In Slack this opens as a form. Here: abacus ask "map KEY EMAIL" or abacus mappings set KEY EMAIL.)'
 
@@ -52,32 +50,19 @@ def ask(settings: Settings, engine: Engine, text: str, email: str, *, channel_id
     directory = UserDirectory(client, settings.user_cache_seconds) if client is not None else None
     services = Services(settings=settings, engine=engine, directory=directory, policy=policy, client=client)
     request = parse(text)
-    if request.command in ("map", "unmap") and not request.problems:
-        if not is_admin:
-            return _text(Answer(mapping.NOT_ADMIN, problem_blocks([mapping.NOT_ADMIN], "/abacus me")))
-        if request.key is None:
-            return TextAnswer(_map_modal_text(services) + MODAL_NOTE + "\n")
-        answer = mapping.text_command(
-            services,
-            request.key,
-            request.target_email,
-            request.target_user_id,
-            asker,
-            unmap=request.command == "unmap",
-        )
-        return _text(answer)
-    return _text(services.answer(request, asker, is_admin=is_admin, channel_id=channel_id))
+    answer = services.answer(request, asker, is_admin=is_admin, channel_id=channel_id)
+    if answer.modal is not None:
+        return TextAnswer(_form_text(services, answer.modal, asker) + MODAL_NOTE + "\n")
+    return _text(answer)
 
 
-def _map_modal_text(services: Services) -> str:
-    """The `/abacus map` modal as text, with the keys its search would offer as the key field's choices."""
-    with transaction(services.engine) as session:
-        keys = unmapped_keys(session)
-    view = map_modal(keys)
-    for block in view["blocks"]:
+def _form_text(services: Services, modal: dict[str, Any], asker: SlackUser) -> str:
+    """The `/abacus map` form as text, with the keys its search would offer as the key field's choices."""
+    choices = mapping.key_choices(services.context(asker, is_admin=True), "")
+    for block in modal["blocks"]:
         if block.get("block_id") == KEY_BLOCK:
-            block["element"]["options"] = key_options(keys, "")
-    return modal_to_text(view)
+            block["element"]["options"] = choices
+    return modal_to_text(modal)
 
 
 def _text(answer: Answer) -> TextAnswer:

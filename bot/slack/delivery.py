@@ -1,6 +1,7 @@
 """Getting an answer to the person: ephemeral reply, charts to their DM, or a post in the channel.
 
-Slack cannot attach files to ephemeral messages, so a private answer's chart goes to the asker's DM
+The numbers go first: an answer's charts are drawn only when they are uploaded, after the reply is
+shown. Slack cannot attach files to ephemeral messages, so a private answer's chart goes to the asker's DM
 with the app, and the reply says so. A shared answer is posted in the channel, which needs the bot
 to be a member; when it is not, the asker is told how to invite it.
 """
@@ -9,41 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.answers.blocks import Block, context
+from bot.answers.blocks import context
+from bot.usecases.result import Answer, ChartFile, ExportFile
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class ChartFile:
-    png: bytes
-    filename: str
-    title: str
-    alt_text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExportFile:
-    """A file for the asker's DM (a CSV export): private data never goes to a channel."""
-
-    content: bytes
-    filename: str
-    title: str
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    text: str  # notification and screen-reader fallback
-    blocks: list[Block]
-    charts: list[ChartFile] = field(default_factory=list)
-    public: bool = False
-    files: list[ExportFile] = field(default_factory=list)
 
 
 Respond = Callable[..., Any]

@@ -10,12 +10,11 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.answers.blocks import problem_blocks
 from bot.answers.personal import HOME_CHART_ACTION
 from bot.command_text import AbacusRequest, parse
 from bot.observability import bound, current_context, new_id
 from bot.slack import mapping
-from bot.slack.delivery import Answer, deliver, send_private_charts
+from bot.slack.delivery import deliver, send_private_charts
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -45,7 +44,7 @@ def register(app: App, services: Services, answers: Executor | None = None) -> N
         ack()
         request = parse(command.get("text") or "")
         # A mapping modal needs the trigger id within 3 s of the command: those answer on this thread.
-        modal = request.command in ("map", "unmap") and not request.problems
+        modal = mapping.opens_form(request)
 
         def work() -> None:
             # Who is asking is checked here, after the ack, when the middleware could not tell from its
@@ -95,14 +94,12 @@ def _answer_command(
     services: Services, request: AbacusRequest, command: dict[str, Any], respond: Any, context: Any, client: WebClient
 ) -> None:
     try:
-        if request.command in ("map", "unmap") and not request.problems:
-            answer = _mapping(services, request, command, context, client)
-            if answer is None:
-                return  # the modal is open
-        else:
-            answer = services.answer(
-                request, context["abacus_user"], is_admin=context["abacus_admin"], channel_id=command["channel_id"]
-            )
+        user, is_admin = context["abacus_user"], context["abacus_admin"]
+        form = mapping.open_loading(client, command["trigger_id"]) if mapping.opens_form(request) and is_admin else None
+        answer = services.answer(request, user, is_admin=is_admin, channel_id=command["channel_id"])
+        if form is not None and answer.modal is not None:
+            mapping.fill_form(client, form, answer.modal)
+            return
         deliver(answer, respond=respond, client=client, user_id=command["user_id"], channel_id=command["channel_id"])
     except Exception:
         # The reference is the request id: it is on every log line of this request (and the Sentry event).
@@ -112,21 +109,3 @@ def _answer_command(
             text=f"Sorry, something went wrong on my side (ref `{reference}`). An admin can find it in the logs.",
             response_type="ephemeral",
         )
-
-
-def _mapping(
-    services: Services, request: AbacusRequest, command: dict[str, Any], context: Any, client: WebClient
-) -> Answer | None:
-    if not context["abacus_admin"]:
-        return Answer(mapping.NOT_ADMIN, problem_blocks([mapping.NOT_ADMIN], "/abacus me"))
-    if request.key is None:
-        mapping.open_modal(services, client, command["trigger_id"])
-        return None
-    return mapping.text_command(
-        services,
-        request.key,
-        request.target_email,
-        request.target_user_id,
-        context["abacus_user"],
-        unmap=request.command == "unmap",
-    )

@@ -1,25 +1,20 @@
-"""Admins tie unmapped API keys to people from Slack: the `/abacus map` modal and the text forms.
+"""The `/abacus map` form in Slack: open it, search its keys, take its submission, tell the people.
 
-Every path checks the admin list itself (opening, searching, submitting), because the modal can stay open
-while the list changes. Validation and the mapping happen before the submission is acknowledged, in one
-transaction, so the admin sees a problem under the field it concerns, and two admins mapping the same key
-at once cannot both succeed.
+What is mapped, and who may, is ``bot.usecases.mapping``; this module only speaks Slack. The submission is
+validated and mapped before it is acknowledged, so the admin sees a problem under the field it concerns.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import IntegrityError
 
-from bot.answers.blocks import escape, plain, section
-from bot.answers.common import money, tokens
+from bot.access import SlackUser
+from bot.answers.blocks import escape
 from bot.answers.mapping import (
     CALLBACK_ID,
     EMAIL_ACTION,
@@ -28,193 +23,55 @@ from bot.answers.mapping import (
     KEY_BLOCK,
     PERSON_ACTION,
     PERSON_BLOCK,
-    key_id,
-    key_options,
-    legacy_key_value,
     loading_modal,
-    map_modal,
 )
-from bot.jobs import utc_now
-from bot.slack.delivery import Answer
+from bot.command_text import AbacusRequest
 from bot.slack.services import Services
-from bot.slack.users import SlackUser, UserLookupFailed
-from storage.db import transaction
-from storage.mappings import (
-    CLAUDE_CODE,
-    Reattribution,
-    api_keys,
-    current_mapping,
-    key_orgs,
-    set_mapping,
-    unmapped_keys,
-)
+from bot.usecases import mapping
 
 log = logging.getLogger(__name__)
-NOT_ADMIN = "Only Abacus admins can map API keys (ABACUS_ADMINS)."
+NOT_ADMIN = mapping.NOT_ADMIN
 
 
-class MappingRefused(Exception):
-    def __init__(self, block_id: str, message: str) -> None:
-        super().__init__(message)
-        self.block_id = block_id
+def opens_form(request: AbacusRequest) -> bool:
+    """`/abacus map` alone opens a form, which Slack allows only within 3 s of the command."""
+    return request.command == "map" and request.key is None and not request.problems
 
 
-@dataclass(frozen=True, slots=True)
-class Mapped:
-    org_id: str
-    key: str
-    email: str
-    previous: str
-    moved: Reattribution
-
-
-def resolve_email(services: Services, person_id: str | None, typed: str | None) -> str:
-    """The chosen person's email, checked against the company domains."""
-    if person_id and typed:
-        raise MappingRefused(EMAIL_BLOCK, "Pick a person or type an email, not both.")
-    if person_id:
-        if services.directory is None:
-            raise MappingRefused(PERSON_BLOCK, "Slack users cannot be looked up here; type their email.")
-        try:
-            email = services.directory.get(person_id).email
-        except UserLookupFailed:
-            raise MappingRefused(PERSON_BLOCK, "Slack would not tell me who that is; type their email.") from None
-        if not email:
-            raise MappingRefused(PERSON_BLOCK, "Slack does not share this person's email; type it instead.")
-        block = PERSON_BLOCK
-    elif typed:
-        email, block = typed.strip().lower(), EMAIL_BLOCK
-    else:
-        raise MappingRefused(PERSON_BLOCK, "Pick the person who uses this key, or type their email below.")
-    if email.rpartition("@")[2] not in services.policy.domains:
-        raise MappingRefused(block, f"{email} is not on the company domain ({', '.join(services.policy.domains)}).")
-    return email
-
-
-def resolve_key(services: Services, value: str) -> tuple[str, str]:
-    """The (org, key name) a modal option's value stands for: the option carries a short id, never the name."""
-    legacy = legacy_key_value(value)
-    if legacy is not None:
-        return legacy
-    with transaction(services.engine) as session:
-        keys = api_keys(session)
-    for org_id, key in keys:
-        if key_id(org_id, key) == value:
-            return org_id, key
-    raise MappingRefused(KEY_BLOCK, "That API key is no longer known; close this and run `/abacus map` again.")
-
-
-def map_key(services: Services, *, org_id: str, key: str, email: str, admin: SlackUser, remap: bool) -> Mapped:
-    """Map ``key`` to ``email`` and move its history. Without ``remap`` the key must still be unmapped."""
-    try:
-        with transaction(services.engine) as session:
-            existing = current_mapping(session, CLAUDE_CODE, org_id, key)
-            if existing is not None and not remap:
-                raise MappingRefused(
-                    KEY_BLOCK,
-                    f"{_short(key)} was just mapped to {existing.email} by {existing.mapped_by or 'someone'}.",
-                )
-            previous = existing.email if existing else ""
-            moved = set_mapping(
-                session,
-                source=CLAUDE_CODE,
-                org_id=org_id,
-                external_id=key,
-                email=email,
-                method="slack",
-                by=admin.email,
-                now=utc_now(),
-            )
-    except IntegrityError:  # another admin's mapping of the same key committed first
-        raise MappingRefused(KEY_BLOCK, f"{_short(key)} was mapped by someone else a moment ago.") from None
-    return Mapped(org_id, key, email, previous, moved or Reattribution(0, 0, Decimal(0)))
-
-
-def _short(key: str) -> str:
-    """A key's name in a modal error (plain text, shown under the field): one line, not the whole essay."""
-    return plain(key, 80)
-
-
-def _moved(m: Reattribution) -> str:
-    return f"{m.rows} row(s), {tokens(m.total_tokens)} tokens, {money(m.cost_usd)}"
-
-
-def text_command(
-    services: Services,
-    request_key: str,
-    target_email: str | None,
-    target_user: str | None,
-    admin: SlackUser,
-    *,
-    unmap: bool,
-) -> Answer:
-    """`/abacus map KEY @person` (also changes an existing mapping) and `/abacus unmap KEY`."""
-    shown = escape(request_key)
-    with transaction(services.engine) as session:
-        orgs = key_orgs(session, request_key)
-    if not orgs:
-        return _say(f"I don't know an API key called `{shown}`. `/abacus map` lists the unmapped ones.")
-    if len(orgs) > 1:
-        return _say(f"`{shown}` exists in several organisations; use `abacus mappings set --org` for it.")
-    org_id = orgs.pop()
-    try:
-        email = "" if unmap else resolve_email(services, target_user, target_email)
-        result = map_key(services, org_id=org_id, key=request_key, email=email, admin=admin, remap=True)
-    except MappingRefused as exc:
-        return _say(escape(str(exc), limit=500))
-    if unmap:
-        if not result.previous:
-            return _say(f"`{shown}` was not mapped; nothing changed.")
-        return _say(f"Unmapped `{shown}` (was {escape(result.previous)}): {_moved(result.moved)} back to unattributed.")
-    was = f" (was {escape(result.previous)})" if result.previous else ""
-    return _say(f"Mapped `{shown}` → {escape(email)}{was}: moved {_moved(result.moved)}.")
-
-
-def _say(markdown: str) -> Answer:
-    """``markdown``: with every outside string in it escaped."""
-    block = section(markdown)
-    return Answer(block["text"]["text"], [block])
-
-
-def open_modal(services: Services, client: WebClient, trigger_id: str) -> None:
+def open_loading(client: WebClient, trigger_id: str) -> dict[str, Any]:
     # The trigger expires about 3 s after the command: open a loading view at once, then fill it in.
-    opened = client.views_open(trigger_id=trigger_id, view=loading_modal())
-    with transaction(services.engine) as session:
-        keys = unmapped_keys(session)
-    client.views_update(view_id=opened["view"]["id"], hash=opened["view"].get("hash"), view=map_modal(keys))
+    opened: dict[str, Any] = client.views_open(trigger_id=trigger_id, view=loading_modal())["view"]
+    return opened
+
+
+def fill_form(client: WebClient, opened: dict[str, Any], modal: dict[str, Any]) -> None:
+    client.views_update(view_id=opened["id"], hash=opened.get("hash"), view=modal)
 
 
 def register(app: App, services: Services) -> None:
     @app.options(KEY_ACTION)
     def on_key_search(ack: Any, payload: dict[str, Any], context: Any) -> None:
-        if not context.get("abacus_admin"):
-            ack(options=[])
-            return
-        with transaction(services.engine) as session:
-            keys = unmapped_keys(session)
-        ack(options=key_options(keys, str(payload.get("value") or "")))
+        ctx = services.context(context["abacus_user"], is_admin=bool(context.get("abacus_admin")))
+        ack(options=mapping.key_choices(ctx, str(payload.get("value") or "")))
 
     @app.view(CALLBACK_ID)
     def on_submit(ack: Any, view: dict[str, Any], context: Any, client: WebClient) -> None:
         admin: SlackUser = context["abacus_user"]
-        if not context.get("abacus_admin"):
-            ack(response_action="errors", errors={KEY_BLOCK: NOT_ADMIN})
-            return
+        ctx = services.context(admin, is_admin=bool(context.get("abacus_admin")))
         values = view["state"]["values"]
         option = (values.get(KEY_BLOCK, {}).get(KEY_ACTION) or {}).get("selected_option")
         person = (values.get(PERSON_BLOCK, {}).get(PERSON_ACTION) or {}).get("selected_user")
         typed = (values.get(EMAIL_BLOCK, {}).get(EMAIL_ACTION) or {}).get("value")
         try:
-            if not option:
-                raise MappingRefused(KEY_BLOCK, "Pick the API key to map.")
-            org_id, key = resolve_key(services, str(option.get("value") or ""))
-            email = resolve_email(services, person, typed)
-            result = map_key(services, org_id=org_id, key=key, email=email, admin=admin, remap=False)
-        except MappingRefused as exc:
+            result = mapping.submit(ctx, str(option.get("value") or "") if option else None, person, typed)
+        except mapping.MappingRefused as exc:
             ack(response_action="errors", errors={exc.block_id: str(exc)})
             return
         ack()
-        _tell(client, admin.id, f"Mapped `{escape(key)}` → {escape(email)}: moved {_moved(result.moved)} to them.")
+        key, email = result.key, result.email
+        _tell(
+            client, admin.id, f"Mapped `{escape(key)}` → {escape(email)}: moved {mapping.moved(result.moved)} to them."
+        )
         if services.settings.notify_mapped_people:
             found = services.directory.by_email(email) if person is None and services.directory else None
             person_id = person or (found.id if found else None)
