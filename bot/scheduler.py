@@ -162,9 +162,10 @@ def _digests(env: SchedulerEnv) -> JobOutcome:
 
 
 def _team_sync(env: SchedulerEnv) -> JobOutcome:
+    from bot.slack.usergroups import SlackUsergroups
     from bot.teams import sync_followed_usergroups
 
-    results = sync_followed_usergroups(env.settings, env.engine, env.client(), now=env.now())
+    results = sync_followed_usergroups(env.settings, env.engine, SlackUsergroups(env.client()), now=env.now())
     failed = [f"{r.team}: {r.error}" for r in results if not r.ok]
     return JobOutcome(sum(r.members for r in results if r.ok), "; ".join(failed) or None)
 

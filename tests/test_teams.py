@@ -17,6 +17,7 @@ from bot.cli import main
 from bot.command_text import parse
 from bot.scheduler import TEAM_SYNC, Leadership, SchedulerEnv, run_job
 from bot.settings import Settings
+from bot.slack.usergroups import SlackUsergroups
 from bot.teams import UsergroupError, sync_followed_usergroups, sync_usergroup
 from storage.analytics.team_usage import rank_teams, team_usage
 from storage.analytics.trends import trends
@@ -159,24 +160,24 @@ def directory(slack: FakeSlack) -> None:
 
 def test_sync_a_user_group_by_handle_keeps_people_with_usable_emails(engine: Engine, slack: FakeSlack) -> None:
     directory(slack)
-    team = sync_usergroup(client_for(slack), engine, now=NOW, by="admin@acme.com", handle="@Backend")
+    team = sync_usergroup(SlackUsergroups(client_for(slack)), engine, now=NOW, by="admin@acme.com", handle="@Backend")
     assert (team.name, team.source, team.usergroup_id) == ("backend", "slack", "S1")
     assert team.members == ("a@acme.com", "b@acme.com")
     assert slack.called("usergroups.users.list")[0].args["usergroup"] == "S1"
     slack.usergroups["S1"]["users"] = ["UB"]
-    team = sync_usergroup(client_for(slack), engine, now=NOW, by="admin@acme.com", usergroup_id="S1")
+    team = sync_usergroup(SlackUsergroups(client_for(slack)), engine, now=NOW, by="admin@acme.com", usergroup_id="S1")
     assert team.members == ("b@acme.com",)
 
 
 def test_unknown_and_disabled_groups_and_missing_scope_say_what_to_do(engine: Engine, slack: FakeSlack) -> None:
     directory(slack)
     with pytest.raises(UsergroupError, match="no active Slack user group @nope"):
-        sync_usergroup(client_for(slack), engine, now=NOW, by="a", handle="nope")
+        sync_usergroup(SlackUsergroups(client_for(slack)), engine, now=NOW, by="a", handle="nope")
     with pytest.raises(UsergroupError, match="no active Slack user group @old-team"):
-        sync_usergroup(client_for(slack), engine, now=NOW, by="a", handle="old-team")
+        sync_usergroup(SlackUsergroups(client_for(slack)), engine, now=NOW, by="a", handle="old-team")
     slack.fail("usergroups.list", error="missing_scope")
     with pytest.raises(UsergroupError, match="usergroups:read"):
-        sync_usergroup(client_for(slack), engine, now=NOW, by="a", handle="backend")
+        sync_usergroup(SlackUsergroups(client_for(slack)), engine, now=NOW, by="a", handle="backend")
     with transaction(engine) as s:
         assert list_teams(s) == []
 
@@ -202,7 +203,7 @@ def test_the_daily_job_refreshes_followed_and_configured_groups(engine: Engine, 
     assert run.status == "failed" and run.rows == 3
     env.leadership.release()
     # One failing group does not stop the rest, and a second run changes nothing.
-    results = sync_followed_usergroups(settings, engine, client_for(slack), now=NOW)
+    results = sync_followed_usergroups(settings, engine, SlackUsergroups(client_for(slack)), now=NOW)
     assert sorted((r.team, r.ok) for r in results) == [("backend", True), ("design", True), ("missing", False)]
 
 

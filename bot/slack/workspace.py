@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
 from bot.doctor import DoctorReport, run_doctor
 from bot.settings import Settings
-from bot.teams import TeamSync, sync_followed_usergroups, sync_usergroup
-from storage.teams import Team
+from bot.slack.usergroups import SlackUsergroups
 
 
-@dataclass(frozen=True, slots=True)
-class SlackWorkspace:
-    client: WebClient
+class SlackWorkspace(SlackUsergroups):
+    """One request's (or one job run's) view of Slack: people looked up once for its life."""
 
     def is_member(self, channel_id: str) -> bool:
         """Digests are posted (and charts uploaded) as a channel member; Slack refuses otherwise."""
@@ -28,12 +22,6 @@ class SlackWorkspace:
                 return False  # a private channel the bot is not in looks like this
             raise
         return bool(info["channel"].get("is_member") or info["channel"].get("is_im"))
-
-    def sync_usergroup(self, engine: Engine, *, now: datetime, by: str, usergroup_id: str, handle: str) -> Team:
-        return sync_usergroup(self.client, engine, now=now, by=by, usergroup_id=usergroup_id, handle=handle)
-
-    def sync_followed_usergroups(self, settings: Settings, engine: Engine, *, now: datetime) -> list[TeamSync]:
-        return sync_followed_usergroups(settings, engine, self.client, now=now)
 
     def run_doctor(self, settings: Settings, engine: Engine, *, timeout: float) -> DoctorReport:
         return run_doctor(settings, engine=engine, slack_client=self.client, timeout=timeout)

@@ -21,11 +21,10 @@ from bot.answers.common import freshness_line
 from bot.periods import Period, parse_period, today_in
 from bot.settings import Settings
 from bot.sources import footer_status
+from bot.teams import Usergroups
 
 if TYPE_CHECKING:
     from bot.doctor import DoctorReport
-    from bot.teams import TeamSync
-    from storage.teams import Team
 
 
 class Directory(Protocol):
@@ -36,14 +35,10 @@ class Directory(Protocol):
     def by_email(self, email: str) -> SlackUser | None: ...
 
 
-class Workspace(Protocol):
+class Workspace(Usergroups, Protocol):
     """What a use case may ask of Slack; ``bot.slack.workspace`` answers it."""
 
     def is_member(self, channel_id: str) -> bool: ...
-
-    def sync_usergroup(self, engine: Engine, *, now: datetime, by: str, usergroup_id: str, handle: str) -> Team: ...
-
-    def sync_followed_usergroups(self, settings: Settings, engine: Engine, *, now: datetime) -> list[TeamSync]: ...
 
     def run_doctor(self, settings: Settings, engine: Engine, *, timeout: float) -> DoctorReport: ...
 

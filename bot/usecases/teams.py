@@ -9,7 +9,7 @@ from bot.answers.blocks import escape
 from bot.answers.plain_text import notification_text
 from bot.answers.teams import team_changed_blocks, team_list_blocks, top_teams_blocks
 from bot.command_text import AbacusRequest
-from bot.teams import UsergroupError
+from bot.teams import UsergroupError, sync_followed_usergroups, sync_usergroup
 from bot.usecases.context import Context
 from bot.usecases.result import Answer, problems, say
 from bot.usecases.top import TopRequest
@@ -116,7 +116,7 @@ def _sync(ctx: Context, request: TeamAdminRequest) -> Answer:
     if ctx.workspace is None:
         return say("Syncing Slack user groups needs Slack: run it from Slack (or set SLACK_BOT_TOKEN).")
     if not request.usergroup_id and not request.usergroup_handle:
-        results = ctx.workspace.sync_followed_usergroups(ctx.settings, ctx.engine, now=ctx.now())
+        results = sync_followed_usergroups(ctx.settings, ctx.engine, ctx.workspace, now=ctx.now())
         if not results:
             return say("No Slack user groups are followed yet: `/abacus team sync @group` follows one.")
         lines = [
@@ -127,7 +127,8 @@ def _sync(ctx: Context, request: TeamAdminRequest) -> Answer:
         ]
         return say("Teams refreshed from Slack:\n" + "\n".join(lines))
     try:
-        team = ctx.workspace.sync_usergroup(
+        team = sync_usergroup(
+            ctx.workspace,
             ctx.engine,
             now=ctx.now(),
             by=ctx.asker.email,
