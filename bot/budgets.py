@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.answers.budgets import budget_alert_blocks
 from bot.answers.plain_text import notification_text
+from bot.outbox import Message, Outbox, Undelivered
 from bot.settings import Settings
 from storage.budgets import (
     Budget,
@@ -114,8 +113,14 @@ class BudgetTick:
     errors: list[str] = field(default_factory=list)
 
 
-def check_budgets(settings: Settings, engine: Engine, client: WebClient, *, now: datetime) -> BudgetTick:
-    """One pass over every active budget: claim what is due, post it to the budget's channel."""
+def alert_message(state: BudgetState, due: DueAlert, top: list[tuple[str, Decimal]]) -> Message:
+    """What to say, and where: the alert, in the budget's own channel."""
+    blocks = budget_alert_blocks(state, threshold=due.threshold, projected=due.projected, top=top)
+    return Message(notification_text(blocks), blocks, channel=state.budget.channel_id)
+
+
+def check_budgets(settings: Settings, engine: Engine, outbox: Outbox, *, now: datetime) -> BudgetTick:
+    """One pass over every active budget: claim what is due, send it to the budget's channel."""
     tick = BudgetTick()
     as_of = now.date()
     named = settings.people_visibility == "everyone"
@@ -137,15 +142,13 @@ def check_budgets(settings: Settings, engine: Engine, client: WebClient, *, now:
         claims = _claim(engine, budget, state, due, now)
         if not claims:
             continue  # another scheduler took them
-        blocks = budget_alert_blocks(state, threshold=due.threshold, projected=due.projected, top=top)
         try:
-            response = client.chat_postMessage(channel=budget.channel_id, text=notification_text(blocks), blocks=blocks)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error") or exc)
-            finish_alerts(engine, claims, message_ts=None, error=error)
-            tick.errors.append(f"budget {budget.label}: {error}")
+            sent = outbox.send(alert_message(state, due, top))
+        except Undelivered as exc:
+            finish_alerts(engine, claims, message_ts=None, error=exc.error)
+            tick.errors.append(f"budget {budget.label}: {exc.error}")
             continue
-        finish_alerts(engine, claims, message_ts=str(response.get("ts") or "posted"))
+        finish_alerts(engine, claims, message_ts=sent.ts)
         tick.posted += 1
     return tick
 

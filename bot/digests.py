@@ -21,8 +21,6 @@ from datetime import time as clock_time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -32,6 +30,7 @@ from bot.answers.digest import WEEKDAYS, DigestFacts, digest_blocks, disabled_no
 from bot.answers.plain_text import notification_text
 from bot.budgets import budget_state
 from bot.chart_inputs import trend_days
+from bot.outbox import Message, Outbox, Undelivered
 from bot.settings import Settings
 from bot.sources import footer_status, tool_of_source
 from bot.usecases.result import ChartFile
@@ -172,12 +171,13 @@ def compose_digest(
         series = trends(session, chart_start, period.end, now=now)
     blocks = digest_blocks(facts, late_note=late_note)
     label = f"{short_day(chart_start)} – {short_day(period.end)}"
-    chart = digest_chart(trend_days(series), period_label=label)
     title = f"AI coding usage · {label}"
     return DigestMessage(
         notification_text(blocks),
         blocks,
-        ChartFile.drawn(chart, f"abacus-digest-{period.key}.png", title),
+        ChartFile(
+            lambda: digest_chart(trend_days(series), period_label=label), f"abacus-digest-{period.key}.png", title
+        ),
     )
 
 
@@ -238,7 +238,7 @@ class DigestTick:
 def run_due_digests(
     settings: Settings,
     engine: Engine,
-    client: WebClient,
+    outbox: Outbox,
     *,
     now: datetime,
     sleep: Callable[[float], None] = time.sleep,
@@ -260,7 +260,7 @@ def run_due_digests(
             sleep(wait)
         last_post[sub.channel_id] = clock()
         try:
-            _post(settings, engine, client, sub, period, run_id, now, tick)
+            _post(settings, engine, outbox, sub, period, run_id, now, tick)
         except Exception as exc:
             log.exception("digest %s for %s failed", period.key, sub.channel_id)
             finish_run(engine, run_id, now, ok=False, error=f"{type(exc).__name__}: {exc}")
@@ -271,7 +271,7 @@ def run_due_digests(
 def _post(
     settings: Settings,
     engine: Engine,
-    client: WebClient,
+    outbox: Outbox,
     sub: Subscription,
     period: DuePeriod,
     run_id: int,
@@ -282,52 +282,32 @@ def _post(
         settings, engine, sub.cadence, period, now=now, late_note=late_note(period, now, sub.timezone)
     )
     try:
-        # The client retries 429s (after Retry-After) and 5xx itself; what still fails ends up here.
-        posted = client.chat_postMessage(channel=sub.channel_id, text=message.text, blocks=message.blocks)
-    except SlackApiError as exc:
-        error = str(exc.response.get("error", "unknown_error"))
-        finish_run(engine, run_id, now, ok=False, error=f"chat.postMessage: {error}")
-        if error in CHANNEL_GONE:
-            _disable(engine, client, sub, error)
+        sent = outbox.send(Message(message.text, message.blocks, channel=sub.channel_id, chart=message.chart))
+    except Undelivered as exc:
+        finish_run(engine, run_id, now, ok=False, error=str(exc))
+        if exc.error in CHANNEL_GONE:
+            _disable(engine, outbox, sub, exc.error)
             tick.disabled += 1
-        tick.errors.append(f"{sub.channel_id} {period.key}: {error}")
+        tick.errors.append(f"{sub.channel_id} {period.key}: {exc.error}")
         return
-    record_posted(engine, run_id, str(posted["ts"]))
-    chart_error = None
-    try:
-        chart = message.chart
-        client.files_upload_v2(
-            channel=sub.channel_id,
-            thread_ts=str(posted["ts"]),
-            file_uploads=[
-                {
-                    "content": chart.png,
-                    "filename": chart.filename,
-                    "title": chart.title,
-                    "alt_txt": chart.alt_text[:1000],
-                }
-            ],
-        )
-    except SlackApiError as exc:
-        chart_error = f"chart upload: {exc.response.get('error', 'unknown_error')}"
-        log.warning("digest %s for %s posted without its chart: %s", period.key, sub.channel_id, chart_error)
-    finish_run(engine, run_id, now, ok=True, error=chart_error)
+    record_posted(engine, run_id, sent.ts)
+    if sent.chart_error:
+        log.warning("digest %s for %s posted without its chart: %s", period.key, sub.channel_id, sent.chart_error)
+    finish_run(engine, run_id, now, ok=True, error=sent.chart_error)
     tick.posted += 1
     log.info("posted the %s digest %s in %s", sub.cadence, period.key, sub.channel_id)
 
 
-def _disable(engine: Engine, client: WebClient, sub: Subscription, error: str) -> None:
-    """Stop a subscription Slack no longer lets us serve, and tell the admin who set it up."""
+def _disable(engine: Engine, outbox: Outbox, sub: Subscription, error: str) -> None:
+    """Stop a subscription the chat service no longer lets us serve, and tell the admin who set it up."""
     deactivate(engine, subscription_id=sub.id)
     log.warning("digest in %s disabled: %s", sub.channel_id, error)
     if not sub.created_by:
         return
     try:
-        dm = client.conversations_open(users=sub.created_by)["channel"]["id"]
-        note = disabled_note(sub, error)
-        client.chat_postMessage(channel=dm, text=note)
-    except SlackApiError as exc:
-        log.warning("could not tell %s that the digest stopped: %s", sub.created_by, exc.response.get("error"))
+        outbox.send(Message(disabled_note(sub, error), user_id=sub.created_by))
+    except Undelivered as exc:
+        log.warning("could not tell %s that the digest stopped: %s", sub.created_by, exc.error)
 
 
 def describe_period(cadence: str, period: DuePeriod) -> str:

@@ -28,11 +28,11 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.jobs import job_titles, utc_now
 from bot.observability import bound, new_id
+from bot.outbox import Outbox
 from bot.settings import Settings
 from providers import registry
 from providers.spec import BackfillRequest, ExtraJob, JobContext, OrgResult, ProviderSpec, SyncRequest
@@ -101,14 +101,20 @@ class SchedulerEnv:
     engine: Engine
     leadership: Leadership
     now: Callable[[], datetime] = utc_now
-    slack_client: Callable[[], WebClient] | None = None
+    # Makes the Slack Web API client (a slack_sdk WebClient); Slack's libraries load only in bot.slack.
+    slack_client: Callable[[], Any] | None = None
 
-    def client(self) -> WebClient:
+    def client(self) -> Any:
         if self.slack_client is not None:
             return self.slack_client()
         from bot.slack.app import web_client
 
         return web_client(self.settings)
+
+    def outbox(self) -> Outbox:
+        from bot.slack.outbox import SlackOutbox
+
+        return SlackOutbox(self.client())
 
     def job_context(self, spec: ProviderSpec[Any]) -> JobContext[Any]:
         return JobContext(settings=self.settings.provider(spec), engine=self.engine, now=self.now, report=log.info)
@@ -157,7 +163,7 @@ def _extra(spec: ProviderSpec[Any], job: ExtraJob) -> Callable[[SchedulerEnv], J
 def _digests(env: SchedulerEnv) -> JobOutcome:
     from bot.digests import run_due_digests
 
-    tick = run_due_digests(env.settings, env.engine, env.client(), now=env.now())
+    tick = run_due_digests(env.settings, env.engine, env.outbox(), now=env.now())
     return JobOutcome(tick.posted, "; ".join(tick.errors) or None)
 
 
@@ -173,14 +179,14 @@ def _team_sync(env: SchedulerEnv) -> JobOutcome:
 def _budgets(env: SchedulerEnv) -> JobOutcome:
     from bot.budgets import check_budgets
 
-    tick = check_budgets(env.settings, env.engine, env.client(), now=env.now())
+    tick = check_budgets(env.settings, env.engine, env.outbox(), now=env.now())
     return JobOutcome(tick.posted, "; ".join(tick.errors) or None)
 
 
 def _spikes(env: SchedulerEnv) -> JobOutcome:
     from bot.spikes import check_spikes
 
-    tick = check_spikes(env.settings, env.engine, env.client(), now=env.now())
+    tick = check_spikes(env.settings, env.engine, env.outbox(), now=env.now())
     return JobOutcome(tick.sent, "; ".join(tick.errors) or None)
 
 
@@ -333,7 +339,7 @@ class AbacusScheduler:
         *,
         background: bool,
         now: Callable[[], datetime] = utc_now,
-        slack_client: Callable[[], WebClient] | None = None,
+        slack_client: Callable[[], Any] | None = None,
     ) -> None:
         self.env = SchedulerEnv(settings, engine, Leadership(engine), now, slack_client)
         self.background = background

@@ -15,12 +15,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
 from bot.answers.plain_text import notification_text
 from bot.answers.spikes import spike_dm_blocks, spike_summary_blocks
+from bot.outbox import Message, Outbox, Undelivered
 from bot.settings import Settings
 from storage.analytics.unusual import UnusualSpend, unusual_spenders
 from storage.db import transaction
@@ -48,7 +47,21 @@ def find_spikes(settings: Settings, engine: Engine, *, now: datetime) -> list[Un
     return found
 
 
-def check_spikes(settings: Settings, engine: Engine, client: WebClient, *, now: datetime) -> SpikeTick:
+def spike_message(settings: Settings, spike: UnusualSpend) -> Message:
+    """The private note to the person whose day it was."""
+    blocks = spike_dm_blocks(spike, factor=settings.spike_factor)
+    return Message(notification_text(blocks), blocks, email=spike.email)
+
+
+def summary_message(settings: Settings, fired: list[UnusualSpend]) -> Message | None:
+    """One summary of a run's spikes for the admins' channel (named only when everyone may see people)."""
+    if not fired or not settings.spike_admin_channel:
+        return None
+    blocks = spike_summary_blocks(fired, named=settings.people_visibility == "everyone")
+    return Message(notification_text(blocks), blocks, channel=settings.spike_admin_channel)
+
+
+def check_spikes(settings: Settings, engine: Engine, outbox: Outbox, *, now: datetime) -> SpikeTick:
     tick = SpikeTick()
     fired: list[UnusualSpend] = []
     for spike in find_spikes(settings, engine, now=now):
@@ -56,21 +69,18 @@ def check_spikes(settings: Settings, engine: Engine, client: WebClient, *, now: 
         if alert_id is None:
             continue  # already sent (or being sent) for that day
         try:
-            user = client.users_lookupByEmail(email=spike.email).get("user") or {}
-            channel = client.conversations_open(users=str(user.get("id")))["channel"]["id"]
-            blocks = spike_dm_blocks(spike, factor=settings.spike_factor)
-            client.chat_postMessage(channel=channel, text=notification_text(blocks), blocks=blocks)
-        except SlackApiError as exc:
+            outbox.send(spike_message(settings, spike))
+        except Undelivered as exc:
             finish_spikes(engine, [alert_id], ok=False)
-            tick.errors.append(f"{spike.email}: {exc.response.get('error') or exc}")
+            tick.errors.append(f"{spike.email}: {exc.error}")
             continue
         finish_spikes(engine, [alert_id], ok=True)
         fired.append(spike)
         tick.sent += 1
-    if fired and settings.spike_admin_channel:
-        blocks = spike_summary_blocks(fired, named=settings.people_visibility == "everyone")
+    summary = summary_message(settings, fired)
+    if summary is not None:
         try:
-            client.chat_postMessage(channel=settings.spike_admin_channel, text=notification_text(blocks), blocks=blocks)
-        except SlackApiError as exc:
-            tick.errors.append(f"summary to {settings.spike_admin_channel}: {exc.response.get('error') or exc}")
+            outbox.send(summary)
+        except Undelivered as exc:
+            tick.errors.append(f"summary to {summary.channel}: {exc.error}")
     return tick

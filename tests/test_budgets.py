@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from bot.budgets import BudgetState, budget_state, check_budgets, due_alert
 from bot.settings import Settings
+from bot.slack.outbox import SlackOutbox
 from storage.budgets import Budget, alerts_of, budget_period, list_budgets, projected_spend, set_budget
 from storage.db import transaction
 from storage.teams import replace_members
@@ -123,20 +124,20 @@ def test_thresholds_fire_once_per_period_across_restarts_and_again_next_month(en
     settings, client = settings_for(slack), client_for(slack)
     spend(engine, "dana@acme.com", "30", date(2026, 11, 1))
     spend(engine, "bob@acme.com", "25", date(2026, 11, 2))
-    assert check_budgets(settings, engine, client, now=at(2)).posted == 1  # 55%: the 50% alert
+    assert check_budgets(settings, engine, SlackOutbox(client), now=at(2)).posted == 1  # 55%: the 50% alert
     [first] = posts(slack)
     assert "has used 50% of its monthly budget of $100.00" in first and "dana $30.00 · bob $25.00" in first
     # A restart (a new pass, a new client) finds the claim: nothing again.
-    assert check_budgets(settings, engine, client_for(slack), now=at(2)).posted == 0
+    assert check_budgets(settings, engine, SlackOutbox(client_for(slack)), now=at(2)).posted == 0
     spend(engine, "dana@acme.com", "60", date(2026, 11, 3))  # 115%: 80 passed on the way, 100 announced
-    assert check_budgets(settings, engine, client, now=at(3)).posted == 1
+    assert check_budgets(settings, engine, SlackOutbox(client), now=at(3)).posted == 1
     assert "has reached its monthly budget" in posts(slack)[-1]
-    assert check_budgets(settings, engine, client, now=at(4)).posted == 0
+    assert check_budgets(settings, engine, SlackOutbox(client), now=at(4)).posted == 0
     kinds = [(a.period, a.kind, a.status) for a in alerts_of(engine, budget.id)]
     assert kinds == [("2026-11", "50", "posted"), ("2026-11", "80", "silent"), ("2026-11", "100", "posted")]
     # December is a new period: the same thresholds fire again.
     spend(engine, "dana@acme.com", "51", date(2026, 12, 1))
-    assert check_budgets(settings, engine, client, now=at(1, month=12)).posted == 1
+    assert check_budgets(settings, engine, SlackOutbox(client), now=at(1, month=12)).posted == 1
     assert ("2026-12", "50", "posted") in [(a.period, a.kind, a.status) for a in alerts_of(engine, budget.id)]
 
 
@@ -145,11 +146,11 @@ def test_a_projected_overrun_is_announced_once_before_it_happens(engine: Engine,
     settings, client = settings_for(slack), client_for(slack)
     for day in range(1, 11):
         spend(engine, "dana@acme.com", "12", date(2026, 11, day))  # $120 by Nov 10: pace $360
-    assert check_budgets(settings, engine, client, now=at(10)).posted == 1
+    assert check_budgets(settings, engine, SlackOutbox(client), now=at(10)).posted == 1
     [post] = posts(slack)
     assert "is on pace to pass its monthly budget of $300.00" in post and "$360.00 by Nov 30 (over budget)" in post
     spend(engine, "dana@acme.com", "12", date(2026, 11, 11))
-    assert check_budgets(settings, engine, client, now=at(11)).posted == 0
+    assert check_budgets(settings, engine, SlackOutbox(client), now=at(11)).posted == 0
 
 
 def test_a_failed_post_is_retried_and_a_missing_team_is_reported(engine: Engine, slack: FakeSlack) -> None:
@@ -157,11 +158,11 @@ def test_a_failed_post_is_retried_and_a_missing_team_is_reported(engine: Engine,
     make_budget(engine, scope="team", target="gone")
     settings, client = settings_for(slack), client_for(slack)
     spend(engine, "dana@acme.com", "60", date(2026, 11, 1))
-    tick = check_budgets(settings, engine, client, now=at(1))
+    tick = check_budgets(settings, engine, SlackOutbox(client), now=at(1))
     assert tick.posted == 0 and any("not_in_channel" in e for e in tick.errors)
     assert any("team gone no longer exists" in e for e in tick.errors)
     slack.channel_members["CNEW"] = {BOT_USER}
-    assert check_budgets(settings, engine, client, now=at(1)).posted == 1
+    assert check_budgets(settings, engine, SlackOutbox(client), now=at(1)).posted == 1
     assert [(a.kind, a.status) for a in alerts_of(engine, budget.id)] == [("50", "posted")]
 
 

@@ -17,6 +17,7 @@ from bot.answers.plain_text import blocks_to_text
 from bot.digests import compose_digest, due_period, latest_period, period_for_day, run_due_digests
 from bot.settings import Settings
 from bot.slack.app import web_client
+from bot.slack.outbox import SlackOutbox
 from storage.db import transaction
 from storage.digests import Subscription, claim_run, list_subscriptions, runs_for, subscribe
 from storage.sync_state import record_success
@@ -106,7 +107,7 @@ def blocks_of(args: dict[str, Any]) -> list[dict[str, Any]]:
 
 def tick(engine: Engine, slack: FakeSlack, now: datetime, **extra: Any) -> Any:
     settings = settings_for(slack, **extra)
-    return run_due_digests(settings, engine, web_client(settings), now=now)
+    return run_due_digests(settings, engine, SlackOutbox(web_client(settings)), now=now)
 
 
 # --- when a digest is due -------------------------------------------------------------------------------
@@ -328,7 +329,7 @@ def test_two_digests_for_one_channel_are_a_second_apart(engine: Engine, slack: F
     result = run_due_digests(
         settings,
         engine,
-        web_client(settings),
+        SlackOutbox(web_client(settings)),
         now=datetime(2026, 11, 25, 9, 2, tzinfo=UTC),
         sleep=waits.append,
         clock=lambda: 1_000.0,  # a clock that stands still: the second post must wait the whole second

@@ -27,6 +27,7 @@ from bot.budgets import check_budgets
 from bot.digests import run_due_digests
 from bot.settings import Settings
 from bot.slack.app import web_client
+from bot.slack.outbox import SlackOutbox
 from bot.spikes import check_spikes
 from storage.budgets import set_budget
 from storage.db import transaction
@@ -322,9 +323,9 @@ def test_hostile_names_reach_slack_as_data_within_slacks_limits(slack_harness: S
         ABACUS_PEOPLE_VISIBILITY="everyone",
     )
     client = web_client(settings)
-    assert run_due_digests(settings, harness.engine, client, now=NOW, sleep=lambda _s: None).posted == 1
-    assert check_budgets(settings, harness.engine, client, now=NOW).posted == 3
-    spikes = check_spikes(settings, harness.engine, client, now=NOW)
+    assert run_due_digests(settings, harness.engine, SlackOutbox(client), now=NOW, sleep=lambda _s: None).posted == 1
+    assert check_budgets(settings, harness.engine, SlackOutbox(client), now=NOW).posted == 3
+    spikes = check_spikes(settings, harness.engine, SlackOutbox(client), now=NOW)
     assert spikes.sent == 1 and spikes.errors == []
 
     sent = everything_sent(harness, interactions)

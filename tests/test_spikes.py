@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.settings import Settings
+from bot.slack.outbox import SlackOutbox
 from bot.spikes import check_spikes, find_spikes
 from storage.db import transaction
 from storage.spikes import spikes_recorded
@@ -73,7 +74,7 @@ def test_one_dm_per_person_per_day_and_one_batched_summary(engine: Engine, slack
     spend(engine, "dana@acme.com", {**history(20, "10"), YESTERDAY: "50"})
     spend(engine, "bob@acme.com", {**history(20, "20"), YESTERDAY: "100", TODAY: "90"})
     config = settings(slack, ABACUS_SPIKE_ADMIN_CHANNEL="CADMINS")
-    tick = check_spikes(config, engine, client_for(slack), now=NOW)
+    tick = check_spikes(config, engine, SlackOutbox(client_for(slack)), now=NOW)
     assert (tick.sent, tick.errors) == (3, [])  # dana yesterday, bob yesterday and today
     posts = slack.called("chat.postMessage")
     dms = [p for p in posts if p.args["channel"].startswith("D")]
@@ -85,16 +86,16 @@ def test_one_dm_per_person_per_day_and_one_batched_summary(engine: Engine, slack
     text = json.dumps(summary.args["blocks"], ensure_ascii=False)
     assert "dana $50.00 on Nov 24" in text and "bob $100.00 on Nov 24" in text and "bob $90.00 on Nov 25" in text
     # The next run (or a restarted scheduler) sends nothing again for those days.
-    assert check_spikes(config, engine, client_for(slack), now=NOW + timedelta(hours=1)).sent == 0
+    assert check_spikes(config, engine, SlackOutbox(client_for(slack)), now=NOW + timedelta(hours=1)).sent == 0
     assert len(slack.called("chat.postMessage")) == 4
 
 
 def test_a_failed_dm_is_retried_and_no_summary_without_a_channel(engine: Engine, slack: FakeSlack) -> None:
     spend(engine, "dana@acme.com", {**history(20, "10"), YESTERDAY: "50"})
     slack.fail("conversations.open", error="user_disabled")
-    tick = check_spikes(settings(slack), engine, client_for(slack), now=NOW)
+    tick = check_spikes(settings(slack), engine, SlackOutbox(client_for(slack)), now=NOW)
     assert tick.sent == 0 and tick.errors == ["dana@acme.com: user_disabled"]
     assert [r.status for r in spikes_recorded(engine)] == ["failed"]
-    assert check_spikes(settings(slack), engine, client_for(slack), now=NOW).sent == 1
+    assert check_spikes(settings(slack), engine, SlackOutbox(client_for(slack)), now=NOW).sent == 1
     assert [r.status for r in spikes_recorded(engine)] == ["sent"]
     assert [p.args["channel"] for p in slack.called("chat.postMessage")] == ["DDANA"]
