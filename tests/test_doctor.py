@@ -12,9 +12,10 @@ import yaml
 from sqlalchemy import Engine
 
 from bot.cli import main
-from bot.doctor import REQUIRED_SCOPES, DoctorReport, run_doctor
+from bot.doctor import REQUIRED_SCOPES, DoctorReport
 from bot.scheduler import Leadership, SchedulerEnv, run_job
 from bot.settings import Settings
+from bot.slack.doctor import run_doctor
 from storage.digests import subscribe
 from storage.job_runs import finish_run, start_run
 from tests.fakes.anthropic_server import FakeAnthropic

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, styled
-from bot.doctor import run_doctor
 
 MARKS = {
     "ok": ("ok  ", "green"),
@@ -20,6 +19,8 @@ MARKS = {
 @pass_app
 def doctor_command(app: AppContext, as_json: bool) -> int:
     """Check the database, Slack, provider keys, the scheduler and the clock; exit 1 if something needed fails."""
+    from bot.slack.doctor import run_doctor  # Slack's libraries load only for the commands that use them
+
     # The doctor connects by itself, so an unreachable database is one of its lines, not a crash.
     report = run_doctor(app.settings)
     if as_json:

@@ -48,15 +48,13 @@ def serve_command(app: AppContext, port: int | None, host: str, with_scheduler: 
         # One process is the whole install with SQLite; PostgreSQL installs run `abacus scheduler` beside it.
         with_scheduler = engine.dialect.name == "sqlite"
 
-    from bot.slack.app import create_app
-
     if settings.slack_app_token is not None:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from bot.slack.app import run_socket_mode
 
         console.print("Abacus is connecting to Slack in Socket Mode.")
         if with_scheduler:
             start_background_scheduler(settings, engine)
-        SocketModeHandler(create_app(settings, engine), settings.slack_app_token.get_secret_value()).start()
+        run_socket_mode(settings, engine, settings.slack_app_token.get_secret_value())
         return
     bind = f"{host}:{port or settings.port}"
     console.print(f"Abacus is listening on http://{bind}/slack/events")

@@ -221,3 +221,10 @@ def _tell(url: str, text: str) -> None:
         WebhookClient(url, proxy=None).send(text=text, response_type="ephemeral", replace_original=False)
     except Exception:  # best effort: the request was refused either way
         log.warning("could not post a refusal to its response_url", exc_info=True)
+
+
+def run_socket_mode(settings: Settings, engine: Engine, app_token: str) -> None:
+    """Serve over Socket Mode (``app_token``: SLACK_APP_TOKEN) until the process stops."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    SocketModeHandler(create_app(settings, engine), app_token).start()

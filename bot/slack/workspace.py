@@ -5,8 +5,9 @@ from __future__ import annotations
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
-from bot.doctor import DoctorReport, run_doctor
+from bot.doctor import DoctorReport
 from bot.settings import Settings
+from bot.slack.doctor import run_doctor
 from bot.slack.usergroups import SlackUsergroups
 
 
