@@ -3,12 +3,10 @@ the same data, and alt text that states the main number."""
 
 from __future__ import annotations
 
-import ast
 import struct
 import threading
 from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -128,14 +126,3 @@ def test_renders_in_parallel_threads_identically() -> None:
     for t in threads:
         t.join()
     assert not errors and len(set(results)) == 1
-
-
-def test_charts_import_nothing_of_ours_and_never_pyplot() -> None:
-    for path in (
-        Path("charts").glob("*.py") if Path("charts").exists() else Path(__file__).parents[1].glob("charts/*.py")
-    ):
-        tree = ast.parse(path.read_text())
-        names = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-        names += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
-        assert not [n for n in names if n.split(".")[0] in {"bot", "storage", "providers"}], path
-        assert "matplotlib.pyplot" not in names, path
