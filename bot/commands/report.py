@@ -1,7 +1,7 @@
 """`abacus report`: the analytics answers Slack gives, on a terminal, as JSON, CSV or a PNG chart.
 
-Each subcommand runs exactly the storage query and chart renderer Slack uses, so an operator (and a test)
-sees the same numbers.
+Each subcommand runs the use case's own query and chart (``bot.usecases``) that Slack's answer runs, so an
+operator (and a test) sees the same numbers.
 """
 
 from __future__ import annotations
@@ -19,22 +19,21 @@ from bot import chart_inputs
 from bot.cli_support import AppContext, console, emit_json, pass_app, styled, to_jsonable
 from bot.command_text import sort_words
 from bot.errors import AbacusError
-from bot.formatting import PEOPLE_TOTAL, cost_notes, est, format_share, format_tokens, format_usd, standing
+from bot.formatting import cost_notes, est, format_share, format_tokens, format_usd, standing
 from bot.periods import PERIOD_HELP, Period, PeriodError, parse_period, today_in
 from bot.report_support import read_session, resolve_tool, tool_name, utc_now, write_file
 from bot.sources import all_tools
-from charts.bars import model_chart, top_users_chart
-from charts.daily import daily_usage_chart
+from bot.usecases import models as uc_models
+from bot.usecases import overview as uc_overview
+from bot.usecases import person as uc_person
+from bot.usecases import table as uc_table
+from bot.usecases import top as uc_top
+from charts.bars import top_users_chart
 from charts.data import Chart
-from charts.personal import personal_trend_chart
-from providers.registry import seat_tools
 from storage.analytics.exports import team_csv, usage_csv
-from storage.analytics.models_breakdown import model_breakdown
-from storage.analytics.overview import PeriodTotals, SubscriptionUsage, UnattributedUsage, overview
-from storage.analytics.profile import find_person, user_profile
-from storage.analytics.team import SORT_KEYS, team_table, tool_sort_key
-from storage.analytics.top_users import top_users
-from storage.analytics.trends import Trends, trends
+from storage.analytics.overview import PeriodTotals, SubscriptionUsage, UnattributedUsage
+from storage.analytics.profile import find_person
+from storage.analytics.team import SORT_KEYS, tool_sort_key
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -132,14 +131,13 @@ def overview_command(
     """Totals, averages, tool split and the change against the previous period."""
     req = Request(app, period, tool)
     p = req.period
+    request = uc_overview.OverviewRequest(p, req.tool)
     with read_session(app) as s:
-        result = overview(s, p.start, p.end, tool=req.tool, seat_tools=seat_tools())
-        series = trends(s, p.start, p.end, now=req.now, tool=req.tool)
+        result = uc_overview.totals(s, request)
+        series = uc_overview.daily(s, request, now=req.now)
         csv_text = usage_csv(s, p.start, p.end, view="tools", tool=req.tool) if csv_path else ""
     written = _outputs(
-        lambda: daily_usage_chart(
-            chart_inputs.trend_days(series), period_label=p.label, granularity=series.granularity
-        ),
+        lambda: uc_overview.chart(series, p),
         png_path,
         lambda: csv_text,
         csv_path,
@@ -228,31 +226,12 @@ def top_command(
     """People ranked by tokens or cost, with tool split, favourite model and last active day."""
     req = Request(app, period, tool)
     p = req.period
+    request = uc_top.TopRequest(p, req.tool, limit, "cost" if rank_by == "cost" else "tokens")
     with read_session(app) as s:
-        result = top_users(
-            s,
-            p.start,
-            p.end,
-            rank_by="cost" if rank_by == "cost" else "tokens",
-            tool=req.tool,
-            limit=limit,
-            seat_tools=seat_tools(),
-        )
-        csv_text = (
-            team_csv(team_table(s, p.start, p.end, today=req.today, tool=req.tool, tools=all_tools()))
-            if csv_path
-            else ""
-        )
-    total = float(result.total_cost_usd) if rank_by == "cost" else float(result.total_tokens)
+        result = uc_top.people(s, request)
+        csv_text = team_csv(uc_table.rows(s, _everyone(req), today=req.today)) if csv_path else ""
     written = _outputs(
-        lambda: top_users_chart(
-            chart_inputs.top_user_bars(result),
-            period_label=p.label,
-            metric="cost" if rank_by == "cost" else "tokens",
-            total=total,
-            of=result.people,
-            total_label=PEOPLE_TOTAL if result.unattributed.keys else "in total",
-        ),
+        lambda: uc_top.chart(result, request),
         png_path,
         lambda: csv_text,
         csv_path,
@@ -322,10 +301,10 @@ def user_command(
         email = find_person(s, who)
         if email is None:
             raise AbacusError(f"Nobody called {who!r} has any usage: check the spelling, or see `abacus report top`.")
-        profile = user_profile(s, email, p.start, p.end, tool=req.tool, seat_tools=seat_tools())
+        profile = uc_person.profile_of(s, email, p, req.tool)
         csv_text = usage_csv(s, p.start, p.end, view="models", tool=req.tool, email=email) if csv_path else ""
     written = _outputs(
-        lambda: personal_trend_chart(chart_inputs.personal_days(profile), period_label=p.label, who=f"{email}'s"),
+        lambda: uc_person.chart(profile, p, who=f"{email}'s"),
         png_path,
         lambda: csv_text,
         csv_path,
@@ -386,10 +365,10 @@ def models_command(
     req = Request(app, period, tool)
     p = req.period
     with read_session(app) as s:
-        result = model_breakdown(s, p.start, p.end, tool=req.tool, seat_tools=seat_tools())
+        result = uc_models.breakdown_of(s, uc_models.ModelsRequest(p, req.tool))
         csv_text = usage_csv(s, p.start, p.end, view="models", tool=req.tool) if csv_path else ""
     written = _outputs(
-        lambda: model_chart(chart_inputs.model_bars(result), period_label=p.label, total=float(result.total_tokens)),
+        lambda: uc_models.chart(result, p),
         png_path,
         lambda: csv_text,
         csv_path,
@@ -435,12 +414,10 @@ def trends_command(
     req = Request(app, period, tool)
     p = req.period
     with read_session(app) as s:
-        result = trends(s, p.start, p.end, now=req.now, tool=req.tool)
+        result = uc_overview.daily(s, uc_overview.OverviewRequest(p, req.tool), now=req.now)
         csv_text = usage_csv(s, p.start, p.end, view="tools", tool=req.tool) if csv_path else ""
     written = _outputs(
-        lambda: daily_usage_chart(
-            chart_inputs.trend_days(result), period_label=p.label, granularity=result.granularity
-        ),
+        lambda: uc_overview.chart(result, p),
         png_path,
         lambda: csv_text,
         csv_path,
@@ -507,19 +484,9 @@ def team_command(
     req = Request(app, period, tool)
     p = req.period
     sort_by = sort_words().get(sort_by, sort_by)
+    request = uc_table.TableRequest(p, req.tool, sort_by, ascending, search, limit)
     with read_session(app) as s:
-        table_data = team_table(
-            s,
-            p.start,
-            p.end,
-            today=req.today,
-            sort_by=sort_by,
-            descending=not ascending,
-            search=search,
-            tool=req.tool,
-            tools=all_tools(),
-            limit=limit,
-        )
+        table_data = uc_table.rows(s, request, today=req.today)
     total = float(sum(r.total_tokens for r in table_data.rows))
     written = _outputs(
         lambda: top_users_chart(
@@ -552,8 +519,9 @@ def team_command(
     _report_written(written)
 
 
-def _trend_chart(series: Trends, label: str) -> Chart:
-    return daily_usage_chart(chart_inputs.trend_days(series), period_label=label, granularity=series.granularity)
+def _everyone(req: Request) -> uc_table.TableRequest:
+    """The team table behind `--csv` of the other reports: the first 500 people by tokens."""
+    return uc_table.TableRequest(req.period, req.tool, ascending=False, limit=500)
 
 
 def _ago(days: int) -> str:

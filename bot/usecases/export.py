@@ -9,12 +9,11 @@ from bot.answers.plain_text import notification_text
 from bot.answers.team_table import export_blocks
 from bot.command_text import AbacusRequest
 from bot.periods import Period, today_in
-from bot.sources import all_tools
+from bot.usecases import table as team_table
 from bot.usecases.context import Context
 from bot.usecases.result import Answer, ExportFile, say
-from bot.usecases.table import PEOPLE_ADMINS_ONLY
+from bot.usecases.table import PEOPLE_ADMINS_ONLY, TableRequest
 from storage.analytics.exports import team_csv, usage_csv
-from storage.analytics.team import team_table
 from storage.db import transaction
 
 TEAM_EXPORT_LIMIT = 10_000  # the original's export limit
@@ -43,16 +42,9 @@ def answer(ctx: Context, request: ExportRequest) -> Answer:
     if request.what == "team":
         if not ctx.can_see_people:
             return say(PEOPLE_ADMINS_ONLY.format(what="The team export"))
+        everyone = TableRequest(period, request.tool, ascending=False, limit=TEAM_EXPORT_LIMIT)
         with transaction(ctx.engine) as session:
-            table = team_table(
-                session,
-                period.start,
-                period.end,
-                today=today_in(ctx.zone, ctx.now()),
-                tool=request.tool,
-                tools=all_tools(),
-                limit=TEAM_EXPORT_LIMIT,
-            )
+            table = team_table.rows(session, everyone, today=today_in(ctx.zone, ctx.now()))
         content, rows, filename = team_csv(table), len(table.rows), f"team_{start}_to_{end}.csv"
     else:
         with transaction(ctx.engine) as session:

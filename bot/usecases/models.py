@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from bot.answers.plain_text import notification_text
 from bot.answers.team import models_blocks
 from bot.chart_inputs import model_bars
@@ -12,8 +14,9 @@ from bot.periods import Period
 from bot.usecases.context import Context
 from bot.usecases.result import Answer, ChartFile
 from charts.bars import model_chart
+from charts.data import Chart
 from providers.registry import seat_tools
-from storage.analytics.models_breakdown import model_breakdown
+from storage.analytics.models_breakdown import ModelBreakdown, model_breakdown
 from storage.db import transaction
 
 
@@ -27,19 +30,29 @@ def from_parsed(parsed: AbacusRequest, period: Period) -> ModelsRequest:
     return ModelsRequest(period, parsed.tool)
 
 
+SLACK_BARS = 6  # a Slack answer's chart: the biggest models only
+
+
+def breakdown_of(session: Session, request: ModelsRequest) -> ModelBreakdown:
+    p = request.period
+    return model_breakdown(session, p.start, p.end, tool=request.tool, seat_tools=seat_tools())
+
+
+def chart(breakdown: ModelBreakdown, period: Period, *, bars: int | None = None) -> Chart:
+    return model_chart(model_bars(breakdown)[:bars], period_label=period.label, total=float(breakdown.total_tokens))
+
+
 def answer(ctx: Context, request: ModelsRequest) -> Answer:
     period, tool = request.period, request.tool
     with transaction(ctx.engine) as session:
-        breakdown = model_breakdown(session, period.start, period.end, tool=tool, seat_tools=seat_tools())
+        breakdown = breakdown_of(session, request)
         freshness = ctx.freshness(session)
     blocks = models_blocks(breakdown, period, tool=tool, freshness=freshness)
     charts = []
     if breakdown.models:
         charts.append(
             ChartFile(
-                lambda: model_chart(
-                    model_bars(breakdown)[:6], period_label=period.label, total=float(breakdown.total_tokens)
-                ),
+                lambda: chart(breakdown, period, bars=SLACK_BARS),
                 "models.png",
                 f"Models · {period.label}",
             )

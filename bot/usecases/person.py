@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bot.access import UserLookupFailed
 from bot.answers.blocks import context, escape
 from bot.answers.budgets import state_line
@@ -16,9 +18,10 @@ from bot.command_text import AbacusRequest
 from bot.periods import Period
 from bot.usecases.context import Context
 from bot.usecases.result import Answer, ChartFile, say
+from charts.data import Chart
 from charts.personal import personal_trend_chart
 from providers.registry import seat_tools
-from storage.analytics.profile import find_person, user_profile
+from storage.analytics.profile import UserProfile, find_person, user_profile
 from storage.db import transaction
 
 
@@ -65,16 +68,25 @@ def user(ctx: Context, request: PersonRequest) -> Answer:
     return profile(ctx, stored, request.period, whose=stored.split("@")[0].replace(".", " ").title())
 
 
+def profile_of(session: Session, email: str, period: Period, tool: str | None = None) -> UserProfile:
+    """One person's period, models, lifetime and standing (Slack's answer and `abacus report user` alike)."""
+    return user_profile(session, email, period.start, period.end, tool=tool, seat_tools=seat_tools())
+
+
+def chart(found: UserProfile, period: Period, *, who: str) -> Chart:
+    return personal_trend_chart(personal_days(found), period_label=period.label, who=who)
+
+
 def profile(ctx: Context, email: str, period: Period, *, whose: str) -> Answer:
     with transaction(ctx.engine) as session:
-        found = user_profile(session, email, period.start, period.end, seat_tools=seat_tools())
+        found = profile_of(session, email, period)
         freshness = ctx.freshness(session)
     blocks = profile_blocks(found, period, whose=whose, freshness=freshness)
     charts = []
     if found.summary.tokens:
         charts.append(
             ChartFile(
-                lambda: personal_trend_chart(personal_days(found), period_label=period.label, who=whose),
+                lambda: chart(found, period, who=whose),
                 "usage.png",
                 f"{whose} AI coding usage · {period.label}",
             )
@@ -88,6 +100,6 @@ def home(ctx: Context) -> dict[str, Any]:
     viewer = ctx.asker
     with transaction(ctx.engine) as session:
         stored = find_person(session, viewer.email) if viewer.email else None
-        found = user_profile(session, stored, period.start, period.end, seat_tools=seat_tools()) if stored else None
+        found = profile_of(session, stored, period) if stored else None
         freshness = ctx.freshness(session)
     return home_view(found, period, name=viewer.name or viewer.email, freshness=freshness)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from sqlalchemy.orm import Session
+
 from bot.answers.plain_text import notification_text
 from bot.answers.team import top_blocks
 from bot.chart_inputs import top_user_bars
@@ -36,12 +38,12 @@ def from_parsed(parsed: AbacusRequest, period: Period) -> TopRequest:
     return TopRequest(period, parsed.tool, parsed.limit or 10, by, parsed.teams)
 
 
-def top_people(ctx: Context, request: TopRequest) -> TopUsers:
+def people(session: Session, request: TopRequest) -> TopUsers:
+    """The ranking (Slack's answer and `abacus report top` alike)."""
     p = request.period
-    with transaction(ctx.engine) as session:
-        return top_users(
-            session, p.start, p.end, rank_by=request.by, tool=request.tool, limit=request.limit, seat_tools=seat_tools()
-        )
+    return top_users(
+        session, p.start, p.end, rank_by=request.by, tool=request.tool, limit=request.limit, seat_tools=seat_tools()
+    )
 
 
 def chart(top: TopUsers, request: TopRequest) -> Chart:
@@ -61,15 +63,7 @@ def answer(ctx: Context, request: TopRequest) -> Answer:
     named = ctx.can_see_people
     period = request.period
     with transaction(ctx.engine) as session:
-        top = top_users(
-            session,
-            period.start,
-            period.end,
-            rank_by=request.by,
-            tool=request.tool,
-            limit=request.limit,
-            seat_tools=seat_tools(),
-        )
+        top = people(session, request)
         freshness = ctx.freshness(session)
     blocks = top_blocks(top, period, tool=request.tool, named=named, freshness=freshness)
     charts = []
