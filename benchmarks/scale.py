@@ -84,9 +84,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _questions(engine: Engine) -> list[Question]:
-    from bot.settings import Settings
-    from bot.slack.app import access_policy
+    from bot.access import access_policy
     from bot.command_text import parse
+    from bot.settings import Settings
     from bot.slack.services import Services
     from bot.slack.users import SlackUser
     from bot.sources import footer_status
@@ -123,7 +123,7 @@ def _questions(engine: Engine) -> list[Question]:
     def ask(text: str) -> Callable[[], Any]:
         request = parse(text)
         assert not request.problems, request.problems
-        return lambda: services.answer(request, asker, is_admin=True)
+        return lambda: _drawn(services.answer(request, asker, is_admin=True))
 
     def footer() -> Any:
         with transaction(engine) as s:
@@ -166,21 +166,25 @@ def _questions(engine: Engine) -> list[Question]:
     ]
 
 
+_DRAW_CHARTS = [True]
+
+
+def _drawn(answer: Any) -> Any:
+    """The answer with its charts drawn, as the Slack delivery draws them (after the text is shown)."""
+    if _DRAW_CHARTS[0]:
+        for chart in answer.charts:
+            _ = chart.png
+    return answer
+
+
 @contextmanager
 def _no_charts() -> Iterator[None]:
     """Answers without their chart renders (matplotlib, independent of the data): the figures in brackets."""
-    from bot.slack import services
-    from charts.data import Chart
-
-    names = ("daily_usage_chart", "top_users_chart", "model_chart", "personal_trend_chart")
-    saved = {name: getattr(services, name) for name in names}
-    for name in names:
-        setattr(services, name, lambda *_a, **_k: Chart(png=b"", alt_text="", width=0, height=0))
+    _DRAW_CHARTS[0] = False
     try:
         yield
     finally:
-        for name, fn in saved.items():
-            setattr(services, name, fn)
+        _DRAW_CHARTS[0] = True
 
 
 def _rollup_rows(engine: Engine) -> int:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.settings import Settings
+
 
 @dataclass(frozen=True, slots=True)
 class SlackUser:
@@ -55,6 +57,15 @@ class AccessPolicy:
     def can_see_people(self, user: SlackUser) -> bool:
         """Named people (top lists, someone else's profile): everyone, or admins only, by setting."""
         return self.people_visible_to_all or self.is_admin(user)
+
+
+def access_policy(settings: Settings) -> AccessPolicy:
+    return AccessPolicy(
+        domains=tuple(settings.email_domains),
+        admins=frozenset(settings.admins),
+        allow_guests=settings.allow_guests,
+        people_visible_to_all=settings.people_visibility == "everyone",
+    )
 
 
 def denial(policy: AccessPolicy, user: SlackUser, workspace_team_id: str | None) -> str | None:

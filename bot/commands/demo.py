@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from bot.access import SlackUser, access_policy
 from bot.answers.plain_text import blocks_to_text
 from bot.chart_inputs import trend_days
 from bot.cli_support import console, styled
@@ -25,9 +26,8 @@ from bot.command_text import parse
 from bot.demo_data import DEMO_CLAUDE_ORG, DEMO_DOMAIN, demo_people, generate_demo
 from bot.errors import AbacusError
 from bot.settings import Settings
-from bot.slack.app import access_policy
-from bot.slack.services import Services
-from bot.slack.users import SlackUser
+from bot.usecases import dispatch
+from bot.usecases.context import Context
 from charts.daily import digest_chart
 from storage.analytics.trends import trends
 from storage.db import make_engine, transaction
@@ -85,11 +85,11 @@ def demo_command(people: int, days: int, seed: int, out: Path, database: Path) -
         emails = demo_people(people, seed)
         asker_email, heavy = emails[-1], emails[0]
         asker = SlackUser(id="demo", email=asker_email, name=asker_email.split("@")[0], team_id="", tz="UTC")
-        services = Services(settings=settings, engine=engine, directory=None, policy=policy, now=lambda: now)
+        ctx = Context(settings=settings, engine=engine, policy=policy, now=lambda: now, asker=asker)
         out.mkdir(parents=True, exist_ok=True)
         saved: list[Path] = []
         for text, show in (("overview 30d", True), ("top 5 30d", True), (f"user {heavy} 30d", True), ("models", False)):
-            answer = services.answer(parse(text), asker, is_admin=False)
+            answer = dispatch.answer(ctx, parse(text))
             if show:
                 console.rule(f"/abacus {text}")
                 console.print(blocks_to_text(answer.blocks), end="")

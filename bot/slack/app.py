@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy import Engine
 
-from bot.access import AccessPolicy, denial
+from bot.access import AccessPolicy, access_policy, denial
 from bot.settings import Settings
 from bot.slack import listeners
 from bot.slack.services import Services
@@ -33,15 +33,6 @@ def web_client(settings: Settings) -> WebClient:
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     client.retry_handlers.append(ServerErrorRetryHandler(max_retry_count=2))
     return client
-
-
-def access_policy(settings: Settings) -> AccessPolicy:
-    return AccessPolicy(
-        domains=tuple(settings.email_domains),
-        admins=frozenset(settings.admins),
-        allow_guests=settings.allow_guests,
-        people_visible_to_all=settings.people_visibility == "everyone",
-    )
 
 
 def create_app(

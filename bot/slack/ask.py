@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bot.access import denial
+from bot.access import access_policy, denial
 from bot.answers.mapping import KEY_BLOCK
 from bot.answers.plain_text import blocks_to_text, modal_to_text
 from bot.command_text import parse
 from bot.errors import AbacusError
 from bot.settings import Settings
-from bot.slack.app import access_policy, web_client
+from bot.slack.app import web_client
 from bot.slack.services import Services
 from bot.slack.users import SlackUser, UserDirectory
 from bot.usecases import mapping
