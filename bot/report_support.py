@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from sqlalchemy.orm import Session
 
 from bot import sources
+from bot.answers.common import tool_name
 from bot.cli_support import AppContext
 from bot.database import schema_problem
 from bot.errors import AbacusError
 from providers import registry
 from storage.db import transaction
+
+__all__ = ["read_session", "resolve_sources", "resolve_tool", "tool_name", "write_file"]
 
 
 def resolve_sources(name: str | None) -> set[str] | None:
@@ -39,14 +41,6 @@ def resolve_tool(name: str | None) -> str | None:
     except LookupError:
         words = ", ".join(t.short for t in registry.tools())
         raise click.BadParameter(f"unknown tool {name!r}: use one of {words}.") from None
-
-
-def tool_name(tool_id: str) -> str:
-    return registry.tool_title(tool_id)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @contextmanager

@@ -12,7 +12,8 @@ from bot.answers.plain_text import blocks_to_text
 from bot.cli_support import AppContext, console, pass_app
 from bot.digests import compose_digest, latest_period, period_for_day
 from bot.errors import AbacusError
-from bot.report_support import utc_now, write_file
+from bot.jobs import utc_now
+from bot.report_support import write_file
 from storage.digests import list_subscriptions
 
 

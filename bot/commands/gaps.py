@@ -8,8 +8,9 @@ import click
 from rich.table import Table
 
 from bot.cli_support import AppContext, console, emit_json, json_option, pass_app
+from bot.jobs import utc_now
 from bot.periods import today_in
-from bot.report_support import read_session, resolve_sources, utc_now
+from bot.report_support import read_session, resolve_sources
 from bot.sources import gaps_of, source_title
 from storage.analytics.gaps import STALE_AFTER_DAYS
 

@@ -20,8 +20,9 @@ from bot.cli_support import AppContext, console, emit_json, pass_app, styled, to
 from bot.command_text import sort_words
 from bot.errors import AbacusError
 from bot.formatting import cost_notes, est, format_share, format_tokens, format_usd, standing
+from bot.jobs import utc_now
 from bot.periods import PERIOD_HELP, Period, PeriodError, parse_period, today_in
-from bot.report_support import read_session, resolve_tool, tool_name, utc_now, write_file
+from bot.report_support import read_session, resolve_tool, tool_name, write_file
 from bot.sources import all_tools
 from bot.usecases import models as uc_models
 from bot.usecases import overview as uc_overview

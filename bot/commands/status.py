@@ -11,8 +11,8 @@ from rich.text import Text
 
 from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, styled, to_jsonable
 from bot.formatting import format_tokens, format_usd
-from bot.jobs import job_title
-from bot.report_support import read_session, resolve_sources, utc_now
+from bot.jobs import job_title, utc_now
+from bot.report_support import read_session, resolve_sources
 from bot.sources import hourly, source_title, status_of
 from providers import registry
 from storage.analytics.status import ProviderStatus

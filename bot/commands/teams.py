@@ -13,7 +13,7 @@ import click
 
 from bot.cli_support import AppContext, console, emit_json, json_option, pass_app
 from bot.errors import AbacusError
-from bot.report_support import utc_now
+from bot.jobs import utc_now
 from storage.db import transaction
 from storage.teams import TeamNameError, list_teams, normalise_name, replace_members
 
