@@ -1,1 +1,2 @@
-"""Pure Block Kit builders, one module per kind of answer: typed query results in, blocks out."""
+"""Pure Block Kit builders, one module per kind of answer: typed query results in, blocks out. No Slack
+library: the use cases build these, and ``bot.slack`` only delivers them."""

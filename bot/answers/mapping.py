@@ -23,7 +23,7 @@ MAX_OPTION_TEXT = 75  # Slack's cap for an option's text and description
 def key_id(org_id: str, key_name: str) -> str:
     """A short stable id for an API key: Slack caps an option's value at 150 characters and a key's name
     can be longer, so the option carries this (``k`` and 24 hex digits of a SHA-256 of org and name) and
-    the submission is resolved back to the key (``bot.slack.mapping.resolve_key``)."""
+    the submission is resolved back to the key (``bot.usecases.mapping.resolve_key``)."""
     return "k" + hashlib.sha256(f"{org_id}\x00{key_name}".encode()).hexdigest()[:24]
 
 

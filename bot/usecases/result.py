@@ -26,10 +26,6 @@ class ChartFile:
         self.filename = filename
         self.title = title
 
-    @classmethod
-    def drawn(cls, chart: Chart, filename: str, title: str) -> ChartFile:
-        return cls(lambda: chart, filename, title)
-
     @property
     def chart(self) -> Chart:
         if self._chart is None:
