@@ -1,4 +1,5 @@
-"""`/abacus export`: the original's CSV exports, same columns and file names, as a file in the asker's DM."""
+"""`/abacus export`: usage or the team table as CSV (the columns and file names getsentry/abacus uses), as a file in
+the asker's DM."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from bot.usecases.table import PEOPLE_ADMINS_ONLY, TableRequest
 from storage.analytics.exports import team_csv, usage_csv
 from storage.db import transaction
 
-TEAM_EXPORT_LIMIT = 10_000  # the original's export limit
+TEAM_EXPORT_LIMIT = 10_000  # people in one team export, as in getsentry/abacus
 
 
 @dataclass(frozen=True, slots=True)
