@@ -172,7 +172,15 @@ def compose_digest(
         series = trends(session, chart_start, period.end, now=now)
     blocks = digest_blocks(facts, late_note=late_note)
     label = f"{short_day(chart_start)} – {short_day(period.end)}"
-    chart = digest_chart(trend_days(series), period_label=label)
+    # The digest's headline is money, so its chart draws the daily cost too, and picks out its own day or week.
+    reported = short_day(period.end) if cadence == "daily" else f"week of {short_day(period.start)}"
+    chart = digest_chart(
+        trend_days(series),
+        period_label=label,
+        reported=(period.start, period.end),
+        reported_label=reported,
+        with_cost=True,
+    )
     title = f"AI coding usage · {label}"
     return DigestMessage(
         notification_text(blocks),

@@ -19,6 +19,7 @@ from charts.style import (
     WIDTH_IN,
     bar_xlim,
     color_for,
+    cost_series_name,
     legend,
     new_figure,
     no_data,
@@ -70,7 +71,8 @@ def personal_trend_chart(days: Sequence[PersonalDay], *, period_label: str, who:
     value_axis(cost_axes, fmt.usd_axis)
     handles: list[Patch | Line2D] = [Patch(color=color_for(k)) for k in keys]
     handles.append(Line2D([], [], color=TEXT, linewidth=1.6))
-    legend(axes, handles, [*(series_name(k) for k in keys), "Cost"])
+    estimated = any(cost_series_name(k) != series_name(k) for k in keys)
+    legend(axes, handles, [*(series_name(k) for k in keys), "Cost (est.)" if estimated else "Cost"])
     peak = max(days, key=lambda d: d.total_tokens)
     alt = (
         f"{title}. {fmt.tokens(total_tokens)} tokens and {fmt.usd(total_cost)} over {_days(active)}; "

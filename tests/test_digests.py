@@ -298,7 +298,7 @@ def test_cli_preview_prints_the_digest_without_posting(
     out = capsys.readouterr().out
     assert "Would post in CDIGEST (daily, period 2026-11-24)" in out
     assert "AI CODING COSTS · TUESDAY NOV 24" in out and "$72.50 that day" in out
-    assert "[chart in the thread: Tokens per day · Oct 26 – Nov 24" in out
+    assert "[chart in the thread: Tokens and cost per day · Oct 26 – Nov 24" in out
     assert png.read_bytes().startswith(PNG)
     assert slack.calls == []  # nothing was posted
 

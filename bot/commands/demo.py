@@ -102,7 +102,15 @@ def demo_command(people: int, days: int, seed: int, out: Path, database: Path) -
         with transaction(engine) as session:
             series = trends(session, end - timedelta(days=29), end, now=now)
         digest = out / "digest.png"
-        digest.write_bytes(digest_chart(trend_days(series), period_label="30d").png)
+        digest.write_bytes(
+            digest_chart(
+                trend_days(series),
+                period_label="last 30 days",
+                reported=(end, end),
+                reported_label=f"{end:%b} {end.day}",
+                with_cost=True,
+            ).png
+        )
         saved.append(digest)
     finally:
         engine.dispose()

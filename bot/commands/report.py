@@ -138,7 +138,10 @@ def overview_command(
         csv_text = usage_csv(s, p.start, p.end, view="tools", tool=req.tool) if csv_path else ""
     written = _outputs(
         lambda: daily_usage_chart(
-            chart_inputs.trend_days(series), period_label=p.label, granularity=series.granularity
+            chart_inputs.trend_days(series),
+            period_label=p.label,
+            granularity=series.granularity,
+            scope=chart_inputs.scope(req.tool),
         ),
         png_path,
         lambda: csv_text,
@@ -252,6 +255,7 @@ def top_command(
             total=total,
             of=result.people,
             total_label=PEOPLE_TOTAL if result.unattributed.keys else "in total",
+            scope=chart_inputs.scope(req.tool),
         ),
         png_path,
         lambda: csv_text,
@@ -389,7 +393,12 @@ def models_command(
         result = model_breakdown(s, p.start, p.end, tool=req.tool, seat_tools=seat_tools())
         csv_text = usage_csv(s, p.start, p.end, view="models", tool=req.tool) if csv_path else ""
     written = _outputs(
-        lambda: model_chart(chart_inputs.model_bars(result), period_label=p.label, total=float(result.total_tokens)),
+        lambda: model_chart(
+            chart_inputs.model_bars(result),
+            period_label=p.label,
+            total=float(result.total_tokens),
+            scope=chart_inputs.scope(req.tool),
+        ),
         png_path,
         lambda: csv_text,
         csv_path,
@@ -439,7 +448,10 @@ def trends_command(
         csv_text = usage_csv(s, p.start, p.end, view="tools", tool=req.tool) if csv_path else ""
     written = _outputs(
         lambda: daily_usage_chart(
-            chart_inputs.trend_days(result), period_label=p.label, granularity=result.granularity
+            chart_inputs.trend_days(result),
+            period_label=p.label,
+            granularity=result.granularity,
+            scope=chart_inputs.scope(req.tool),
         ),
         png_path,
         lambda: csv_text,
@@ -523,7 +535,11 @@ def team_command(
     total = float(sum(r.total_tokens for r in table_data.rows))
     written = _outputs(
         lambda: top_users_chart(
-            chart_inputs.team_bars(table_data), period_label=p.label, total=total, of=table_data.total_count
+            chart_inputs.team_bars(table_data),
+            period_label=p.label,
+            total=total,
+            of=table_data.total_count,
+            scope=chart_inputs.scope(req.tool),
         ),
         png_path,
         lambda: team_csv(table_data),

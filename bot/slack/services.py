@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.budgets import BudgetState, budget_states
-from bot.chart_inputs import model_bars, personal_days, top_user_bars, trend_days
+from bot.chart_inputs import model_bars, personal_days, scope, top_user_bars, trend_days
 from bot.doctor import run_doctor
 from bot.formatting import PEOPLE_TOTAL
 from bot.periods import Period, PeriodError, parse_period, today_in
@@ -193,6 +193,7 @@ class Services:
                 total=total,
                 of=top.people,
                 total_label=PEOPLE_TOTAL if top.unattributed.keys else "in total",
+                scope=scope(request.tool),
             )
             charts.append(_chart(chart, "top", f"Top users · {period.label}"))
         return Answer(notification_text(blocks), blocks, charts)
@@ -205,7 +206,10 @@ class Services:
         charts = []
         if breakdown.models:
             chart = model_chart(
-                model_bars(breakdown)[:6], period_label=period.label, total=float(breakdown.total_tokens)
+                model_bars(breakdown)[:6],
+                period_label=period.label,
+                total=float(breakdown.total_tokens),
+                scope=scope(request.tool),
             )
             charts.append(_chart(chart, "models", f"Models · {period.label}"))
         return Answer(notification_text(blocks), blocks, charts)
@@ -238,7 +242,9 @@ class Services:
         blocks = overview_blocks(ov, period, tool=request.tool, models=models, top=top, freshness=freshness)
         charts = []
         if ov.current.total_tokens:
-            chart = daily_usage_chart(trend_days(series), period_label=period.label, granularity=series.granularity)
+            chart = daily_usage_chart(
+                trend_days(series), period_label=period.label, granularity=series.granularity, scope=scope(request.tool)
+            )
             charts.append(_chart(chart, "daily", f"AI coding usage · {period.label}"))
         return Answer(notification_text(blocks), blocks, charts, public=request.share)
 
@@ -276,7 +282,12 @@ class Services:
         )
         charts = []
         if series is not None:
-            chart = daily_usage_chart(trend_days(series), period_label=period.label, granularity=series.granularity)
+            chart = daily_usage_chart(
+                trend_days(series),
+                period_label=period.label,
+                granularity=series.granularity,
+                scope=scope(request.tool, team.name),
+            )
             charts.append(_chart(chart, "team", f"Team {team.name} · AI coding usage · {period.label}"))
         return Answer(notification_text(blocks), blocks, charts)
 
