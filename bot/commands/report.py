@@ -22,10 +22,11 @@ from bot.formatting import PEOPLE_TOTAL, cost_notes, est, format_share, format_t
 from bot.periods import PERIOD_HELP, Period, PeriodError, parse_period, today_in
 from bot.report_support import read_session, resolve_tool, tool_name, utc_now, write_file
 from bot.slack.command_text import sort_words
-from bot.sources import all_tools
+from bot.sources import LATEST_DATA, all_tools, footer_status, tool_freshness
 from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart
 from charts.data import Chart
+from charts.format import short_date
 from charts.personal import personal_trend_chart
 from providers.registry import seat_tools
 from storage.analytics.exports import team_csv, usage_csv
@@ -445,6 +446,7 @@ def trends_command(
     p = req.period
     with read_session(app) as s:
         result = trends(s, p.start, p.end, now=req.now, tool=req.tool)
+        status = footer_status(s, now=req.now)
         csv_text = usage_csv(s, p.start, p.end, view="tools", tool=req.tool) if csv_path else ""
     written = _outputs(
         lambda: daily_usage_chart(
@@ -483,8 +485,13 @@ def trends_command(
             point.date.isoformat(), *cells, format_usd(point.cost_usd), "incomplete" if point.incomplete else ""
         )
     console.print(table)
-    freshness = " · ".join(f"{tool_name(t)} to {d or 'no data'}" for t, d in result.last_data.items())
-    console.print(f"Newest data: {freshness}. Projected values in parentheses.")
+    words = {t: tool_freshness(t, status.providers) for t in result.last_data}
+    freshness = " · ".join(
+        f"{tool_name(t)} {words[t]}"
+        + (f", {LATEST_DATA} {short_date(d)}" if d and not words[t].startswith(LATEST_DATA) else "")
+        for t, d in result.last_data.items()
+    )
+    console.print(f"Data: {freshness}. Projected values in parentheses.")
     _report_written(written)
 
 

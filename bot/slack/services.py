@@ -38,7 +38,7 @@ from bot.slack.command_text import AbacusRequest
 from bot.slack.delivery import Answer, ChartFile, ExportFile
 from bot.slack.plain_text import notification_text
 from bot.slack.users import SlackUser, UserDirectory, UserLookupFailed
-from bot.sources import all_tools, footer_status, gaps_of, resolve_source, status_of
+from bot.sources import all_tools, footer_status, gaps_of, resolve_source, status_of, tool_of_source
 from bot.teams import UsergroupError, sync_followed_usergroups, sync_usergroup
 from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart
@@ -391,8 +391,15 @@ class Services:
     def _gaps(self, request: AbacusRequest, asker: SlackUser, _period: Period, _admin: bool) -> Answer:
         with transaction(self.engine) as session:
             today = today_in(self._zone(asker), self.now())
-            results = gaps_of(session, today=today, sources=resolve_source(request.tool))
-        blocks = gaps_blocks(results, configured=self.configured_tools())
+            everything = gaps_of(session, today=today)
+        sources = resolve_source(request.tool)
+        results = everything if sources is None else [g for g in everything if g.provider in sources]
+        blocks = gaps_blocks(
+            results,
+            configured=self.configured_tools(),
+            with_data=[tool_of_source(g.provider) for g in everything if g.first_date],
+            tools=None if sources is None else [tool_of_source(s) for s in sources],
+        )
         return Answer(notification_text(blocks), blocks)
 
     def _table(self, request: AbacusRequest, asker: SlackUser, period: Period, _admin: bool) -> Answer:
