@@ -18,9 +18,9 @@ from pathlib import Path
 
 import click
 
-from bot.chart_inputs import trend_days
 from bot.cli_support import console, styled
 from bot.demo_data import DEMO_CLAUDE_ORG, DEMO_DOMAIN, demo_people, generate_demo
+from bot.digests import DuePeriod, compose_digest
 from bot.errors import AbacusError
 from bot.settings import Settings
 from bot.slack.app import access_policy
@@ -28,9 +28,7 @@ from bot.slack.command_text import parse
 from bot.slack.plain_text import blocks_to_text
 from bot.slack.services import Services
 from bot.slack.users import SlackUser
-from charts.daily import digest_chart
-from storage.analytics.trends import trends
-from storage.db import make_engine, transaction
+from storage.db import make_engine
 from storage.migrate import upgrade
 
 DEFAULT_DATABASE = Path("abacus-demo.db")
@@ -99,18 +97,17 @@ def demo_command(people: int, days: int, seed: int, out: Path, database: Path) -
                 path = out / name
                 path.write_bytes(chart.png)
                 saved.append(path)
-        with transaction(engine) as session:
-            series = trends(session, end - timedelta(days=29), end, now=now)
-        digest = out / "digest.png"
-        digest.write_bytes(
-            digest_chart(
-                trend_days(series),
-                period_label="last 30 days",
-                reported=(end, end),
-                reported_label=f"{end:%b} {end.day}",
-                with_cost=True,
-            ).png
+        # The daily digest for the last day, exactly as it would be posted: its unusual spender (the demo's
+        # spike), the team above its usual day and the team budget past 100%.
+        due = DuePeriod(
+            end.isoformat(), end, end, datetime(end.year, end.month, end.day, 9, tzinfo=UTC) + timedelta(days=1)
         )
+        message = compose_digest(settings, engine, "daily", due, now=now)
+        console.rule("Daily digest")
+        console.print(blocks_to_text(message.blocks), end="")
+        console.print()
+        digest = out / "digest.png"
+        digest.write_bytes(message.chart.png)
         saved.append(digest)
     finally:
         engine.dispose()
