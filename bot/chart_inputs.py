@@ -55,7 +55,7 @@ def model_bars(breakdown: ModelBreakdown) -> list[Bar]:
 def personal_days(profile: UserProfile) -> list[PersonalDay]:
     describe_tools()
     return [
-        PersonalDay(d.date, {t: float(v) for t, v in d.tokens.items()}, float(sum(d.cost_usd.values())))
+        PersonalDay(d.date, {t: float(v) for t, v in d.tokens.items()}, float(sum(d.cost_usd.values())), d.missing)
         for d in profile.daily
     ]
 

@@ -13,7 +13,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from charts import format as fmt
-from charts.data import Chart, StackedDay
+from charts.data import Chart, PersonalDay, StackedDay
 from charts.style import (
     COMPACT_HEIGHT_IN,
     DPI,
@@ -117,7 +117,7 @@ def _stacked_chart(
         projected_any = _draw_bars(axes, days, keys, dimmed)
         top = max((d.total + d.projected_extra for d in days), default=0.0) or 1.0
         axes.set_ylim(0, top * 1.18)
-        missing_any = _draw_missing(axes, days, keys, top * 1.18)
+        missing_any = draw_missing(axes, days, keys, top * 1.18)
         _partial_weeks(axes, days, granularity)
         value_axis(axes, fmt.tokens_axis)
         _date_ticks(axes, days, granularity)
@@ -176,7 +176,7 @@ def _draw_bars(axes: Axes, days: Sequence[StackedDay], keys: list[str], dimmed: 
     return projected_any
 
 
-def _draw_missing(axes: Axes, days: Sequence[StackedDay], keys: list[str], height: float) -> bool:
+def draw_missing(axes: Axes, days: Sequence[StackedDay | PersonalDay], keys: list[str], height: float) -> bool:
     """A light band behind each run of bars that lack some series' data, labelled with what is missing:
     "no data" when every series is missing (the empty slot is not a day without usage), "no Cursor data"
     when only some are."""
@@ -191,7 +191,7 @@ def _draw_missing(axes: Axes, days: Sequence[StackedDay], keys: list[str], heigh
             runs.append((i, i, missing))
     for first, last, missing in runs:
         axes.axvspan(first - 0.5, last + 0.5, facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE, linewidth=0, zorder=0)
-        everything = set(missing) >= {k for k in keys if any(d.values.get(k) for d in days)}
+        everything = set(missing) >= {k for k in keys if any(_values(d).get(k) for d in days)}
         label = "no data" if everything else "no " + " or ".join(series_name(k) for k in missing) + " data"
         # In the headroom above the tallest bar, so the words never cross a bar.
         axes.text(
@@ -205,6 +205,10 @@ def _draw_missing(axes: Axes, days: Sequence[StackedDay], keys: list[str], heigh
             color=MUTED,
         )
     return bool(runs)
+
+
+def _values(day: StackedDay | PersonalDay) -> dict[str, float]:
+    return day.values if isinstance(day, StackedDay) else day.tokens
 
 
 def _partial_weeks(axes: Axes, days: Sequence[StackedDay], granularity: Granularity) -> None:

@@ -62,6 +62,7 @@ class PersonalDay:
     date: date
     tokens: dict[str, float]  # per tool
     cost_usd: float
+    missing: tuple[str, ...] = ()  # tools without data that day, as StackedDay.missing
 
     @property
     def total_tokens(self) -> float:

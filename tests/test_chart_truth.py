@@ -179,3 +179,20 @@ def test_the_digest_chart_picks_out_its_day_and_draws_cost() -> None:
     assert chart.alt_text.startswith("Tokens and cost per day · Nov 1 – Nov 10.")
     assert "Nov 9 highlighted" in chart.alt_text and "1 day without data" in chart.alt_text
     assert chart.png != plain.png and chart.height == 420
+
+
+def test_a_persons_chart_shades_the_company_gap_not_their_quiet_day(engine: Engine) -> None:
+    from charts.personal import personal_trend_chart
+    from storage.analytics.profile import user_profile
+
+    # Cursor has no data at all on the 3rd (a gap); Dana simply does not use Claude Code on the 4th.
+    rows = [cursor(date(2026, 11, d)) for d in (1, 2, 4, 5)]
+    rows += [usage(date=date(2026, 11, d), **tokens(1_000)) for d in (1, 2, 3, 5)]
+    rows += [usage(date=date(2026, 11, 4), actor="bob@example.com", email="bob@example.com", **tokens(10))]
+    with transaction(engine) as s:
+        upsert_usage(s, rows)
+    with transaction(engine) as s:
+        profile = user_profile(s, "dana@example.com", date(2026, 11, 1), date(2026, 11, 5))
+    assert [d.missing for d in profile.daily] == [(), (), ("cursor",), (), ()]
+    chart = personal_trend_chart(chart_inputs.personal_days(profile), period_label="Nov 1 – Nov 5", who="Dana's")
+    assert "1 day without data (shaded, not zero usage)" in chart.alt_text

@@ -30,6 +30,7 @@ class DayTotals:
     date: date
     tokens: dict[str, int]
     cost_usd: dict[str, Decimal] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()  # tools without any data that day, company-wide (see trends.missing_days)
 
 
 @dataclass(frozen=True, slots=True)
