@@ -191,8 +191,13 @@ def draw_missing(axes: Axes, days: Sequence[StackedDay | PersonalDay], keys: lis
             runs.append((i, i, missing))
     for first, last, missing in runs:
         axes.axvspan(first - 0.5, last + 0.5, facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE, linewidth=0, zorder=0)
+        names = " or ".join(series_name(k) for k in missing)
         everything = set(missing) >= {k for k in keys if any(_values(d).get(k) for d in days)}
-        label = "no data" if everything else "no " + " or ".join(series_name(k) for k in missing) + " data"
+        if any(_values(d).get(k) for d in days[first : last + 1] for k in missing):
+            # A week with some of its days missing: its bar holds the other days only.
+            label = f"{names} days missing" if not everything else "days missing"
+        else:
+            label = "no data" if everything else f"no {names} data"
         # In the headroom above the tallest bar, so the words never cross a bar.
         axes.text(
             (first + last) / 2,
@@ -216,7 +221,7 @@ def _partial_weeks(axes: Axes, days: Sequence[StackedDay], granularity: Granular
     if granularity != "week":
         return
     for i, day in enumerate(days):
-        if day.days >= 7 or (day.total == 0 and day.projected_extra == 0):
+        if not 0 < day.days < 7 or (day.total == 0 and day.projected_extra == 0):
             continue
         label = f"{day.days} of 7 days" + (" so far" if day.projected_extra > 0 else "")
         left_half = i < len(days) / 2
@@ -315,8 +320,9 @@ def _alt_text(
     if projected:
         text += f"; {len(projected)} {unit}(s) not complete yet, projected part hatched"
     if any(d.missing for d in days):
-        text += f"; {_missing_count(days, granularity)} without data (shaded, not zero usage)"
-    short = [d for d in days if granularity == "week" and d.days < 7]
+        lacking = "with days without data" if granularity == "week" else "without data"
+        text += f"; {_missing_count(days, granularity)} {lacking} (shaded, not zero usage)"
+    short = [d for d in days if granularity == "week" and 0 < d.days < 7]
     if short:
         text += "; " + ", ".join(f"week of {fmt.short_date(d.date)} holds {d.days} of 7 days" for d in short)
     if reported:

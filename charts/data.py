@@ -31,7 +31,7 @@ class StackedDay:
     values: dict[str, float]
     projected: dict[str, float] = field(default_factory=dict)
     missing: tuple[str, ...] = ()
-    days: int = 1
+    days: int = 0  # 0: not stated (a whole day or week)
     cost: float = 0.0
 
     @property

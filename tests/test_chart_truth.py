@@ -116,7 +116,7 @@ def test_weeks_across_new_year_name_the_years_and_weeks_before_the_data_are_not_
     assert before and all(p.missing == ("claude_code",) and p.total == 0 for p in before)
     assert not any(p.missing for p in series.points if p.date >= date(2025, 11, 3))
     chart = daily_usage_chart(chart_inputs.trend_days(series), period_label="last 180 days", granularity="week")
-    assert f"{len(before)} weeks without data" in chart.alt_text
+    assert f"{len(before)} weeks with days without data" in chart.alt_text
     assert "busiest week of Nov 3 2025 with" in chart.alt_text  # every week holds the same 350 tokens
     same_year = [StackedDay(d.date.replace(year=2030), d.values) for d in chart_inputs.trend_days(series)[-10:]]
     assert " 2030 " not in daily_usage_chart(same_year, period_label="p", granularity="week").alt_text
@@ -196,3 +196,15 @@ def test_a_persons_chart_shades_the_company_gap_not_their_quiet_day(engine: Engi
     assert [d.missing for d in profile.daily] == [(), (), ("cursor",), (), ()]
     chart = personal_trend_chart(chart_inputs.personal_days(profile), period_label="Nov 1 – Nov 5", who="Dana's")
     assert "1 day without data (shaded, not zero usage)" in chart.alt_text
+
+
+def test_a_week_with_some_days_missing_says_so_rather_than_no_data() -> None:
+    chart_inputs.describe_tools()
+    monday = date(2026, 3, 2)
+    weeks = [StackedDay(monday + timedelta(weeks=i), {"cursor": 100.0}) for i in range(4)]
+    weeks[1] = StackedDay(weeks[1].date, {"cursor": 40.0}, missing=("cursor",))
+    partly = daily_usage_chart(weeks, period_label="p", granularity="week")
+    weeks[1] = StackedDay(weeks[1].date, {"cursor": 0.0}, missing=("cursor",))
+    wholly = daily_usage_chart(weeks, period_label="p", granularity="week")
+    assert partly.png != wholly.png
+    assert "1 week with days without data" in partly.alt_text and "1 week with days without data" in wholly.alt_text
