@@ -17,7 +17,7 @@ from storage.analytics.trends import Trends
 
 
 def describe_tools() -> None:
-    describe_series([SeriesStyle(t.id, t.title, t.color) for t in registry.tools()])
+    describe_series([SeriesStyle(t.id, t.title, t.color, t.estimated_cost) for t in registry.tools()])
 
 
 def trend_days(trends: Trends) -> list[StackedDay]:
@@ -27,6 +27,9 @@ def trend_days(trends: Trends) -> list[StackedDay]:
             date=p.date,
             values={tool: float(v) for tool, v in p.actual.items()},
             projected={tool: float(v) for tool, v in p.projected.items()},
+            missing=p.missing,
+            days=p.days,
+            cost=float(p.cost_usd),
         )
         for p in trends.points
     ]
@@ -52,6 +55,13 @@ def model_bars(breakdown: ModelBreakdown) -> list[Bar]:
 def personal_days(profile: UserProfile) -> list[PersonalDay]:
     describe_tools()
     return [
-        PersonalDay(d.date, {t: float(v) for t, v in d.tokens.items()}, float(sum(d.cost_usd.values())))
+        PersonalDay(d.date, {t: float(v) for t, v in d.tokens.items()}, float(sum(d.cost_usd.values())), d.missing)
         for d in profile.daily
     ]
+
+
+def scope(tool: str | None = None, team: str | None = None) -> str:
+    """The filter a chart's numbers are limited to, for its title: "Cursor", "team Platform · Cursor", or
+    nothing for the whole company and every tool."""
+    parts = [f"team {team}" if team else "", registry.tool_title(tool) if tool else ""]
+    return " · ".join(p for p in parts if p)

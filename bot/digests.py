@@ -171,12 +171,22 @@ def compose_digest(
         series = trends(session, chart_start, period.end, now=now)
     blocks = digest_blocks(facts, late_note=late_note)
     label = f"{short_day(chart_start)} – {short_day(period.end)}"
+    # The digest's headline is money, so its chart draws the daily cost too, and picks out its own day or week.
+    reported = short_day(period.end) if cadence == "daily" else f"week of {short_day(period.start)}"
     title = f"AI coding usage · {label}"
     return DigestMessage(
         notification_text(blocks),
         blocks,
         ChartFile(
-            lambda: digest_chart(trend_days(series), period_label=label), f"abacus-digest-{period.key}.png", title
+            lambda: digest_chart(
+                trend_days(series),
+                period_label=label,
+                reported=(period.start, period.end),
+                reported_label=reported,
+                with_cost=True,
+            ),
+            f"abacus-digest-{period.key}.png",
+            title,
         ),
     )
 

@@ -7,14 +7,26 @@ so the CLI, Slack answers, digests and doctor all see the same providers under t
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from charts.format import short_date
 from providers import registry
 from storage.analytics.gaps import STALE_AFTER_DAYS, ProviderGaps, find_gaps
-from storage.analytics.status import SyncStatus, freshness_status, sync_status
+from storage.analytics.status import ProviderStatus, SyncStatus, freshness_status, sync_status
+
+# The two freshness words, the same in every answer, footer, digest and CLI report:
+# "complete to" — everything the provider will report up to that moment has been fetched, so figures up to it
+#   are final. A provider that reports whole days is complete to a day (the day before its sync watermark's
+#   day); one with an hourly watermark (Cursor) is complete to an hour in UTC, or to the whole previous day
+#   when the watermark is at midnight.
+# "latest data" — the newest day with any usage stored. That day can still grow until the provider is
+#   complete past it (today so far, or a day the provider publishes late).
+COMPLETE_TO = "complete to"
+LATEST_DATA = "latest data"
 
 
 def resolve_source(name: str | None) -> set[str] | None:
@@ -98,3 +110,39 @@ def hourly(state_key: str) -> bool:
     """Whether a provider's data is complete to an hour (a watermark) rather than to a day."""
     spec = registry.by_state_key(state_key)
     return bool(spec and spec.freshness.max_watermark_age is not None)
+
+
+def complete_to(watermark: datetime | None, *, hourly_mark: bool) -> str | None:
+    """'Nov 30', or 'Dec 1 19:00 UTC' for a provider with an hourly watermark inside a day; None before the
+    first successful sync. See ``COMPLETE_TO``."""
+    if watermark is None:
+        return None
+    mark = watermark.astimezone(UTC)
+    if hourly_mark and (mark.hour or mark.minute):
+        return f"{short_date(mark.date())} {mark:%H:%M} UTC"
+    return short_date(mark.date() - timedelta(days=1))
+
+
+def freshness_words(provider: ProviderStatus) -> str:
+    """'complete to Nov 30 · latest data Dec 1' for one provider and org, as status answers say it."""
+    parts = []
+    complete = complete_to(provider.forward_watermark, hourly_mark=hourly(provider.provider))
+    if complete:
+        parts.append(f"{COMPLETE_TO} {complete}")
+    if provider.newest_data_day is not None:
+        parts.append(f"{LATEST_DATA} {short_date(provider.newest_data_day)}")
+    return " · ".join(parts) if parts else "no data yet"
+
+
+def tool_freshness(tool: str, providers: Sequence[ProviderStatus]) -> str:
+    """One tool's freshness in an answer's footer: complete to the moment of its provider (or org) furthest
+    behind; for data stored without any sync (an import), its latest data day."""
+    mine = [p for p in providers if tool_of_source(p.provider) == tool]
+    marks = [(p.forward_watermark, p.provider) for p in mine]
+    if mine and all(m is not None for m, _ in marks):
+        mark, provider = min(((m, p) for m, p in marks if m is not None), key=lambda pair: pair[0])
+        return f"{COMPLETE_TO} {complete_to(mark, hourly_mark=hourly(provider))}"
+    newest = [p.newest_data_day for p in mine if p.newest_data_day is not None]
+    if newest:
+        return f"{LATEST_DATA} {short_date(max(newest))} (not synced by Abacus)"
+    return "not synced yet"

@@ -18,6 +18,7 @@ from charts.style import (
     TICK_PT,
     WIDTH_IN,
     color_for,
+    cost_series_name,
     legend,
     new_figure,
     no_data,
@@ -41,21 +42,24 @@ def top_users_chart(
     total: float,
     of: int | None = None,
     total_label: str = "in total",
+    scope: str = "",
 ) -> Chart:
     """People ranked by ``metric``; ``total`` is everyone's total (for shares), not only the bars shown.
     ``of``: how many people the ranking has; the title says "Top 12 of 50" whenever fewer are drawn.
-    ``total_label`` says what ``total`` is ("in total", or "people's total, unattributed excluded")."""
+    ``total_label`` says what ``total`` is ("in total", or "people's total, unattributed excluded").
+    ``scope`` names a filter ("Cursor") for the title."""
     noun = "cost" if metric == "cost" else "tokens"
     shown = len(users[:MAX_BARS])
     count = max(of or 0, len(users))
     ranked = f"Top {shown} of {count}" if count > shown else f"Top {shown}"
-    title = f"{ranked} by {noun} · {period_label}" if users else f"Top users · {period_label}"
+    what = f"{ranked} by {noun}" if users else "Top users"
+    title = " · ".join(part for part in (what, scope, period_label) if part)
     return _bar_chart(
         list(users[:MAX_BARS]), title=title, metric=metric, total=total, what="people", total_label=total_label
     )
 
 
-def model_chart(models: Sequence[Bar], *, period_label: str, total: float) -> Chart:
+def model_chart(models: Sequence[Bar], *, period_label: str, total: float, scope: str = "") -> Chart:
     """Tokens per model, split by tool. Beyond the first six models the rest is one grey "other" bar."""
     shown = list(models[:MAX_SERIES])
     rest = models[MAX_SERIES:]
@@ -65,14 +69,16 @@ def model_chart(models: Sequence[Bar], *, period_label: str, total: float) -> Ch
             for key, value in bar.values.items():
                 merged[key] = merged.get(key, 0.0) + value
         shown.append(Bar(f"{len(rest)} other models", {"other": sum(merged.values())}))
-    return _bar_chart(shown, title=f"Models by tokens · {period_label}", metric="tokens", total=total, what="models")
+    title = " · ".join(part for part in ("Models by tokens", scope, period_label) if part)
+    return _bar_chart(shown, title=title, metric="tokens", total=total, what="models")
 
 
 def _bar_chart(
     bars: list[Bar], *, title: str, metric: Metric, total: float, what: str, total_label: str = "in total"
 ) -> Chart:
     figure, axes = new_figure()
-    formatter: Callable[[float], str] = fmt.usd if metric == "cost" else fmt.tokens
+    largest = max([total, *(b.total for b in bars)])
+    formatter: Callable[[float], str] = fmt.usd_for(largest) if metric == "cost" else fmt.tokens
     if not bars or total == 0:
         titles(figure, title)
         no_data(figure, axes, f"No {what} with usage in this period")
@@ -102,9 +108,12 @@ def _bar_chart(
     axes.set_yticks(positions)
     axes.set_yticklabels([b.label for b in bars])
     axes.set_xlim(0, max(b.total for b in bars) * 1.22)
-    value_axis(axes, fmt.usd_axis if metric == "cost" else fmt.tokens_axis, axis="x")
-    if len(keys) > 1:
-        legend(axes, [Patch(color=color_for(k)) for k in keys], [series_name(k) for k in keys])
+    # Money ticks in the labels' format once the labels drop their cents, so one chart has one money format.
+    ticks = fmt.tokens_axis if metric != "cost" else formatter if largest >= 100 else fmt.usd_axis
+    value_axis(axes, ticks, axis="x")
+    name = cost_series_name if metric == "cost" else series_name
+    if len(keys) > 1 or any(name(k) != series_name(k) for k in keys):
+        legend(axes, [Patch(color=color_for(k)) for k in keys], [name(k) for k in keys])
     listed = "; ".join(f"{b.label} {formatter(b.total)} ({fmt.percent(b.total, total)})" for b in bars[:5])
     alt = f"{title}. Horizontal bar chart, {formatter(total)}{unit} {total_label}. {listed}."
     return Chart(to_png(figure), alt, int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))

@@ -21,12 +21,18 @@ class StackedDay:
     """One bar of a usage-over-time chart (a day, or a week starting on ``date``).
 
     ``values``: actual tokens per series (a tool, or "unattributed"). ``projected``: for series whose data is
-    incomplete, the expected full value; the part above the actual value is drawn hatched.
+    incomplete, the expected full value; the part above the actual value is drawn hatched. ``missing``: series
+    with no data for (part of) the bar although data exists later, so their zero is unknown, not no usage.
+    ``days``: the calendar days a week's bar covers when the period cuts it short. ``cost``: dollars, drawn
+    only by charts about cost.
     """
 
     date: date
     values: dict[str, float]
     projected: dict[str, float] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+    days: int = 0  # 0: not stated (a whole day or week)
+    cost: float = 0.0
 
     @property
     def total(self) -> float:
@@ -56,6 +62,7 @@ class PersonalDay:
     date: date
     tokens: dict[str, float]  # per tool
     cost_usd: float
+    missing: tuple[str, ...] = ()  # tools without data that day, as StackedDay.missing
 
     @property
     def total_tokens(self) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -40,6 +41,16 @@ def usd(value: float | Decimal) -> str:
         if number >= size:
             return f"{sign}${number / size:.1f}{unit}"
     return f"{sign}${number:,.2f}"
+
+
+def usd_for(largest: float) -> Callable[[float | Decimal], str]:
+    """One money format for every figure of a chart, chosen by its largest figure, so "$3.1K" never stands
+    beside "$920.37": cents while everything is under $100, whole dollars up to $100K, then K/M units."""
+    if abs(largest) < 100:
+        return lambda value: f"{'-' if float(value) < 0 else ''}${abs(float(value)):,.2f}"
+    if abs(largest) < 100_000:
+        return lambda value: f"{'-' if float(value) < 0 else ''}${abs(float(value)):,.0f}"
+    return usd
 
 
 def usd_axis(value: float) -> str:

@@ -8,6 +8,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from charts import format as fmt
+from charts.daily import MISSING_COLOR, MISSING_EDGE, draw_missing
 from charts.data import Chart, PersonalDay
 from charts.style import (
     DPI,
@@ -19,6 +20,7 @@ from charts.style import (
     WIDTH_IN,
     bar_xlim,
     color_for,
+    cost_series_name,
     legend,
     new_figure,
     no_data,
@@ -53,15 +55,18 @@ def personal_trend_chart(days: Sequence[PersonalDay], *, period_label: str, who:
         axes.bar(positions, values, bottom=bottoms, width=0.8, color=color_for(key), linewidth=0)
         bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
     value_axis(axes, fmt.tokens_axis)
+    top = max(d.total_tokens for d in days) or 1.0
+    axes.set_ylim(0, top * 1.18)
+    missing_any = draw_missing(axes, days, keys, top * 1.18)
     bar_xlim(axes, len(days))
     step = max(1, -(-len(days) // 8))
     ticks = list(range(0, len(days), step))
     axes.set_xticks(ticks)
     axes.set_xticklabels([fmt.short_date(days[i].date) for i in ticks])
     cost_axes = axes.twinx()
-    cost_axes.plot(
-        positions, [d.cost_usd for d in days], color=TEXT, linewidth=1.6, marker="o" if len(days) < 3 else ""
-    )
+    # A day without any data breaks the cost line rather than dipping to $0.
+    costs = [float("nan") if d.missing and not d.total_tokens else d.cost_usd for d in days]
+    cost_axes.plot(positions, costs, color=TEXT, linewidth=1.6, marker="o" if len(days) < 3 else "")
     for side in ("top", "left", "bottom"):
         cost_axes.spines[side].set_visible(False)
     cost_axes.spines["right"].set_visible(False)
@@ -70,13 +75,21 @@ def personal_trend_chart(days: Sequence[PersonalDay], *, period_label: str, who:
     value_axis(cost_axes, fmt.usd_axis)
     handles: list[Patch | Line2D] = [Patch(color=color_for(k)) for k in keys]
     handles.append(Line2D([], [], color=TEXT, linewidth=1.6))
-    legend(axes, handles, [*(series_name(k) for k in keys), "Cost"])
+    estimated = any(cost_series_name(k) != series_name(k) for k in keys)
+    labels = [*(series_name(k) for k in keys), "Cost (est.)" if estimated else "Cost"]
+    if missing_any:
+        handles.append(Patch(facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE, linewidth=0.8))
+        labels.append("No data")
+    legend(axes, handles, labels)
     peak = max(days, key=lambda d: d.total_tokens)
     alt = (
         f"{title}. {fmt.tokens(total_tokens)} tokens and {fmt.usd(total_cost)} over {_days(active)}; "
         f"busiest day {fmt.short_date(peak.date)} with {fmt.tokens(peak.total_tokens)} tokens. "
         "Bars are tokens per day by tool, the line is cost per day."
     )
+    gaps = sum(1 for d in days if d.missing)
+    if gaps:
+        alt += f" {gaps} day{'' if gaps == 1 else 's'} without data (shaded, not zero usage)."
     return Chart(to_png(figure), alt, int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
 
 

@@ -40,6 +40,7 @@ class SeriesStyle:
     key: str
     name: str
     color: str
+    estimated_cost: bool = False  # its cost is the provider's list-price estimate: "est." wherever cost is drawn
 
 
 _known: tuple[SeriesStyle, ...] = ()
@@ -61,6 +62,12 @@ def series_name(key: str) -> str:
     if style:
         return style.name
     return TAIL_SERIES.get(key, key.replace("_", " ").title())
+
+
+def cost_series_name(key: str) -> str:
+    """The name in a chart of money: "Claude Code (est.)" for a tool whose cost is an estimate."""
+    style = next((s for s in _known if s.key == key), None)
+    return f"{series_name(key)} (est.)" if style and style.estimated_cost else series_name(key)
 
 
 def series_order(keys: Iterable[str]) -> list[str]:
@@ -118,16 +125,23 @@ def titles(figure: Figure, title: str, subtitle: str = "") -> None:
         )
 
 
-def legend(axes: Axes, handles: Sequence[Artist], labels: Sequence[str]) -> None:
+def legend(
+    axes: Axes,
+    handles: Sequence[Artist],
+    labels: Sequence[str],
+    *,
+    size: float | None = None,
+    above: float | None = None,
+) -> None:
     if handles:
         axes.legend(
             handles,
             labels,
             loc="upper right",
-            bbox_to_anchor=(1.0, 1.16),
+            bbox_to_anchor=(1.0, above or 1.16),
             ncols=len(handles),
             frameon=False,
-            prop={"family": FONT, "size": TICK_PT},
+            prop={"family": FONT, "size": size or TICK_PT},
             handlelength=1.2,
             columnspacing=1.0,
         )

@@ -54,8 +54,12 @@ def test_stats_json_reports_what_is_stored(
     assert payload["total_cost_usd"] == 2.5
     assert payload["by_tool"]["cursor"]["records"] == 1
     assert payload["first_date"] == payload["last_date"] == "2026-11-20"
+    assert payload["by_tool"]["claude_code"]["cost_is_estimate"] is True
+    assert payload["by_tool"]["cursor"]["cost_is_estimate"] is False
     code, out, _ = run(capsys, "stats")
     assert code == 0 and "dana@example.com" in out and "2 records" in out
+    # Claude Code's cost is the provider's list-price estimate, said as everywhere else.
+    assert "$1.25 est." in out and "Claude Code cost is the provider's estimate at list prices" in out
 
 
 def test_stats_on_a_brand_new_sqlite_file_is_zeros_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:

@@ -154,6 +154,10 @@ def test_gaps_and_status(loaded: str, capsys: pytest.CaptureFixture[str]) -> Non
     assert status["unmapped_key_count"] == 1 and status["unmapped_keys"][0]["key"] == "ci-key"
     code, out, _ = run(capsys, "status")
     assert code == 0 and "up to date" in out and "never synced" in out  # Cursor has data but no sync state
+    # The same freshness words as the Slack answers and footers.
+    assert "complete to Nov 24 · latest data Nov 20" in out
+    code, out, _ = run(capsys, "report", "trends", "-p", WEEK)
+    assert "Data: Claude Code complete to Nov 24, latest data Nov 20 · Cursor latest data Nov 5 (not synced" in out
     code, out, _ = run(capsys, "gaps")
     assert code == 0 and "Total missing days" in out
 

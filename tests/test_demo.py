@@ -58,6 +58,10 @@ def test_demo_fills_its_own_database_answers_and_draws(
     assert "Unattributed (last 30 days):" in out and "Data: Claude Code complete to" in out
     assert "DATABASE_URL=sqlite:///" in out and "abacus ask" in out
 
+    # The daily digest of the last day: the demo's spike is an unusual spender, its team's budget is crossed.
+    assert "AI CODING COSTS ·" in out and "Unusual:" in out and "their usual daily spend" in out
+    assert re.search(r"Budgets: Team platform · (weekly|monthly): \$[\d,.]+ of \$[\d,.]+ \(108%\)", out)
+
     for name in ("daily", "top", "user", "models", "digest"):
         png = tmp_path / "charts" / f"{name}.png"
         assert png.read_bytes().startswith(PNG_SIGNATURE), name
@@ -83,3 +87,55 @@ def test_demo_people_are_distinct_at_any_size() -> None:
     for size in (1, 40, 360, 1_000):
         emails = demo_people(size)
         assert len(set(emails)) == size and all(e.endswith("@example.com") for e in emails)
+
+
+def test_demo_numbers_are_believable(tmp_path: Path) -> None:
+    """Models cost what they cost (so cost shares differ from token shares), cache habits differ per person,
+    and the only hole in the data is the one meant."""
+    from datetime import UTC, date, datetime
+
+    from bot.demo_data import DEMO_TEAM, generate_demo
+    from bot.sources import gaps_of
+    from storage.analytics.models_breakdown import model_breakdown
+    from storage.budgets import list_budgets
+    from storage.migrate import upgrade
+    from storage.teams import get_team
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    upgrade(engine)
+    end = date(2026, 11, 30)
+    generate_demo(engine, people=40, days=45, end=end, now=datetime(2026, 12, 1, 10, tzinfo=UTC))
+    with transaction(engine) as s:
+        models = {m.model: m for m in model_breakdown(s, date(2026, 11, 1), end).models}
+        ratios = s.execute(
+            select(
+                Usage.email,
+                func.sum(Usage.cache_read_tokens)
+                * 1.0
+                / func.sum(
+                    Usage.input_tokens + Usage.cache_read_tokens + Usage.cache_write_tokens + Usage.output_tokens
+                ),
+            )
+            .where(Usage.email != "")
+            .group_by(Usage.email)
+        ).all()
+        gaps = {
+            (g.provider, g.org_id): [(x.first_missing, x.last_missing) for x in g.gaps] for g in gaps_of(s, today=end)
+        }
+        team = get_team(s, DEMO_TEAM)
+    engine_budgets = list_budgets(engine)
+    engine.dispose()
+    # Opus costs five times Haiku per token and more than Sonnet: cost per million tokens follows.
+    per_million = {name: float(m.cost_usd) / m.tokens * 1e6 for name, m in models.items() if m.tokens}
+    assert per_million["opus-4.5"] > per_million["sonnet-4.5"] > per_million["haiku-4.5"]
+    assert per_million["haiku-4.5"] < 0.5 * per_million["opus-4.5"]
+    assert "Auto" in models
+    spread = [float(r) for _, r in ratios]
+    assert max(spread) - min(spread) > 0.3  # someone near 90% cache reads, someone near 40%
+    assert gaps == {
+        ("claude_code", "org_demo"): [],
+        ("claude-enterprise", "claude-enterprise:default"): [],
+        ("cursor", "cursor:default"): [(date(2026, 11, 18), date(2026, 11, 19))],
+    }
+    assert team is not None and len(team.members) >= 10
+    assert [(b.scope, b.target) for b in engine_budgets] == [("team", DEMO_TEAM)]

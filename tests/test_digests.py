@@ -160,9 +160,9 @@ def test_daily_digest_content_and_chart(engine: Engine, slack: FakeSlack) -> Non
     assert "Top: bob $60.00 · dana $10.00" in text
     assert "Unusual: bob at 12.0× their usual daily spend ($60.00 on Nov 24)" in text
     assert "Models: gpt-5 83% · sonnet-4.5 17%" in text
-    assert "Data: Claude Code complete to Nov 24 · Cursor data to Nov 24 (not synced by Abacus)" in text
+    assert "Data: Claude Code complete to Nov 24 · Cursor latest data Nov 24 (not synced by Abacus)" in text
     assert "Unattributed (that day): $2.50" in text and "included in the totals above" in text and "/abacus map" in text
-    assert "late" not in text.lower()
+    assert "posted late" not in text.lower()
     [upload] = slack.called("files.completeUploadExternal")
     assert upload.args["channel_id"] == "CDIGEST" and upload.args["thread_ts"]
     assert all(data.startswith(PNG) for data in slack.uploads.values()) and slack.uploads
@@ -299,7 +299,7 @@ def test_cli_preview_prints_the_digest_without_posting(
     out = capsys.readouterr().out
     assert "Would post in CDIGEST (daily, period 2026-11-24)" in out
     assert "AI CODING COSTS · TUESDAY NOV 24" in out and "$72.50 that day" in out
-    assert "[chart in the thread: Tokens per day · Oct 26 – Nov 24" in out
+    assert "[chart in the thread: Tokens and cost per day · Oct 26 – Nov 24" in out
     assert png.read_bytes().startswith(PNG)
     assert slack.calls == []  # nothing was posted
 
@@ -315,8 +315,8 @@ def test_late_data_is_marked_as_not_final(engine: Engine, slack: FakeSlack) -> N
     add(engine, "CDIGEST")
     tick(engine, slack, datetime(2026, 11, 25, 9, 2, tzinfo=UTC))
     text = blocks_to_text(blocks_of(posts(slack)[0]))
-    assert "Cursor to Nov 24 06:00 UTC" in text
-    assert "Not final yet: Cursor only to Nov 23, so these numbers may still grow" in text
+    assert "Cursor complete to Nov 24 06:00 UTC" in text
+    assert "Not final yet: Cursor complete to Nov 23 only, so these numbers may still grow" in text
     assert "Claude Code only" not in text
 
 

@@ -34,7 +34,7 @@ def test_the_cheap_footer_says_what_the_full_scan_says(engine: Engine) -> None:
         upsert_usage(s, [usage(tool="cursor", org_id="cursor:default", date=date(2026, 11, 21))])
     cheap, full = both_lines(engine, configured)
     assert cheap == full
-    assert "Cursor data to Nov 21 (not synced by Abacus)" in cheap
+    assert "Cursor latest data Nov 21 (not synced by Abacus)" in cheap
 
     # Synced providers: Claude Code from two sources (the slower one counts), Cursor to the hour.
     with transaction(engine) as s:
@@ -53,10 +53,10 @@ def test_the_cheap_footer_says_what_the_full_scan_says(engine: Engine) -> None:
         record_attempt(engine, provider, org, NOW)
         record_success(engine, provider, org, NOW, forward_watermark=mark)
     cheap, full = both_lines(engine, configured)
-    assert cheap == full == "Data: Claude Code complete to Nov 22 · Cursor to Nov 25 13:00 UTC"
+    assert cheap == full == "Data: Claude Code complete to Nov 22 · Cursor complete to Nov 25 13:00 UTC"
 
     # A provider that has only ever failed has no watermark: its tool reads as its newest stored day.
     record_failure(engine, "claude-enterprise", "claude-enterprise:beta", NOW, "HTTP 403")
     cheap, full = both_lines(engine, configured)
-    assert cheap == "Data: Claude Code data to Nov 23 (not synced by Abacus) · Cursor to Nov 25 13:00 UTC"
+    assert cheap == "Data: Claude Code latest data Nov 23 (not synced by Abacus) · Cursor complete to Nov 25 13:00 UTC"
     assert cheap == full

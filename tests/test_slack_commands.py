@@ -135,13 +135,19 @@ def test_user_by_mention_and_by_unknown_email(slack_harness: SlackHarness) -> No
 
 def test_models_gaps_and_status(slack_harness: SlackHarness) -> None:
     seed(slack_harness.engine)
-    for text in ("models 30d", "gaps", "status"):
+    for text in ("models 30d", "gaps", "status", "gaps claude"):
         slack_harness.command(text)
-    replies = [text_of(r) for r in slack_harness.slack.wait_for_responses(3)]
+    replies = [text_of(r) for r in slack_harness.slack.wait_for_responses(4)]
     assert any(("Models · last 30 days" in r and "opus-4.6" in r) or "claude-opus-4-6" in r for r in replies)
     assert any("Gaps in the data" in r and "no gaps" in r for r in replies)
     status = next(r for r in replies if "Abacus status" in r)
     assert "Claude Code" in status and "unmapped API key" in status
+    # The freshness words of every surface: complete to (final) and latest data (newest stored day).
+    yesterday = TODAY - timedelta(days=1)
+    assert f"complete to {yesterday:%b} {yesterday.day} · latest data {yesterday:%b} {yesterday.day}" in status
+    # Cursor has data (imported, no sync): asking about Claude Code never calls it "not connected".
+    gaps = [r for r in replies if "Gaps in the data" in r]
+    assert len(gaps) == 2 and not any("not connected" in r for r in gaps)
 
 
 def test_a_bad_period_is_explained(slack_harness: SlackHarness) -> None:

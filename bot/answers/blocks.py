@@ -110,19 +110,29 @@ def divider() -> Block:
     return {"type": "divider"}
 
 
+# What each command answers, in the words its answer uses; the README's command table says the same.
+HELP_LINES = (
+    ("me", "your own usage: cost, tokens, models, activity, where you stand and your daily chart"),
+    ("overview", "the team dashboard (`/abacus 7d` works too)"),
+    ("top", "who uses the most, with their share of the people's total; teams ranked"),
+    ("user", "someone's usage, as `me` shows yours"),
+    ("team", "a team's usage; the teams; admins define or follow them"),
+    ("models", "cost and tokens per model (Cursor's Auto included), with the split per tool"),
+    ("table", "everyone's numbers in one table"),
+    ("export", "a CSV to your DM"),
+    ("gaps", "gaps in the data: days with no data, per provider"),
+    ("status", "how fresh the data is (complete to, latest data), per provider"),
+)
+ADMIN_HELP_LINES = (
+    ("map", "tie an API key to a person"),
+    ("unmap", "undo a mapping"),
+    ("digest", "post a daily or weekly digest in a channel"),
+    ("budget", "alert a channel at 50/80/100% of a budget"),
+)
+
+
 def help_blocks(*, is_admin: bool) -> list[Block]:
-    lines = [
-        f"`{usage('me')}` your own usage: cost, tokens, models, activity and trend",
-        f"`{usage('overview')}` the team dashboard (`/abacus 7d` works too)",
-        f"`{usage('top')}` who uses the most",
-        f"`{usage('user')}` someone's usage",
-        "`/abacus team NAME [period]` a team's usage · `/abacus top teams [period]` teams ranked · `/abacus team list`",
-        f"`{usage('models')}` which models, and what they cost",
-        f"`{usage('table')}` everyone's numbers in one table",
-        f"`{usage('export')}` a CSV to your DM",
-        f"`{usage('gaps')}` days with missing data",
-        f"`{usage('status')}` how fresh the data is",
-    ]
+    lines = [f"`{usage(command)}` {what}" for command, what in HELP_LINES]
     blocks = [
         header("Abacus: AI coding usage, in Slack"),
         section("\n".join(lines)),
@@ -132,15 +142,8 @@ def help_blocks(*, is_admin: bool) -> list[Block]:
         ),
     ]
     if is_admin:
-        blocks.append(
-            context(
-                "You are an Abacus admin: `/abacus map` maps API keys to people · "
-                "`/abacus digest here daily 09:00` posts a daily digest in a channel (`/abacus digest list`, `off`) · "
-                "`/abacus team sync @group` follows a Slack user group · "
-                "`/abacus team add NAME @person…` defines a team · "
-                "`/abacus budget set org $5000 monthly` alerts this channel at 50/80/100% (`budget list`, `off`)."
-            )
-        )
+        admin = [f"`{usage(command)}` {what}" for command, what in ADMIN_HELP_LINES]
+        blocks.append(section("*You are an Abacus admin:*\n" + "\n".join(admin)))
     return blocks
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date
+from datetime import date
 from decimal import Decimal
 
 from bot.formatting import format_share, format_tokens, format_usd
-from bot.sources import tool_of_source
+from bot.sources import tool_freshness, tool_of_source
 from providers import registry
 from storage.analytics.status import SyncStatus
 
@@ -60,27 +60,11 @@ def sparkline(values: Sequence[float]) -> str:
 
 
 def freshness_line(status: SyncStatus | None, configured: Sequence[str]) -> str:
-    """'Data: Claude Code complete to Nov 24 · Cursor to Nov 25 14:00 UTC', for every configured tool and
-    every tool with stored data. With several orgs (or several providers of one tool), a tool is as fresh
-    as its org furthest behind."""
+    """'Data: Claude Code complete to Nov 24 · Cursor complete to Nov 25 14:00 UTC', for every configured tool
+    and every tool with stored data, in the words ``bot.sources`` defines. With several orgs (or several
+    providers of one tool), a tool is as fresh as its org furthest behind."""
     providers = status.providers if status else []
     tool_of = {p.provider: tool_of_source(p.provider) for p in providers}
     tools = list(configured) + sorted(set(tool_of.values()) - set(configured))
-    parts = []
-    for tool in tools:
-        mine = [p for p in providers if tool_of[p.provider] == tool]
-        marks = [p.forward_watermark for p in mine]
-        if mine and all(m is not None for m in marks):
-            mark = min(m for m in marks if m is not None).astimezone(UTC)
-            if mark.hour == 0 and mark.minute == 0:
-                complete = date.fromordinal(mark.date().toordinal() - 1)
-                parts.append(f"{tool_name(tool)} complete to {short_day(complete)}")
-            else:
-                parts.append(f"{tool_name(tool)} to {short_day(mark.date())} {mark:%H:%M} UTC")
-            continue
-        newest = [p.newest_data_day for p in mine if p.newest_data_day is not None]
-        if newest:
-            parts.append(f"{tool_name(tool)} data to {short_day(max(newest))} (not synced by Abacus)")
-        else:
-            parts.append(f"{tool_name(tool)} not synced yet")
+    parts = [f"{tool_name(tool)} {tool_freshness(tool, providers)}" for tool in tools]
     return "Data: " + " · ".join(parts) if parts else ""

@@ -9,7 +9,7 @@ from bot.answers.blocks import Block, context, escape, header, section
 from bot.answers.common import money, short_day, tokens
 from bot.answers.team import MAP_HINT
 from bot.jobs import job_title
-from bot.sources import source_title, tool_of_source
+from bot.sources import freshness_words, source_title, tool_of_source
 from providers import registry
 from storage.analytics.gaps import ProviderGaps
 from storage.analytics.status import SyncStatus
@@ -20,10 +20,18 @@ def _org(org_id: str) -> str:
     return f" ({escape(org_id, limit=18)})" if org_id else ""
 
 
-def gaps_blocks(results: Sequence[ProviderGaps], *, configured: Sequence[str]) -> list[Block]:
+def gaps_blocks(
+    results: Sequence[ProviderGaps],
+    *,
+    configured: Sequence[str],
+    with_data: Sequence[str] = (),
+    tools: Sequence[str] | None = None,
+) -> list[Block]:
+    """``with_data``: every tool with stored data, whatever was asked, so a tool left out by the filter is
+    never called "not connected"; ``tools``: the tools asked about (None: all)."""
     blocks = [header("Gaps in the data")]
     if not results:
-        return [*blocks, section("No data stored yet." + _not_configured(configured))]
+        return [*blocks, section("No data stored yet." + _not_configured(configured, with_data, tools))]
     lines = []
     for g in results:
         name = f"*{source_title(g.provider)}*{_org(g.org_id)}"
@@ -47,15 +55,16 @@ def gaps_blocks(results: Sequence[ProviderGaps], *, configured: Sequence[str]) -
                 f"    no data since {short_day(g.stale.last_data)} ({g.stale.days_without_data} days) although"
                 f" the last sync succeeded on {short_day(g.stale.last_success)}: check the key and the team."
             )
-    present = [tool_of_source(g.provider) for g in results]
-    return [*blocks, section("\n".join(lines) + _not_configured(configured, present))]
+    present = [*with_data, *(tool_of_source(g.provider) for g in results if g.first_date)]
+    return [*blocks, section("\n".join(lines) + _not_configured(configured, present, tools))]
 
 
-def _not_configured(configured: Sequence[str], present: Sequence[str] = ()) -> str:
-    """A line per tool that has neither a configured provider nor stored data, naming what to set."""
+def _not_configured(configured: Sequence[str], present: Sequence[str] = (), only: Sequence[str] | None = None) -> str:
+    """A line per tool (of ``only``, when given) that has neither a configured provider nor stored data,
+    naming what to set."""
     lines = []
     for tool in registry.tools():
-        if tool.id in configured or tool.id in present:
+        if tool.id in configured or tool.id in present or (only is not None and tool.id not in only):
             continue
         hint = " or ".join(spec.key_settings.split(" or ")[0] for spec in registry.providers_of(tool.id))
         lines.append(f"\n{tool.title} is not connected yet: an admin can set {hint}.")
@@ -86,9 +95,8 @@ def status_blocks(
             "behind": f"behind by {p.days_behind} day(s)",
             "never_synced": "never synced",
         }[p.freshness]
-        complete = f", complete to {short_day(p.newest_complete_day)}" if p.newest_complete_day else ""
         line = (
-            f"{icon} *{source_title(p.provider)}*{_org(p.org_id)}: {state}{complete}"
+            f"{icon} *{source_title(p.provider)}*{_org(p.org_id)}: {state} · {freshness_words(p)}"
             f" · last success {_ago(status.now, p.last_success_at)}"
         )
         b = p.backfill

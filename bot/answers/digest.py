@@ -16,6 +16,7 @@ from bot.answers.blocks import Block, context, escape, header, section
 from bot.answers.common import change, money, pct, short_day, tokens, tool_name
 from bot.answers.team import unattributed_line
 from bot.formatting import cost_notes, est
+from bot.sources import COMPLETE_TO
 from storage.analytics.common import percent_change
 from storage.analytics.models_breakdown import ModelBreakdown
 from storage.analytics.overview import NO_SUBSCRIPTION, PeriodTotals, SubscriptionUsage, ToolSplit, UnattributedUsage
@@ -119,7 +120,7 @@ def digest_blocks(facts: DigestFacts, *, late_note: str | None = None) -> list[B
 def _incomplete_line(facts: DigestFacts) -> str:
     if not facts.incomplete:
         return ""
-    parts = [f"{tool_name(t)} only to {short_day(d)}" for t, d in sorted(facts.incomplete.items())]
+    parts = [f"{tool_name(t)} {COMPLETE_TO} {short_day(d)} only" for t, d in sorted(facts.incomplete.items())]
     return (
         f"Not final yet: {' · '.join(parts)}, so these numbers may still grow as late data arrives "
         "(the chart hatches the projected part)."

@@ -1,7 +1,7 @@
 """`abacus demo`: a newcomer's first five minutes, with nothing configured.
 
 It fills a separate SQLite file with a realistic organisation, then answers three questions exactly as
-Slack would (``Services.answer`` + ``blocks_to_text``) and saves the charts, so the first thing anyone sees
+Slack would (``dispatch.answer`` + ``blocks_to_text``) and saves the charts, so the first thing anyone sees
 is real output of the real pipeline rather than a screenshot. The real database is never used: the demo
 builds its own settings (its own file, its own email domain) instead of reading the environment's.
 """
@@ -20,17 +20,15 @@ import click
 
 from bot.access import SlackUser, access_policy
 from bot.answers.plain_text import blocks_to_text
-from bot.chart_inputs import trend_days
 from bot.cli_support import console, styled
 from bot.command_text import parse
 from bot.demo_data import DEMO_CLAUDE_ORG, DEMO_DOMAIN, demo_people, generate_demo
+from bot.digests import DuePeriod, compose_digest
 from bot.errors import AbacusError
 from bot.settings import Settings
 from bot.usecases import dispatch
 from bot.usecases.context import Context
-from charts.daily import digest_chart
-from storage.analytics.trends import trends
-from storage.db import make_engine, transaction
+from storage.db import make_engine
 from storage.migrate import upgrade
 
 DEFAULT_DATABASE = Path("abacus-demo.db")
@@ -99,10 +97,17 @@ def demo_command(people: int, days: int, seed: int, out: Path, database: Path) -
                 path = out / name
                 path.write_bytes(chart.png)
                 saved.append(path)
-        with transaction(engine) as session:
-            series = trends(session, end - timedelta(days=29), end, now=now)
+        # The daily digest for the last day, exactly as it would be posted: its unusual spender (the demo's
+        # spike), the team above its usual day and the team budget past 100%.
+        due = DuePeriod(
+            end.isoformat(), end, end, datetime(end.year, end.month, end.day, 9, tzinfo=UTC) + timedelta(days=1)
+        )
+        message = compose_digest(settings, engine, "daily", due, now=now)
+        console.rule("Daily digest")
+        console.print(blocks_to_text(message.blocks), end="")
+        console.print()
         digest = out / "digest.png"
-        digest.write_bytes(digest_chart(trend_days(series), period_label="30d").png)
+        digest.write_bytes(message.chart.png)
         saved.append(digest)
     finally:
         engine.dispose()

@@ -23,7 +23,7 @@ from bot.formatting import cost_notes, est, format_share, format_tokens, format_
 from bot.jobs import utc_now
 from bot.periods import PERIOD_HELP, Period, PeriodError, parse_period, today_in
 from bot.report_support import read_session, resolve_tool, tool_name, write_file
-from bot.sources import all_tools
+from bot.sources import LATEST_DATA, all_tools, footer_status, tool_freshness
 from bot.usecases import models as uc_models
 from bot.usecases import overview as uc_overview
 from bot.usecases import person as uc_person
@@ -31,6 +31,7 @@ from bot.usecases import table as uc_table
 from bot.usecases import top as uc_top
 from charts.bars import top_users_chart
 from charts.data import Chart
+from charts.format import short_date
 from storage.analytics.exports import team_csv, usage_csv
 from storage.analytics.overview import PeriodTotals, SubscriptionUsage, UnattributedUsage
 from storage.analytics.profile import find_person
@@ -138,7 +139,7 @@ def overview_command(
         series = uc_overview.daily(s, request, now=req.now)
         csv_text = usage_csv(s, p.start, p.end, view="tools", tool=req.tool) if csv_path else ""
     written = _outputs(
-        lambda: uc_overview.chart(series, p),
+        lambda: uc_overview.chart(series, p, req.tool),
         png_path,
         lambda: csv_text,
         csv_path,
@@ -369,7 +370,7 @@ def models_command(
         result = uc_models.breakdown_of(s, uc_models.ModelsRequest(p, req.tool))
         csv_text = usage_csv(s, p.start, p.end, view="models", tool=req.tool) if csv_path else ""
     written = _outputs(
-        lambda: uc_models.chart(result, p),
+        lambda: uc_models.chart(result, p, tool=req.tool),
         png_path,
         lambda: csv_text,
         csv_path,
@@ -416,9 +417,10 @@ def trends_command(
     p = req.period
     with read_session(app) as s:
         result = uc_overview.daily(s, uc_overview.OverviewRequest(p, req.tool), now=req.now)
+        status = footer_status(s, now=req.now)
         csv_text = usage_csv(s, p.start, p.end, view="tools", tool=req.tool) if csv_path else ""
     written = _outputs(
-        lambda: uc_overview.chart(result, p),
+        lambda: uc_overview.chart(result, p, req.tool),
         png_path,
         lambda: csv_text,
         csv_path,
@@ -449,8 +451,13 @@ def trends_command(
             point.date.isoformat(), *cells, format_usd(point.cost_usd), "incomplete" if point.incomplete else ""
         )
     console.print(table)
-    freshness = " · ".join(f"{tool_name(t)} to {d or 'no data'}" for t, d in result.last_data.items())
-    console.print(f"Newest data: {freshness}. Projected values in parentheses.")
+    words = {t: tool_freshness(t, status.providers) for t in result.last_data}
+    freshness = " · ".join(
+        f"{tool_name(t)} {words[t]}"
+        + (f", {LATEST_DATA} {short_date(d)}" if d and not words[t].startswith(LATEST_DATA) else "")
+        for t, d in result.last_data.items()
+    )
+    console.print(f"Data: {freshness}. Projected values in parentheses.")
     _report_written(written)
 
 
@@ -491,7 +498,11 @@ def team_command(
     total = float(sum(r.total_tokens for r in table_data.rows))
     written = _outputs(
         lambda: top_users_chart(
-            chart_inputs.team_bars(table_data), period_label=p.label, total=total, of=table_data.total_count
+            chart_inputs.team_bars(table_data),
+            period_label=p.label,
+            total=total,
+            of=table_data.total_count,
+            scope=chart_inputs.scope(req.tool),
         ),
         png_path,
         lambda: team_csv(table_data),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -10,7 +11,8 @@ from rich.table import Table
 from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, styled, to_jsonable
 from bot.database import schema_problem
 from bot.errors import AbacusError
-from bot.formatting import format_tokens, format_usd
+from bot.formatting import cost_notes, est, format_tokens, format_usd
+from providers import registry
 from storage.db import transaction
 from storage.migrate import current_revision
 from storage.stats import collect_stats
@@ -61,7 +63,12 @@ def _stats_payload(stats: Any) -> dict[str, Any]:
             "total_cost_usd": stats.total_cost_usd,
             "people": stats.people,
             "by_tool": {
-                t.tool: {"records": t.records, "total_tokens": t.total_tokens, "cost_usd": t.cost_usd}
+                t.tool: {
+                    "records": t.records,
+                    "total_tokens": t.total_tokens,
+                    "cost_usd": t.cost_usd,
+                    "cost_is_estimate": registry.cost_is_estimated(t.tool),
+                }
                 for t in stats.by_tool
             },
             "top_users": stats.top_users,
@@ -87,8 +94,16 @@ def _print_stats(p: dict[str, Any]) -> None:
         for column in ("Tool", "Records", "Tokens", "Cost"):
             tools.add_column(column, justify="left" if column == "Tool" else "right")
         for tool, t in p["by_tool"].items():
-            tools.add_row(tool, f"{t['records']:,}", format_tokens(t["total_tokens"]), format_usd(t["cost_usd"]))
+            tools.add_row(
+                registry.tool_title(tool),
+                f"{t['records']:,}",
+                format_tokens(t["total_tokens"]),
+                format_usd(t["cost_usd"]) + est(tool),
+            )
         console.print(tools)
+        costly = [tool for tool, t in p["by_tool"].items() if t["cost_usd"]]
+        for note in cost_notes(tools=costly, total_usd=Decimal(0), subscription_usd=Decimal(0), money=format_usd):
+            console.print(note)
     if p["top_users"]:
         users = Table(title=f"Top {len(p['top_users'])} users by total tokens", title_justify="left")
         for column in ("#", "User", "Tokens", "Cost", "Records"):

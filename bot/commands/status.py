@@ -13,7 +13,7 @@ from bot.cli_support import AppContext, console, emit_json, json_option, pass_ap
 from bot.formatting import format_tokens, format_usd
 from bot.jobs import job_title, utc_now
 from bot.report_support import read_session, resolve_sources
-from bot.sources import hourly, source_title, status_of
+from bot.sources import freshness_words, source_title, status_of
 from providers import registry
 from storage.analytics.status import ProviderStatus
 from storage.job_runs import JobRunSummary, last_runs
@@ -48,7 +48,7 @@ def status_command(app: AppContext, provider: str | None, as_json: bool) -> None
             line = styled(
                 f"{source_title(p.provider)}{org}: ",
                 _state(p),
-                f" · complete to {_complete_to(p)} · "
+                f" · {freshness_words(p)} · "
                 f"last success {_when(p.last_success_at, now)} · last attempt {_when(p.last_attempt_at, now)} · "
                 f"backfill {_backfill(p)}",
             )
@@ -83,14 +83,6 @@ def _state(p: ProviderStatus) -> Text:
         text.append(" ")
         text.append("failing", style="red")
     return text
-
-
-def _complete_to(p: ProviderStatus) -> str:
-    if p.forward_watermark is None:
-        return f"unknown (data stored to {p.newest_data_day})" if p.newest_data_day else "unknown"
-    if hourly(p.provider):
-        return f"{p.forward_watermark:%Y-%m-%d %H:%M} UTC"
-    return str(p.newest_complete_day)
 
 
 def _when(moment: datetime | None, now: datetime) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.answers.plain_text import notification_text
 from bot.answers.team import models_blocks
-from bot.chart_inputs import model_bars
+from bot.chart_inputs import model_bars, scope
 from bot.command_text import AbacusRequest
 from bot.periods import Period
 from bot.usecases.context import Context
@@ -38,8 +38,13 @@ def breakdown_of(session: Session, request: ModelsRequest) -> ModelBreakdown:
     return model_breakdown(session, p.start, p.end, tool=request.tool, seat_tools=seat_tools())
 
 
-def chart(breakdown: ModelBreakdown, period: Period, *, bars: int | None = None) -> Chart:
-    return model_chart(model_bars(breakdown)[:bars], period_label=period.label, total=float(breakdown.total_tokens))
+def chart(breakdown: ModelBreakdown, period: Period, *, tool: str | None = None, bars: int | None = None) -> Chart:
+    return model_chart(
+        model_bars(breakdown)[:bars],
+        period_label=period.label,
+        total=float(breakdown.total_tokens),
+        scope=scope(tool),
+    )
 
 
 def answer(ctx: Context, request: ModelsRequest) -> Answer:
@@ -52,7 +57,7 @@ def answer(ctx: Context, request: ModelsRequest) -> Answer:
     if breakdown.models:
         charts.append(
             ChartFile(
-                lambda: chart(breakdown, period, bars=SLACK_BARS),
+                lambda: chart(breakdown, period, tool=tool, bars=SLACK_BARS),
                 "models.png",
                 f"Models · {period.label}",
             )

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.answers.plain_text import notification_text
 from bot.answers.team import overview_blocks
-from bot.chart_inputs import trend_days
+from bot.chart_inputs import scope, trend_days
 from bot.command_text import AbacusRequest
 from bot.periods import Period
 from bot.usecases.context import Context
@@ -41,8 +41,10 @@ def daily(session: Session, request: OverviewRequest, *, now: datetime) -> Trend
     return trends(session, request.period.start, request.period.end, now=now, tool=request.tool)
 
 
-def chart(series: Trends, period: Period) -> Chart:
-    return daily_usage_chart(trend_days(series), period_label=period.label, granularity=series.granularity)
+def chart(series: Trends, period: Period, tool: str | None = None) -> Chart:
+    return daily_usage_chart(
+        trend_days(series), period_label=period.label, granularity=series.granularity, scope=scope(tool)
+    )
 
 
 def totals(session: Session, request: OverviewRequest, *, sums: PersonToolSums | None = None) -> Overview:
@@ -81,7 +83,7 @@ def answer(ctx: Context, request: OverviewRequest) -> Answer:
     if ov.current.total_tokens:
         charts.append(
             ChartFile(
-                lambda: chart(series, period),
+                lambda: chart(series, period, tool),
                 "daily.png",
                 f"AI coding usage · {period.label}",
             )

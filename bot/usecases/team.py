@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.answers.blocks import escape
 from bot.answers.plain_text import notification_text
 from bot.answers.teams import team_blocks
-from bot.chart_inputs import trend_days
+from bot.chart_inputs import scope, trend_days
 from bot.command_text import AbacusRequest
 from bot.periods import Period
 from bot.usecases.context import Context
@@ -65,7 +65,12 @@ def answer(ctx: Context, request: TeamRequest) -> Answer:
         drawn = series
         charts.append(
             ChartFile(
-                lambda: daily_usage_chart(trend_days(drawn), period_label=period.label, granularity=drawn.granularity),
+                lambda: daily_usage_chart(
+                    trend_days(drawn),
+                    period_label=period.label,
+                    granularity=drawn.granularity,
+                    scope=scope(tool, team.name),
+                ),
                 "team.png",
                 f"Team {team.name} · AI coding usage · {period.label}",
             )

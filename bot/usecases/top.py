@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.answers.plain_text import notification_text
 from bot.answers.team import top_blocks
-from bot.chart_inputs import top_user_bars
+from bot.chart_inputs import scope, top_user_bars
 from bot.command_text import AbacusRequest
 from bot.formatting import PEOPLE_TOTAL
 from bot.periods import Period
@@ -56,6 +56,7 @@ def chart(top: TopUsers, request: TopRequest) -> Chart:
         total=total,
         of=top.people,
         total_label=PEOPLE_TOTAL if top.unattributed.keys else "in total",
+        scope=scope(request.tool),
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import BigInteger, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from storage.model_names import DEFAULT_MODEL
 from storage.models import UsageDaily, UsageModelDaily, UsagePersonDaily, UsagePersonMonthly
 from storage.writes import month_end
 
@@ -37,6 +38,10 @@ MIN_VISIBLE_CHANGE_PCT = 3.0
 
 # Shown for rows whose model string was empty.
 UNKNOWN_MODEL = "unknown"
+# Cursor's Auto mode (Cursor picks the model) is stored under the normalised name "(default)", which the
+# normaliser also gives "default" and "unknown"; people know it from Cursor as "Auto", so every answer,
+# chart, report and export calls it that. The stored name does not change.
+AUTO_MODEL = "Auto"
 
 
 def sum_tokens(t: Summed = D) -> Any:
@@ -95,6 +100,9 @@ def escape_like(text: str) -> str:
 
 
 def model_label(model: str) -> str:
+    """A stored (normalised) model name as every surface shows it."""
+    if model == DEFAULT_MODEL:
+        return AUTO_MODEL
     return model or UNKNOWN_MODEL
 
 

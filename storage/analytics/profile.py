@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -26,7 +26,7 @@ from storage.analytics.common import (
 from storage.analytics.models_breakdown import ModelBreakdown, model_breakdown
 from storage.analytics.percentile import Percentile, user_percentile
 from storage.analytics.projection import DayTotals
-from storage.analytics.trends import daily_totals
+from storage.analytics.trends import daily_totals, known_tools, last_data_dates, missing_days
 from storage.models import ClaudeCodeActivity
 
 
@@ -150,7 +150,7 @@ def user_profile(
         previous_cost_usd=prev_cost,
         tokens_change=percent_change(summary.tokens, int(prev_tokens)),
         cost_change=percent_change(summary.cost_usd, prev_cost),
-        daily=daily_totals(session, start, end, email=email, tool=tool),
+        daily=_with_missing(session, daily_totals(session, start, end, email=email, tool=tool), start, end, tool),
         models=model_breakdown(session, start, end, email=email, tool=tool, seat_tools=seat_tools),
         lifetime=_lifetime(session, email),
         percentile=user_percentile(session, email, start, end),
@@ -197,6 +197,14 @@ def _summary(session: Session, email: str, start: date, end: date, tool: str | N
         first_active=first,
         last_active=last,
     )
+
+
+def _with_missing(session: Session, days: list[DayTotals], start: date, end: date, tool: str | None) -> list[DayTotals]:
+    """The days marked with the tools that have no data at all on them (a gap, or before their first data), so
+    the personal chart shades them rather than drawing a day off."""
+    tools = [tool] if tool else known_tools(session)
+    missing = missing_days(session, start, end, tools, last_data_dates(session, tools))
+    return [replace(d, missing=missing[d.date]) if d.date in missing else d for d in days]
 
 
 def _lifetime(session: Session, email: str) -> Lifetime:

@@ -30,6 +30,7 @@ class DayTotals:
     date: date
     tokens: dict[str, int]
     cost_usd: dict[str, Decimal] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()  # tools without any data that day, company-wide (see trends.missing_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,12 @@ class TrendPoint:
     projected: dict[str, int]
     cost_usd: Decimal
     incomplete: bool
+    # Tools with no data at all on this day although they have data before and after it (a gap, as
+    # ``gaps`` reports it) or only after it (not connected yet): their zero is unknown, not no usage.
+    missing: tuple[str, ...] = ()
+    # How many calendar days of the period the point covers: 1 for a day; up to 7 for a week, fewer when
+    # the period starts or ends inside it, so a short week reads as short and not as a drop in usage.
+    days: int = 1
 
     @property
     def total(self) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -118,16 +118,45 @@ def trends(
     yesterday = now.astimezone(UTC).date() - timedelta(days=1)
     history = daily_totals(session, yesterday - timedelta(days=HISTORY_DAYS - 1), yesterday, tool=tool, emails=emails)
     points = project(days, tools=series_tools, now=now, last_data=last_data, history=history)
+    missing = missing_days(session, start, end, series_tools, last_data)
+    points = [replace(p, missing=missing[p.date]) if p.date in missing else p for p in points]
     granularity: Granularity = "day"
     if len(points) > MAX_DAILY_POINTS:
-        points, granularity = weekly(points), "week"
+        points, granularity = weekly(points, today=now.astimezone(UTC).date()), "week"
     return Trends(start, end, granularity, series_tools, points, last_data)
 
 
-def weekly(points: list[TrendPoint]) -> list[TrendPoint]:
+def missing_days(
+    session: Session, start: date, end: date, tools: list[str], last_data: dict[str, date | None]
+) -> dict[date, tuple[str, ...]]:
+    """The days of ``start..end`` on which a tool has no data at all, company-wide, although it has data
+    later: inside a gap between two days with data (what ``gaps`` reports) or before its first data.
+    Days after a tool's newest data are not here: they are late, and the projection marks them."""
+    present: dict[str, set[date]] = {}
+    stmt = select(M.date, M.tool).where(in_range(start, end, M), M.tool.in_(tools)).distinct()
+    for day, tool in session.execute(stmt):
+        present.setdefault(tool, set()).add(day)
+    missing: dict[date, tuple[str, ...]] = {}
+    day = start
+    while day <= end:
+        absent = tuple(
+            tool
+            for tool in tools
+            if (last := last_data.get(tool)) is not None and day <= last and day not in present.get(tool, ())
+        )
+        if absent:
+            missing[day] = absent
+        day += timedelta(days=1)
+    return missing
+
+
+def weekly(points: list[TrendPoint], *, today: date | None = None) -> list[TrendPoint]:
     """Fold daily points into Monday-start weeks (dated by their Monday). Actual values and cost are
     summed; a week is incomplete if any of its days is, and its projection is the sum of its days' expected
-    values, so a late final week still shows its hatched part."""
+    values, so a late final week still shows its hatched part. The week of ``today`` is projected to its
+    seven days (its days so far scaled up), so the current week reads as under way, not as a collapse.
+    A week's ``missing`` tools are those without data on at least one of its days: its figure for them is
+    short by those days."""
     weeks: dict[date, list[TrendPoint]] = {}
     for point in points:
         weeks.setdefault(point.date - timedelta(days=point.date.weekday()), []).append(point)
@@ -139,6 +168,13 @@ def weekly(points: list[TrendPoint]) -> list[TrendPoint]:
         for t in tools:
             if any(t in p.projected for p in members):
                 projected[t] = sum(max(p.projected.get(t, 0), p.actual.get(t, 0)) for p in members)
+        running = today is not None and monday <= today < monday + timedelta(days=7) and len(members) < 7
+        if running and members[-1].date == today:
+            for t in tools:
+                so_far = sum(max(p.projected.get(t, 0), p.actual.get(t, 0)) for p in members)
+                if so_far:
+                    projected[t] = round(so_far * 7 / len(members))
+        missing = {t for p in members for t in p.missing}
         folded.append(
             TrendPoint(
                 date=monday,
@@ -146,6 +182,8 @@ def weekly(points: list[TrendPoint]) -> list[TrendPoint]:
                 projected=projected,
                 cost_usd=sum((p.cost_usd for p in members), Decimal(0)),
                 incomplete=any(p.incomplete for p in members),
+                missing=tuple(t for t in tools if t in missing),
+                days=len(members),
             )
         )
     return folded
