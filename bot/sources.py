@@ -7,6 +7,7 @@ so the CLI, Slack answers, digests and doctor all see the same providers under t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from providers import registry
 from storage.analytics.gaps import STALE_AFTER_DAYS, ProviderGaps, find_gaps
-from storage.analytics.status import SyncStatus, freshness_status, sync_status
+from storage.analytics.status import ProviderStatus, SyncStatus, freshness_status, sync_status
 
 
 def resolve_source(name: str | None) -> set[str] | None:
@@ -63,6 +64,7 @@ def status_of(session: Session, *, now: datetime, sources: set[str] | None = Non
         source_of=registry.state_key_of,
         max_keys=max_keys if sources is None else 10_000,
     )
+    status = replace(status, providers=[_with_notes(session, p, now) for p in status.providers])
     if sources is None:
         return status
     keys = [k for k in status.unmapped_keys if registry.state_key_of(k.provider, k.org_id) in sources]
@@ -74,6 +76,14 @@ def status_of(session: Session, *, now: datetime, sources: set[str] | None = Non
         unmapped_tokens=sum(k.tokens for k in keys),
         unmapped_cost_usd=sum((k.cost_usd for k in keys), Decimal(0)),
     )
+
+
+def _with_notes(session: Session, p: ProviderStatus, now: datetime) -> ProviderStatus:
+    """The provider's own lines about an org's stored data (say, computed against reported cost)."""
+    spec = registry.by_state_key(p.provider)
+    if spec is None or spec.status_notes is None or not p.org_id:
+        return p
+    return replace(p, notes=spec.status_notes(session, p.org_id, now))
 
 
 def footer_status(session: Session, *, now: datetime) -> SyncStatus:
