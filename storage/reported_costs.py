@@ -10,8 +10,8 @@ from decimal import Decimal
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import ReportedCost, UsageDaily
 from storage.analytics.common import to_decimal
+from storage.models import ReportedCost, UsageDaily
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +61,20 @@ def replace_day_cost(session: Session, provider: str, org_id: str, cost: DayCost
     )
 
 
-def cost_check(session: Session, *, provider: str, tool: str, org_ids: Iterable[str], first: date, last: date) -> list[CostCheck]:
+def cost_check(
+    session: Session, *, provider: str, tool: str, org_ids: Iterable[str], first: date, last: date
+) -> list[CostCheck]:
     """Per organisation with reported costs in ``[first, last]``: computed vs reported over those same days."""
     checks = []
     for org_id in sorted(set(org_ids)):
         rows = list(
             session.execute(
-                select(ReportedCost.date, ReportedCost.reported_cost_usd, ReportedCost.unpriced_tokens, ReportedCost.unpriced_models)
+                select(
+                    ReportedCost.date,
+                    ReportedCost.reported_cost_usd,
+                    ReportedCost.unpriced_tokens,
+                    ReportedCost.unpriced_models,
+                )
                 .where(
                     ReportedCost.provider == provider,
                     ReportedCost.org_id == org_id,

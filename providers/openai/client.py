@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time as clock
+from datetime import UTC, date, datetime
+from datetime import time as clock
 from decimal import Decimal
 from typing import Any
 
@@ -79,7 +80,7 @@ class OpenAIClient:
         self.requests += 1
         response = send_with_retries(
             self._http,
-            lambda: self._http.build_request("GET", path, params=params),
+            lambda: self._http.build_request("GET", path, params=tuple(params)),
             who=self.who,
             policy=self._retry,
             sleep=self._sleep,

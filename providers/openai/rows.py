@@ -178,7 +178,12 @@ def usage_by_day(
             if max(uncached, written, cached, output) > MAX_BIGINT:
                 raise bad(day, f"{actor}'s {model or 'unnamed model'} tokens", "summed", "at most 2^63 - 1")
             cost = price(
-                model, day, input_total=uncached + written + cached, cache_read=cached, cache_write=written, output=output
+                model,
+                day,
+                input_total=uncached + written + cached,
+                cache_read=cached,
+                cache_write=written,
+                output=output,
             )
             if cost is None:
                 out.unpriced_models.add(model or "(no model)")

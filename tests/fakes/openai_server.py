@@ -27,7 +27,7 @@ import itertools
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from tests.fakes.http_server import FakeServer, Request, Response
