@@ -101,8 +101,12 @@ def test_sync_counts_openai_under_its_own_tool_and_every_surface_shows_it(run: R
     [gaps] = json.loads(out)["providers"]
     assert gaps["provider"] == "openai" and gaps["missing_days"] == 0
 
+    code, out, _ = run("ask", "status", "--as", "dana@acme.com")  # Slack's /abacus status says the same
+    assert code == 0 and "computed $1.23 from list prices, OpenAI reports $1.27" in out
     code, out, _ = run("ask", "me 7d", "--as", "dana@acme.com")
     assert code == 0 and "OpenAI API (Codex) 100%" in out
+    code, out, _ = run("ask", "overview 7d", "--as", "dana@acme.com")
+    assert code == 0 and "est." in out, out  # computed from list prices, so marked an estimate
     code, out, _ = run("report", "overview", "--period", "7d", "--json")
     assert code == 0 and "openai" in json.dumps(json.loads(out))
 
