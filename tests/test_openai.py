@@ -75,11 +75,14 @@ def test_the_documented_costs_sample_is_dollars_read_exactly() -> None:
 
 
 def test_cached_input_is_priced_at_the_cached_rate_and_an_unknown_model_has_no_price() -> None:
-    uncached = price(CODEX, D1, input_total=1_000_000, cache_read=0, cache_write=0, output=0)
-    cached = price(CODEX, D1, input_total=1_000_000, cache_read=1_000_000, cache_write=0, output=0)
-    assert (uncached, cached) == (Decimal("1.250000"), Decimal("0.125000"))
-    assert price(UNKNOWN, D1, input_total=1, cache_read=0, cache_write=0, output=1) is None
-    assert price("", D1, input_total=1, cache_read=0, cache_write=0, output=1) is None
+    uncached = price(CODEX, D1, uncached=1_000_000, cache_read=0, cache_write=0, output=0)
+    cached = price(CODEX, D1, uncached=0, cache_read=1_000_000, cache_write=0, output=0)
+    # OpenAI charges no premium for writing to its cache: those tokens cost what input costs.
+    written = price(CODEX, D1, uncached=0, cache_read=0, cache_write=1_000_000, output=0)
+    assert (uncached, cached, written) == (Decimal("1.250000"), Decimal("0.125000"), Decimal("1.250000"))
+    assert price(CODEX, D1, uncached=0, cache_read=0, cache_write=0, output=1) == Decimal("0.000010")
+    assert price(UNKNOWN, D1, uncached=1, cache_read=0, cache_write=0, output=1) is None
+    assert price("", D1, uncached=1, cache_read=0, cache_write=0, output=1) is None
 
 
 def _bucket(*results: dict[str, Any], start: int = 1760832000, end: int | None = None) -> dict[str, Any]:
@@ -132,6 +135,7 @@ def test_usage_without_a_person_stays_with_its_key_or_a_placeholder_and_unknown_
         ({"input_uncached_tokens": 1}, "result 1.input_tokens"),  # the parts do not add up to the total
         ({"model": ["gpt"]}, "result 1.model"),
         ({"user_id": "x" * 3000}, "result 1.user_id"),
+        ({"input_tokens": 2**62, "input_uncached_tokens": 2**62 - 900_000}, "dev@example.com's gpt-5-codex cost"),
     ],
 )
 def test_structurally_wrong_results_are_refused_naming_the_day_and_field(change: dict[str, Any], field: str) -> None:

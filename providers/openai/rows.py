@@ -32,6 +32,7 @@ TOOL = "openai"
 NO_ACTOR = "(no user or key)"
 MAX_BIGINT = 2**63 - 1
 MAX_TEXT = 255
+MAX_COST = Decimal(10) ** 12  # what NUMERIC(18,6) holds
 _MICRO = Decimal("0.000001")
 _MISSING = object()
 
@@ -180,11 +181,13 @@ def usage_by_day(
             cost = price(
                 model,
                 day,
-                input_total=uncached + written + cached,
+                uncached=uncached,
                 cache_read=cached,
                 cache_write=written,
                 output=output,
             )
+            if cost is not None and cost >= MAX_COST:
+                raise bad(day, f"{actor}'s {model or 'unnamed model'} cost", cost, "under $1,000,000,000,000")
             if cost is None:
                 out.unpriced_models.add(model or "(no model)")
                 out.unpriced_tokens += uncached + written + cached + output
@@ -216,7 +219,7 @@ def dollars(value: Any, *, day: date, where: str) -> Decimal:
     except (InvalidOperation, ValueError):
         raise bad(day, where, value, "an amount in dollars") from None
     # Credits and refunds can make a line negative; only an amount the column cannot hold is refused.
-    if not amount.is_finite() or abs(amount) >= Decimal(10) ** 12:
+    if not amount.is_finite() or abs(amount) >= MAX_COST:
         raise bad(day, where, value, "an amount in dollars under $1,000,000,000,000")
     return amount.quantize(_MICRO)
 
