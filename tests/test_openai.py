@@ -135,7 +135,7 @@ def test_usage_without_a_person_stays_with_its_key_or_a_placeholder_and_unknown_
         ({"input_uncached_tokens": 1}, "result 1.input_tokens"),  # the parts do not add up to the total
         ({"model": ["gpt"]}, "result 1.model"),
         ({"user_id": "x" * 3000}, "result 1.user_id"),
-        ({"input_tokens": 2**62, "input_uncached_tokens": 2**62 - 900_000}, "dev@example.com's gpt-5-codex cost"),
+        ({"input_tokens": 2**62, "input_uncached_tokens": 2**62 - 900_000}, "user-AbC123's gpt-5-codex cost"),
     ],
 )
 def test_structurally_wrong_results_are_refused_naming_the_day_and_field(change: dict[str, Any], field: str) -> None:
