@@ -140,6 +140,7 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.orgs: dict[str, OpenAIOrg] = {}
         self.faults: list[Fault] = []
+        self._old_shape = False
         self.server = FakeServer(self._handle)
 
     @property
@@ -238,10 +239,14 @@ class FakeOpenAI:
         if any(g not in USAGE_GROUPS for g in groups):
             return _error(400, f"Invalid group_by value(s): {sorted(set(groups) - USAGE_GROUPS)}.")
         end = end if end is not None else start + 7 * 86_400
+        by_day: dict[date, list[UsageEntry]] = defaultdict(list)
+        for entry in org.usage:
+            by_day[entry.day].append(entry)
         buckets = []
         for bucket_start in range(start, end, WIDTH_SECONDS[width]):
             day = datetime.fromtimestamp(bucket_start, UTC).date()
-            results = self._results(org, day, groups)
+            self._old_shape = org.old_shape
+            results = self._results(by_day[day], groups)
             if day in org.garbage:
                 results.append(org.garbage[day])
             buckets.append(
@@ -249,11 +254,10 @@ class FakeOpenAI:
             )
         return self._page(request, buckets, limit)
 
-    def _results(self, org: OpenAIOrg, day: date, groups: list[str]) -> list[dict[str, Any]]:
+    def _results(self, entries: list[UsageEntry], groups: list[str]) -> list[dict[str, Any]]:
         sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-        for entry in org.usage:
-            if entry.day != day:
-                continue
+        old_shape = self._old_shape
+        for entry in entries:
             key = tuple(getattr(entry, g) if g in groups and hasattr(entry, g) else None for g in DIMENSIONS)
             s = sums[key]
             s[0] += entry.input_tokens
@@ -273,7 +277,7 @@ class FakeOpenAI:
                 output_audio_tokens=0,
                 num_model_requests=requests,
             )
-            if not org.old_shape:
+            if not old_shape:
                 result.update(input_cache_write_tokens=written, input_uncached_tokens=total - cached - written)
             results.append(result)
         return results
