@@ -2,17 +2,17 @@
 
 Per run: the organisation's users (user id -> email), then the completions usage and the reported costs of
 the whole span of days, each in as few paged requests as the API allows. Only once everything has arrived
-is anything written, a day per transaction: that day's usage rows are replaced as a whole, its rollups
-re-derived and its reported cost stored beside them. So a failure while fetching leaves every stored day as
-it was, a re-sync of unchanged data changes nothing, and a day whose data is malformed is refused (named in
-the error) while the good days around it are stored.
+and every day has been checked is anything written, in one transaction: each good day's usage rows are
+replaced as a whole, the rollups re-derived and each day's reported cost stored beside them. So a failure
+while fetching or writing leaves every stored day as it was, a re-sync of unchanged data changes nothing, and
+a day whose data is malformed is refused (named in the error) while the good days around it are stored.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -72,16 +72,25 @@ def _by_day(buckets: Sequence[Any], what: str) -> dict[date, list[Any]]:
     return grouped
 
 
-def store_day(engine: Engine, org_id: str, day: date, usage: DayUsage, reported: Decimal | None, now: datetime) -> None:
-    """Replace the stored (org, day) usage with these rows and its reported cost, in one transaction."""
+def store_days(
+    engine: Engine, org_id: str, days: Mapping[date, tuple[DayUsage, Decimal | None]], now: datetime
+) -> None:
+    """Replace the stored usage of each (org, day) with its rows and its reported cost, in one transaction.
+
+    One transaction for the run's good days rather than one per day: the rollups (the monthly one above all)
+    are then re-derived once, and a failure while writing leaves every day as it was.
+    """
+    if not days:
+        return
     with transaction(engine) as session:
-        session.execute(delete(Usage).where(Usage.tool == TOOL, Usage.org_id == org_id, Usage.date == day))
-        written = upsert_usage(session, usage.records, refresh_rollup=False)
-        # The day may have shrunk to nothing, so it is re-derived even when no row was written.
-        refresh_daily_rollup(session, written.days | {(TOOL, day)})
-        if reported is not None:
-            cost = DayCost(day, reported, usage.unpriced_tokens, tuple(sorted(usage.unpriced_models)))
-            replace_day_cost(session, STATE_KEY, org_id, cost, now)
+        session.execute(delete(Usage).where(Usage.tool == TOOL, Usage.org_id == org_id, Usage.date.in_(list(days))))
+        written = upsert_usage(session, [r for usage, _ in days.values() for r in usage.records], refresh_rollup=False)
+        # A day may have shrunk to nothing, so every day is re-derived even when no row was written for it.
+        refresh_daily_rollup(session, written.days | {(TOOL, day) for day in days})
+        for day, (usage, reported) in days.items():
+            if reported is not None:
+                cost = DayCost(day, reported, usage.unpriced_tokens, tuple(sorted(usage.unpriced_models)))
+                replace_day_cost(session, STATE_KEY, org_id, cost, now)
 
 
 def _sync_days(
@@ -109,6 +118,7 @@ def _sync_days(
         keys = load_mappings(session, TOOL, org_id)
     listed = user_emails(users)
     emails = {**remembered, **listed}
+    good: dict[date, tuple[DayUsage, Decimal | None]] = {}
     for day in days:
         try:
             parsed = usage_by_day(usage_days.get(day, []), org_id=org_id, emails=emails, keys=keys).get(day, DayUsage())
@@ -119,7 +129,9 @@ def _sync_days(
             report(str(refused))
             result.error = result.error or refused
             continue
-        store_day(engine, org_id, day, parsed, reported, now())
+        good[day] = (parsed, reported)
+    store_days(engine, org_id, good, now())
+    for day, (parsed, reported) in good.items():
         result.days_done.append(day)
         result.results += parsed.results
         result.rows += len(parsed.records)
