@@ -129,12 +129,11 @@ def test_an_unmapped_key_is_listed_and_mapped_from_the_cli(run: Run, org: OpenAI
     assert json.loads(run("mappings", "--json")[1])["unmapped"] == []
 
 
-
 def test_an_admin_maps_an_openai_key_from_slack(run: Run, org: OpenAIOrg, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ABACUS_ADMINS", "dana@acme.com")
     assert run("sync", "openai", "--days", "3")[0] == 0
     code, out, _ = run("ask", "map key_svc ops@acme.com", "--as", "dana@acme.com")
-    assert code == 0 and "Mapped `key_svc` → ops@acme.com: moved 1 row(s)" in out, out
+    assert code == 0 and "Mapped key_svc → ops@acme.com: moved 1 row(s)" in out, out
     assert json.loads(run("mappings", "--json")[1])["unmapped"] == []
     code, out, _ = run("ask", "unmap key_svc", "--as", "dana@acme.com")
     assert code == 0 and "back to unattributed" in out
