@@ -454,3 +454,10 @@ def test_backfill_walks_months_back_and_resumes_without_holes(engine: Engine, fa
     with transaction(engine) as s:
         days = set(s.scalars(select(ReportedCost.date)))
     assert min(days) == date(2026, 8, 1) and len(days) == (D0 - date(2026, 8, 1)).days
+
+
+def test_openai_keys_are_redacted_from_every_log_line_by_their_shape() -> None:
+    from bot.observability import redact
+
+    line = "auth failed for sk-admin-AbCdEf0123456789 and sk-proj-xyz_0123456789-abc, then sk-svcacct-0123456789"
+    assert redact(line) == "auth failed for [redacted] and [redacted], then [redacted]"
