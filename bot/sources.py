@@ -8,6 +8,7 @@ so the CLI, Slack answers, digests and doctor all see the same providers under t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -75,6 +76,7 @@ def status_of(session: Session, *, now: datetime, sources: set[str] | None = Non
         source_of=registry.state_key_of,
         max_keys=max_keys if sources is None else 10_000,
     )
+    status = replace(status, providers=[_with_notes(session, p, now) for p in status.providers])
     if sources is None:
         return status
     keys = [k for k in status.unmapped_keys if registry.state_key_of(k.provider, k.org_id) in sources]
@@ -86,6 +88,14 @@ def status_of(session: Session, *, now: datetime, sources: set[str] | None = Non
         unmapped_tokens=sum(k.tokens for k in keys),
         unmapped_cost_usd=sum((k.cost_usd for k in keys), Decimal(0)),
     )
+
+
+def _with_notes(session: Session, p: ProviderStatus, now: datetime) -> ProviderStatus:
+    """The provider's own lines about an org's stored data (say, computed against reported cost)."""
+    spec = registry.by_state_key(p.provider)
+    if spec is None or spec.status_notes is None or not p.org_id:
+        return p
+    return replace(p, notes=spec.status_notes(session, p.org_id, now))
 
 
 def footer_status(session: Session, *, now: datetime) -> SyncStatus:

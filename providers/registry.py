@@ -13,9 +13,10 @@ from typing import Any
 from providers.anthropic import SPEC as ANTHROPIC
 from providers.claude_enterprise import SPEC as CLAUDE_ENTERPRISE
 from providers.cursor import SPEC as CURSOR
+from providers.openai import SPEC as OPENAI
 from providers.spec import ProviderSpec, Tool
 
-_SPECS: tuple[ProviderSpec[Any], ...] = (ANTHROPIC, CLAUDE_ENTERPRISE, CURSOR)
+_SPECS: tuple[ProviderSpec[Any], ...] = (ANTHROPIC, CLAUDE_ENTERPRISE, CURSOR, OPENAI)
 
 
 def providers() -> tuple[ProviderSpec[Any], ...]:

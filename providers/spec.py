@@ -183,6 +183,9 @@ class ProviderSpec(Generic[S]):
     extra_jobs: tuple[ExtraJob, ...] = ()
     backfill_takes_newest: bool = False  # whether `backfill --to` may set where a first backfill starts
     notes: tuple[str, ...] = ()  # what an operator should know (shown by doctor and config)
+    # (session, org id, now) -> lines `status` shows under that organisation: what only the provider can say
+    # about its stored data, such as how its computed cost compares with what it reports.
+    status_notes: Callable[[Any, str, datetime], tuple[str, ...]] | None = None
 
     @property
     def sync_job(self) -> str:

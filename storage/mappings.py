@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select, true, update
 from sqlalchemy.orm import Session
 
 from storage.models import ClaudeCodeActivity, IdentityMapping, IdentityMappingChange, Usage
@@ -37,6 +37,7 @@ class UnmappedKey:
     cost_usd: Decimal
     first_date: date
     last_date: date
+    tool: str = CLAUDE_CODE  # the tool whose usage the key carries (also its mappings' source)
 
 
 def load_mappings(session: Session, source: str, org_id: str) -> dict[str, str]:
@@ -68,6 +69,7 @@ def set_mapping(
 
     Returns what moved, or None when nothing changed (the mapping already said exactly that).
     """
+    source = key_source(session, source, org_id, external_id)
     email = email.strip().lower()
     existing = session.scalar(
         select(IdentityMapping).where(
@@ -180,11 +182,12 @@ def _reattribute(session: Session, tool: str, org_id: str, key_name: str, email:
     return Reattribution(int(count), int(total), Decimal(cost))
 
 
-def unmapped_keys(session: Session, tool: str = CLAUDE_CODE) -> list[UnmappedKey]:
-    """API keys whose usage is still unattributed, largest cost first."""
+def unmapped_keys(session: Session, tool: str | None = None) -> list[UnmappedKey]:
+    """API keys whose usage is still unattributed (of one tool, or of every tool), largest cost first."""
     tokens = Usage.input_tokens + Usage.cache_write_tokens + Usage.cache_read_tokens + Usage.output_tokens
     rows = session.execute(
         select(
+            Usage.tool,
             Usage.org_id,
             Usage.actor,
             func.count(),
@@ -193,17 +196,37 @@ def unmapped_keys(session: Session, tool: str = CLAUDE_CODE) -> list[UnmappedKey
             func.min(Usage.date),
             func.max(Usage.date),
         )
-        .where(Usage.tool == tool, Usage.actor_type == "api_key", Usage.email == "")
-        .group_by(Usage.org_id, Usage.actor)
+        .where(Usage.tool == tool if tool else true(), Usage.actor_type == "api_key", Usage.email == "")
+        .group_by(Usage.tool, Usage.org_id, Usage.actor)
         .order_by(func.sum(Usage.cost_usd).desc(), Usage.actor)
     )
     return [
-        UnmappedKey(org, name, int(n), int(t or 0), Decimal(c or 0), first, last)
-        for org, name, n, t, c, first, last in rows
+        UnmappedKey(org, name, int(n), int(t or 0), Decimal(c or 0), first, last, tool_id)
+        for tool_id, org, name, n, t, c, first, last in rows
     ]
 
 
+def key_source(session: Session, source: str, org_id: str, external_id: str) -> str:
+    """The tool whose API key ``external_id`` of ``org_id`` is: ``source``, unless the key's usage says otherwise.
+
+    Every provider stores its organisations under ids of its own (``openai:...``, ``claude-enterprise:...``),
+    so an org and a key name identify one tool's key. Callers that know only the key and its org (the CLI,
+    the Slack mapping) pass the default source and still map, say, an OpenAI key under the tool ``openai``.
+    """
+    if not org_id:
+        return source
+    tools = set(
+        session.scalars(
+            select(Usage.tool)
+            .where(Usage.org_id == org_id, Usage.actor_type == "api_key", Usage.actor == external_id)
+            .distinct()
+        )
+    )
+    return tools.pop() if len(tools) == 1 else source
+
+
 def current_mapping(session: Session, source: str, org_id: str, external_id: str) -> IdentityMapping | None:
+    source = key_source(session, source, org_id, external_id)
     return session.scalar(
         select(IdentityMapping).where(
             IdentityMapping.source == source,
@@ -213,25 +236,39 @@ def current_mapping(session: Session, source: str, org_id: str, external_id: str
     )
 
 
-def key_orgs(session: Session, key_name: str, source: str = CLAUDE_CODE) -> set[str]:
-    """The organisations in which an API key name has usage or a mapping."""
+def key_orgs(session: Session, key_name: str, source: str | None = None) -> set[str]:
+    """The organisations in which an API key name has usage or a mapping (of one tool, or of every tool)."""
     used = session.scalars(
         select(Usage.org_id)
-        .where(Usage.tool == source, Usage.actor_type == "api_key", Usage.actor == key_name)
+        .where(Usage.tool == source if source else true(), Usage.actor_type == "api_key", Usage.actor == key_name)
         .distinct()
     )
     mapped = session.scalars(
-        select(IdentityMapping.org_id).where(IdentityMapping.source == source, IdentityMapping.external_id == key_name)
+        select(IdentityMapping.org_id).where(
+            IdentityMapping.source == source if source else IdentityMapping.source.in_(_key_sources(session)),
+            IdentityMapping.external_id == key_name,
+        )
     )
     return set(used) | set(mapped)
 
 
-def api_keys(session: Session, source: str = CLAUDE_CODE) -> set[tuple[str, str]]:
+def api_keys(session: Session, source: str | None = None) -> set[tuple[str, str]]:
     """Every (org, API key name) with usage or a mapping: what a key id from Slack is resolved against."""
     used = session.execute(
-        select(Usage.org_id, Usage.actor).where(Usage.tool == source, Usage.actor_type == "api_key").distinct()
+        select(Usage.org_id, Usage.actor)
+        .where(Usage.tool == source if source else true(), Usage.actor_type == "api_key")
+        .distinct()
     )
     mapped = session.execute(
-        select(IdentityMapping.org_id, IdentityMapping.external_id).where(IdentityMapping.source == source)
+        select(IdentityMapping.org_id, IdentityMapping.external_id).where(
+            IdentityMapping.source == source if source else IdentityMapping.source.in_(_key_sources(session))
+        )
     )
     return {(str(o), str(k)) for o, k in used} | {(str(o), str(k)) for o, k in mapped}
+
+
+def _key_sources(session: Session) -> list[str]:
+    """Mapping sources that hold API keys: the tool ids with API-key usage (never a provider's remembered
+    user ids, which live under sources of their own)."""
+    tools = set(session.scalars(select(Usage.tool).where(Usage.actor_type == "api_key").distinct()))
+    return sorted(tools | {CLAUDE_CODE})

@@ -456,3 +456,23 @@ class SpikeAlert(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
     __table_args__ = (UniqueConstraint("email", "date", name="uq_spike_alerts_day"),)
+
+
+class ReportedCost(Base):
+    """What a provider says one organisation was charged on one UTC day, beside the cost Abacus computed.
+
+    Some providers report tokens per person but money only per organisation (OpenAI's costs never group by
+    person), so per-person cost is computed from a price table and this is the check on it: ``status`` shows
+    the two sums for the same days. ``unpriced_tokens`` / ``unpriced_models``: usage of that day stored with no
+    cost because the price table does not know its model, so a difference can be explained, never hidden.
+    """
+
+    __tablename__ = "reported_costs"
+
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)  # the provider's sync-state key
+    org_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    reported_cost_usd: Mapped[Decimal] = mapped_column(Money, server_default=_zero())
+    unpriced_tokens: Mapped[int] = mapped_column(Tokens, server_default=_zero())
+    unpriced_models: Mapped[str] = mapped_column(String(1024), server_default=_empty())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import cursor_csv_import, run, scale, slack_load, sync_ingest
+from benchmarks import cursor_csv_import, openai_sync_ingest, run, scale, slack_load, sync_ingest
 
 
 def test_query_and_chart_benchmark_runs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -43,3 +43,9 @@ def test_slack_load_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     slack_load.main(["--requests", "4", "--concurrency", "2", "--people", "4", "--days", "7", "--workers", "1"])
     out = capsys.readouterr().out
     assert "| ack (HTTP 200 to the command) |" in out and "4 requests in" in out and "| master |" in out
+
+
+def test_openai_sync_ingest_benchmark_runs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    openai_sync_ingest.main(["--users", "5", "--days", "2", "--dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "| SQLite | openai, first sync |" in out and "| SQLite | openai, re-sync |" in out

@@ -168,7 +168,7 @@ def test_gaps_and_status(loaded: str, capsys: pytest.CaptureFixture[str]) -> Non
         (["report", "overview", "--period", "fortnight"], "Unknown period 'fortnight'"),
         (["report", "top", "--period", "2026-02-30..2026-03-01"], "not a real calendar date"),
         (["report", "top", "--tool", "copilot"], "unknown tool 'copilot'"),
-        (["status", "openai"], "Unknown provider 'openai'"),
+        (["status", "gemini"], "Unknown provider 'gemini'"),
     ],
 )
 def test_bad_input_is_one_line_with_exit_2(

@@ -145,7 +145,9 @@ def test_the_new_tool_is_in_the_exports_and_reports(quill: Callable[..., tuple[i
     team_file, usage_file = tmp_path / "team.csv", tmp_path / "usage.csv"
     assert quill("report", "team", "--period", "7d", "--csv", str(team_file))[0] == 0
     header, dana = list(csv.reader(io.StringIO(team_file.read_text())))
-    assert header[3:6] == ["claude_code_tokens", "cursor_tokens", "quill_tokens"]
+    # One column per registered tool, in registry order; the tests' own tool comes last.
+    tool_columns = [f"{t.id}_tokens" for t in registry.tools()]
+    assert header[3 : 3 + len(tool_columns)] == tool_columns and tool_columns[-1] == "quill_tokens"
     assert dana[header.index("quill_tokens")] == str(1_000 + 2_000 + 3_000 + 3 * 500)
     assert quill("report", "overview", "--period", "7d", "--csv", str(usage_file))[0] == 0
     assert ",quill," in usage_file.read_text()

@@ -18,6 +18,7 @@ from bot.command_text import parse
 from bot.periods import Period
 from bot.slack.services import Services
 from bot.slack.users import SlackUser
+from providers import registry
 from storage.analytics.exports import MODELS_COLUMNS, TOOLS_COLUMNS
 from storage.analytics.team import TeamRow, TeamTable
 from storage.db import transaction
@@ -31,8 +32,8 @@ ORIGINAL_TEAM_COLUMNS = (
     "email",
     "total_tokens",
     "total_cost",
-    "claude_code_tokens",
-    "cursor_tokens",
+    # One column per registered tool, in registry order.
+    *(f"{t.id}_tokens" for t in registry.tools()),
     "input_tokens",
     "output_tokens",
     "cache_read_tokens",
@@ -162,7 +163,7 @@ def test_table_sorted_and_truncated_in_slack(slack_harness: SlackHarness) -> Non
     assert rows[0][:3] == ["Person", "Tokens", "Cost"]
     assert len(rows) == MAX_TABLE_ROWS
     assert [r[0] for r in rows[1:4]] == [person(120), person(119), person(118)]
-    assert rows[1][2] == "$120.00" and rows[1][5] == "1"  # cost, days active
+    assert rows[1][2] == "$120.00" and rows[1][rows[0].index("Days active")] == "1"
     assert "21 more are not shown" in json.dumps(body)
     slack_harness.command(f"table {OCTOBER} sort tokens asc claude", user="UDANA")
     rows = table_rows(reply(slack_harness, 2))

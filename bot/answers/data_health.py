@@ -110,6 +110,7 @@ def status_blocks(
         if p.failing and p.last_error:
             error = p.last_error if is_admin else "the last sync failed; admins can see why in `abacus status`"
             lines.append(f"    ⚠️ {escape(error, limit=300)}")
+        lines.extend(f"    {escape(note, limit=400)}" for note in p.notes)
     if not lines:
         lines.append("Nothing synced yet.")
     text = "\n".join(lines) + _not_configured(configured, [tool_of_source(p.provider) for p in status.providers])

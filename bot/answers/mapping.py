@@ -74,7 +74,7 @@ def map_modal(keys: Sequence[UnmappedKey]) -> dict[str, Any]:
             "callback_id": CALLBACK_ID,
             "title": {"type": "plain_text", "text": "Map an API key"},
             "close": {"type": "plain_text", "text": "Close"},
-            "blocks": [section(":white_check_mark: Every API key is mapped: all Claude Code usage is attributed.")],
+            "blocks": [section(":white_check_mark: Every API key is mapped: all usage is attributed.")],
         }
     top = "\n".join(
         f"• `{escape(k.key_name)}` {money(k.cost_usd)} · {tokens(k.total_tokens)} tokens · "

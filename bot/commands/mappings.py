@@ -12,6 +12,7 @@ from bot.cli_support import AppContext, console, emit_json, json_option, pass_ap
 from bot.errors import AbacusError
 from bot.formatting import format_tokens, format_usd
 from bot.jobs import utc_now
+from providers import registry
 from providers.anthropic import SPEC as ADMIN_API
 from providers.anthropic.mappings import sync_mappings
 from storage.db import transaction
@@ -59,14 +60,15 @@ def mappings_group(click_ctx: click.Context, as_json: bool) -> None:
         )
     console.print(table)
     if not unmapped:
-        console.print("No unmapped API keys: all Claude Code usage is attributed.")
+        console.print("No unmapped API keys: all usage is attributed.")
         return
     keys = Table(title=f"Unmapped API keys ({len(unmapped)})", title_justify="left")
-    for column in ("Key", "Org", "Tokens", "Cost", "First", "Last"):
+    for column in ("Key", "Tool", "Org", "Tokens", "Cost", "First", "Last"):
         keys.add_column(column)
     for k in unmapped:
         keys.add_row(
             k.key_name,
+            registry.tool_title(k.tool),
             k.org_id,
             format_tokens(k.total_tokens),
             format_usd(k.cost_usd),
@@ -201,7 +203,7 @@ def mappings_fix(app: AppContext) -> None:
         keys = unmapped_keys(session)
         known = sorted(set(session.scalars(select(Usage.email).where(Usage.email != "").distinct())))
     if not keys:
-        console.print("No unmapped API keys: all Claude Code usage is attributed.")
+        console.print("No unmapped API keys: all usage is attributed.")
         return
     allowed = app.settings.email_domains
     console.print(f"{len(keys)} unmapped API key(s). Type an email, Enter to skip, q to stop.")

@@ -55,6 +55,8 @@ def status_command(app: AppContext, provider: str | None, as_json: bool) -> None
             console.print(line)
             if p.failing:
                 console.print(f"  Last error at {p.last_error_at:%Y-%m-%d %H:%M}: {p.last_error}", style="red")
+            for note in p.notes:
+                console.print(f"  {note}", markup=False, highlight=False)
     _print_jobs(jobs, now)
     if status.unmapped_key_count:
         console.print(

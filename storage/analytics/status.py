@@ -74,6 +74,7 @@ class ProviderStatus:
     last_error: str | None
     last_error_at: datetime | None
     backfill: Backfill
+    notes: tuple[str, ...] = ()  # what the provider itself says about this org's stored data (cost checks)
 
 
 @dataclass(frozen=True, slots=True)

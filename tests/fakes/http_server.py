@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 
 @dataclass
@@ -18,6 +18,8 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    # Every query parameter in order, repeated ones included (``group_by=a&group_by=b``).
+    params: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -47,6 +49,7 @@ class FakeServer:
                     query={k: v[-1] for k, v in parse_qs(parts.query).items()},
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=self.rfile.read(length) if length else b"",
+                    params=parse_qsl(parts.query, keep_blank_values=True),
                 )
                 outer.requests.append(request)
                 response = handler(request)

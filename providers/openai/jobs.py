@@ -1,0 +1,142 @@
+"""OpenAI jobs: settings -> one client per organisation -> sync or backfill, one result each."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from providers.errors import ProviderError
+from providers.openai.client import OpenAIClient
+from providers.openai.settings import OpenAISettings
+from providers.openai.sync import BACKFILL_WINDOW_DAYS, OpenAISync, backfill_org, org_id_for_key, sync_org
+from providers.spec import BackfillRequest, JobContext, OrgResult, ProviderKey, SyncRequest, select_keys
+
+TITLE = "OpenAI"
+Context = JobContext[OpenAISettings]
+# A backfill is complete after this many windows in a row (about three months) without any usage.
+EMPTY_WINDOWS_TO_COMPLETE = 3
+
+
+def usd(value: Decimal) -> str:
+    return f"${value:,.2f}"
+
+
+def org_id_of(key: ProviderKey) -> str:
+    return org_id_for_key(key.key.get_secret_value(), key.name if key.labelled else None)
+
+
+def client_for(settings: OpenAISettings, key: ProviderKey) -> OpenAIClient:
+    return OpenAIClient(key.key.get_secret_value(), who=f"OpenAI org {key.name!r}", base_url=settings.openai_base_url)
+
+
+def _summary(outcome: OpenAISync) -> str:
+    parts = [
+        f"{len(outcome.days_done)} day(s), {outcome.rows} usage row(s), computed cost {usd(outcome.cost_usd)} "
+        f"(estimated at list prices) against {usd(outcome.reported_usd)} reported by OpenAI"
+    ]
+    if outcome.unpriced_models:
+        parts.append(
+            f"no price known for {', '.join(sorted(outcome.unpriced_models))}: "
+            f"{outcome.unpriced_tokens:,} tokens stored without a cost"
+        )
+    if outcome.unmapped_keys:
+        parts.append(f"{len(outcome.unmapped_keys)} API key(s) with no person kept unattributed (abacus mappings)")
+    if outcome.unknown_users:
+        parts.append(f"{len(outcome.unknown_users)} user id(s) with no known email kept unattributed")
+    if outcome.error is not None:
+        parts.append(f"stopped: {outcome.error}")
+    return "; ".join(parts)
+
+
+def _details(outcome: OpenAISync) -> dict[str, object]:
+    return {
+        "days": [d.isoformat() for d in outcome.days_done],
+        "rows": outcome.rows,
+        "computed_cost_usd": str(outcome.cost_usd),
+        "reported_cost_usd": str(outcome.reported_usd),
+        "unpriced_models": sorted(outcome.unpriced_models),
+        "unpriced_tokens": outcome.unpriced_tokens,
+        "unmapped_keys": sorted(outcome.unmapped_keys),
+    }
+
+
+def sync(ctx: Context, request: SyncRequest) -> list[OrgResult]:
+    settings = ctx.settings
+    today = ctx.now().date()
+    if request.start is None:
+        start, end = today - timedelta(days=settings.openai_lookback_days - 1), today
+    else:
+        start, end = request.start, request.end or request.start
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    results = []
+    for key in select_keys(settings.keys, request.org, TITLE):
+        org_id = org_id_of(key)
+        with client_for(settings, key) as client:
+            outcome = sync_org(ctx.engine, client, org_id, days, now=ctx.now, report=ctx.report)
+        results.append(
+            OrgResult(
+                key.name,
+                org_id,
+                ok=outcome.error is None,
+                records=outcome.rows,
+                windows=len(outcome.days_done),
+                status="ok" if outcome.error is None else "failed",
+                message=_summary(outcome),
+                details=_details(outcome),
+            )
+        )
+    return results
+
+
+def backfill(ctx: Context, request: BackfillRequest) -> list[OrgResult]:
+    settings = ctx.settings
+    today = ctx.now().date()
+    # The forward sync owns the lookback window; a backfill starts just below it.
+    start_before = today - timedelta(days=settings.openai_lookback_days - 1)
+    if request.newest is not None:
+        start_before = min(start_before, request.newest + timedelta(days=1))
+    days_per_run = request.max_windows or settings.openai_backfill_days_per_run
+    windows = max(1, -(-days_per_run // BACKFILL_WINDOW_DAYS))
+    results = []
+    for key in select_keys(settings.keys, request.org, TITLE):
+        org_id = org_id_of(key)
+        try:
+            with client_for(settings, key) as client:
+                outcome, totals = backfill_org(
+                    ctx.engine,
+                    client,
+                    org_id,
+                    target=request.target,
+                    start_before=start_before,
+                    max_windows=windows,
+                    complete_after_empty=EMPTY_WINDOWS_TO_COMPLETE,
+                    now=ctx.now,
+                    report=ctx.report,
+                )
+        except ProviderError as exc:
+            results.append(OrgResult(key.name, org_id, ok=False, status="failed", message=str(exc)))
+            continue
+        oldest = outcome.cursor.date().isoformat() if outcome.cursor else "nothing yet"
+        message = (
+            f"{outcome.status}: {totals.rows} usage row(s) over {outcome.windows} window(s) of "
+            f"{BACKFILL_WINDOW_DAYS} days; oldest stored day {oldest}"
+        )
+        if outcome.error:
+            message += f"; stopped: {outcome.error}"
+        results.append(
+            OrgResult(
+                key.name,
+                org_id,
+                ok=outcome.status != "failed",
+                records=totals.rows,
+                windows=outcome.windows,
+                status=outcome.status,
+                message=message,
+                details=_details(totals),
+            )
+        )
+    return results
+
+
+def org_ids(ctx: Context, org: str | None) -> list[str]:
+    return [org_id_of(key) for key in select_keys(ctx.settings.keys, org, TITLE)]
