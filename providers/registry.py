@@ -12,10 +12,11 @@ from typing import Any
 
 from providers.anthropic import SPEC as ANTHROPIC
 from providers.claude_enterprise import SPEC as CLAUDE_ENTERPRISE
+from providers.copilot import SPEC as COPILOT
 from providers.cursor import SPEC as CURSOR
 from providers.spec import ProviderSpec, Tool
 
-_SPECS: tuple[ProviderSpec[Any], ...] = (ANTHROPIC, CLAUDE_ENTERPRISE, CURSOR)
+_SPECS: tuple[ProviderSpec[Any], ...] = (ANTHROPIC, CLAUDE_ENTERPRISE, CURSOR, COPILOT)
 
 
 def providers() -> tuple[ProviderSpec[Any], ...]:
@@ -61,6 +62,16 @@ def cost_is_estimated(tool_id: str) -> bool:
 def seat_tools() -> tuple[str, ...]:
     """Tools whose usage can be on subscription seats: the only ones the subscription split reads."""
     return tuple(t.id for t in tools() if t.subscription_seats)
+
+
+def token_tools() -> tuple[str, ...]:
+    """Tools whose tokens are their whole usage: the only ones a comparison of tools by tokens may add up."""
+    return tuple(t.id for t in tools() if not t.tokens_partial)
+
+
+def partial_token_tools() -> tuple[Tool, ...]:
+    """Tools that measure in something other than tokens (credits, requests): named where tokens are compared."""
+    return tuple(t for t in tools() if t.tokens_partial)
 
 
 def providers_of(tool_id: str) -> tuple[ProviderSpec[Any], ...]:

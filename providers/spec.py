@@ -36,6 +36,12 @@ class Tool:
     estimated_cost: bool = False
     # Some of its usage can be on subscription seats (usage.customer_type = "subscription"), paid per seat.
     subscription_seats: bool = False
+    # Its tokens are only part of what it measures (it bills in credits or requests and reports tokens for
+    # some uses only): answers that compare tools by tokens leave it out of the comparison and say why,
+    # rather than showing it as nearly unused. Its cost is still dollars and counts in every cost total.
+    tokens_partial: bool = False
+    # What its numbers are, in words, where that is not simply tokens and dollars ("AI credits ...").
+    measure: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,7 @@
-"""Identity mappings (an API key name -> a person) and re-attribution of the usage they cover.
+"""Identity mappings (an API key name or another tool's login -> a person) and re-attribution of their usage.
+
+An identity is any actor that is not an email (``actor_type`` other than ``user``): a Claude Code API key
+name, a GitHub login. Mappings are kept per source, which is the tool id of the usage they attribute.
 
 Changing a mapping moves that key's whole history: its usage and activity rows get the new email (or
 go back to unattributed), and the daily rollup of every affected day is re-derived, in the caller's
@@ -15,6 +18,8 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
+from storage.copilot_activity import TOOL as COPILOT
+from storage.copilot_activity import reattribute as reattribute_copilot_activity
 from storage.models import ClaudeCodeActivity, IdentityMapping, IdentityMappingChange, Usage
 from storage.writes import refresh_daily_rollup
 
@@ -37,6 +42,12 @@ class UnmappedKey:
     cost_usd: Decimal
     first_date: date
     last_date: date
+    tool: str = CLAUDE_CODE
+    actor_type: str = "api_key"
+
+
+# Actors that are people already (an email); every other actor type is an identity to be mapped.
+PERSON = "user"
 
 
 def load_mappings(session: Session, source: str, org_id: str) -> dict[str, str]:
@@ -161,7 +172,7 @@ def _write_mapping(
 
 
 def _reattribute(session: Session, tool: str, org_id: str, key_name: str, email: str) -> Reattribution:
-    which = and_(Usage.tool == tool, Usage.actor_type == "api_key", Usage.actor == key_name)
+    which = and_(Usage.tool == tool, Usage.actor_type != PERSON, Usage.actor == key_name)
     if org_id:
         which = and_(which, Usage.org_id == org_id)
     tokens = Usage.input_tokens + Usage.cache_write_tokens + Usage.cache_read_tokens + Usage.output_tokens
@@ -176,12 +187,14 @@ def _reattribute(session: Session, tool: str, org_id: str, key_name: str, email:
     if org_id:
         activity = and_(activity, ClaudeCodeActivity.org_id == org_id)
     session.execute(update(ClaudeCodeActivity).where(activity).values(email=email))
+    if tool == COPILOT:
+        reattribute_copilot_activity(session, org_id, key_name, email)
     refresh_daily_rollup(session, days)
     return Reattribution(int(count), int(total), Decimal(cost))
 
 
-def unmapped_keys(session: Session, tool: str = CLAUDE_CODE) -> list[UnmappedKey]:
-    """API keys whose usage is still unattributed, largest cost first."""
+def unmapped_keys(session: Session, tool: str | None = CLAUDE_CODE) -> list[UnmappedKey]:
+    """Identities (API keys, logins) whose usage is still unattributed, largest cost first; every tool's for None."""
     tokens = Usage.input_tokens + Usage.cache_write_tokens + Usage.cache_read_tokens + Usage.output_tokens
     rows = session.execute(
         select(
@@ -192,14 +205,16 @@ def unmapped_keys(session: Session, tool: str = CLAUDE_CODE) -> list[UnmappedKey
             func.sum(Usage.cost_usd),
             func.min(Usage.date),
             func.max(Usage.date),
+            Usage.tool,
+            Usage.actor_type,
         )
-        .where(Usage.tool == tool, Usage.actor_type == "api_key", Usage.email == "")
-        .group_by(Usage.org_id, Usage.actor)
+        .where(Usage.actor_type != PERSON, Usage.email == "", *([Usage.tool == tool] if tool else []))
+        .group_by(Usage.tool, Usage.actor_type, Usage.org_id, Usage.actor)
         .order_by(func.sum(Usage.cost_usd).desc(), Usage.actor)
     )
     return [
-        UnmappedKey(org, name, int(n), int(t or 0), Decimal(c or 0), first, last)
-        for org, name, n, t, c, first, last in rows
+        UnmappedKey(org, name, int(n), int(t or 0), Decimal(c or 0), first, last, kind, actor_type)
+        for org, name, n, t, c, first, last, kind, actor_type in rows
     ]
 
 
@@ -217,7 +232,7 @@ def key_orgs(session: Session, key_name: str, source: str = CLAUDE_CODE) -> set[
     """The organisations in which an API key name has usage or a mapping."""
     used = session.scalars(
         select(Usage.org_id)
-        .where(Usage.tool == source, Usage.actor_type == "api_key", Usage.actor == key_name)
+        .where(Usage.tool == source, Usage.actor_type != PERSON, Usage.actor == key_name)
         .distinct()
     )
     mapped = session.scalars(
@@ -229,7 +244,7 @@ def key_orgs(session: Session, key_name: str, source: str = CLAUDE_CODE) -> set[
 def api_keys(session: Session, source: str = CLAUDE_CODE) -> set[tuple[str, str]]:
     """Every (org, API key name) with usage or a mapping: what a key id from Slack is resolved against."""
     used = session.execute(
-        select(Usage.org_id, Usage.actor).where(Usage.tool == source, Usage.actor_type == "api_key").distinct()
+        select(Usage.org_id, Usage.actor).where(Usage.tool == source, Usage.actor_type != PERSON).distinct()
     )
     mapped = session.execute(
         select(IdentityMapping.org_id, IdentityMapping.external_id).where(IdentityMapping.source == source)
