@@ -4,7 +4,7 @@ says the same thing the same way (the original's number rules; shares, ranks and
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from charts.format import share as format_share
@@ -21,6 +21,7 @@ __all__ = [
     "format_usd",
     "ordinal",
     "standing",
+    "token_shares",
 ]
 
 # What the top chart's total is when unattributed usage exists: the people's, as the answers' lead says.
@@ -50,6 +51,15 @@ def est(tool: str) -> str:
     return " est." if registry.cost_is_estimated(tool) else ""
 
 
+def token_shares(tokens_by_tool: Mapping[str, int]) -> list[tuple[str, float]]:
+    """Each tool's share of the tokens, largest first, among tools counted in tokens only: a tool that bills in
+    credits and reports tokens for a few uses would otherwise show as nearly unused (its cost is shown
+    instead, and :func:`cost_notes` says why)."""
+    counted = {t: v for t, v in tokens_by_tool.items() if registry.counts_tokens(t)}
+    total = sum(counted.values())
+    return [(t, v / total * 100) for t, v in sorted(counted.items(), key=lambda i: -i[1])] if total else []
+
+
 def cost_notes(
     *,
     tools: Iterable[str],
@@ -63,9 +73,13 @@ def cost_notes(
     from providers import registry
 
     notes = []
-    estimated = [registry.tool_title(t) for t in dict.fromkeys(tools) if registry.cost_is_estimated(t)]
+    seen = list(dict.fromkeys(tools))
+    estimated = [registry.tool_title(t) for t in seen if registry.cost_is_estimated(t)]
     if estimated:
         notes.append(f"est.: {' and '.join(estimated)} cost is the provider's estimate at list prices, not an invoice.")
+    for tool in registry.partial_token_tools():
+        if tool.id in seen:
+            notes.append(f"{tool.title}: {tool.measure}; it is left out of token shares, its cost is in every total.")
     if subscription_usd > 0:
         notes.append(
             f"Of the {money(total_usd)}, {money(subscription_usd)} is usage on subscription seats (such as Claude "

@@ -66,12 +66,22 @@ def seat_tools() -> tuple[str, ...]:
 
 def token_tools() -> tuple[str, ...]:
     """Tools whose tokens are their whole usage: the only ones a comparison of tools by tokens may add up."""
-    return tuple(t.id for t in tools() if not t.tokens_partial)
+    return tuple(t.id for t in tools() if t.counts_tokens)
+
+
+def counts_tokens(tool_id: str) -> bool:
+    """Whether a stored tool id is counted in tokens (an id no provider knows any more is taken to be)."""
+    return all(t.counts_tokens for t in tools() if t.id == tool_id)
+
+
+def tool_unit(tool_id: str) -> str:
+    """What a stored tool's usage is counted in ("tokens", "AI credits")."""
+    return next((t.unit for t in tools() if t.id == tool_id), "tokens")
 
 
 def partial_token_tools() -> tuple[Tool, ...]:
     """Tools that measure in something other than tokens (credits, requests): named where tokens are compared."""
-    return tuple(t for t in tools() if t.tokens_partial)
+    return tuple(t for t in tools() if not t.counts_tokens)
 
 
 def providers_of(tool_id: str) -> tuple[ProviderSpec[Any], ...]:

@@ -36,12 +36,17 @@ class Tool:
     estimated_cost: bool = False
     # Some of its usage can be on subscription seats (usage.customer_type = "subscription"), paid per seat.
     subscription_seats: bool = False
-    # Its tokens are only part of what it measures (it bills in credits or requests and reports tokens for
-    # some uses only): answers that compare tools by tokens leave it out of the comparison and say why,
-    # rather than showing it as nearly unused. Its cost is still dollars and counts in every cost total.
-    tokens_partial: bool = False
-    # What its numbers are, in words, where that is not simply tokens and dollars ("AI credits ...").
+    # What its usage is counted in. "tokens" for tools billed by the token; another unit ("AI credits",
+    # "requests") when it bills in that and reports tokens for some uses only. Answers that compare tools
+    # by tokens leave such a tool out of the comparison and say why, rather than showing it as nearly
+    # unused; its cost is still dollars and counts in every cost total.
+    unit: str = "tokens"
+    # What its numbers mean, in a sentence, for tools not counted in tokens: shown once as a footnote.
     measure: str = ""
+
+    @property
+    def counts_tokens(self) -> bool:
+        return self.unit == "tokens"
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,33 +77,32 @@ class ActivityTotals:
 def totals(session: Session, start: date, end: date, email: str | None = None) -> ActivityTotals:
     """Copilot activity over the UTC days ``[start, end]``, for everyone or one person (by email)."""
     a = CopilotActivity
+
+    def total(column: Any) -> Any:
+        return func.coalesce(func.sum(column), 0)
+
     stmt = select(
         func.count(func.distinct(a.actor)),
         func.count(func.distinct(a.date)),
-        *(
-            func.coalesce(func.sum(column), 0)
-            for column in (
-                a.interactions,
-                a.code_generations,
-                a.code_acceptances,
-                a.lines_added,
-                a.lines_deleted,
-                a.cli_sessions,
-                a.credits,
-            )
-        ),
+        total(a.interactions),
+        total(a.code_generations),
+        total(a.code_acceptances),
+        total(a.lines_added),
+        total(a.lines_deleted),
+        total(a.cli_sessions),
+        total(a.credits),
     ).where(a.date >= start, a.date <= end)
     if email is not None:
         stmt = stmt.where(a.email == email)
     people, days, interactions, generations, acceptances, added, deleted, sessions, spent = session.execute(stmt).one()
     return ActivityTotals(
-        int(people),
-        int(days),
-        int(interactions),
-        int(generations),
-        int(acceptances),
-        int(added),
-        int(deleted),
-        int(sessions),
-        Decimal(str(spent)),
+        people=int(people),
+        days=int(days),
+        interactions=int(interactions),
+        code_generations=int(generations),
+        code_acceptances=int(acceptances),
+        lines_added=int(added),
+        lines_deleted=int(deleted),
+        cli_sessions=int(sessions),
+        credits=Decimal(str(spent)),
     )

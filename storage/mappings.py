@@ -231,9 +231,7 @@ def current_mapping(session: Session, source: str, org_id: str, external_id: str
 def key_orgs(session: Session, key_name: str, source: str = CLAUDE_CODE) -> set[str]:
     """The organisations in which an API key name has usage or a mapping."""
     used = session.scalars(
-        select(Usage.org_id)
-        .where(Usage.tool == source, Usage.actor_type != PERSON, Usage.actor == key_name)
-        .distinct()
+        select(Usage.org_id).where(Usage.tool == source, Usage.actor_type != PERSON, Usage.actor == key_name).distinct()
     )
     mapped = session.scalars(
         select(IdentityMapping.org_id).where(IdentityMapping.source == source, IdentityMapping.external_id == key_name)

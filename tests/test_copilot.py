@@ -70,7 +70,9 @@ def test_the_record_reads_the_same_as_an_ndjson_line_and_inside_a_json_array() -
     sample = (FIXTURES / "users-1-day-record.json").read_text()
     line = json.dumps(json.loads(sample)).encode() + b"\n"
     array = b"[" + sample.encode() + b"]"
-    assert parse_report_file(line + line, what="part") == parse_report_file(b"[" + sample.encode() + b"," + sample.encode() + b"]", what="part")
+    assert parse_report_file(line + line, what="part") == parse_report_file(
+        b"[" + sample.encode() + b"," + sample.encode() + b"]", what="part"
+    )
     assert parse_report_file(array, what="part")[0]["ai_credits_used"] == Decimal("12.5")
     assert parse_report_file(b"", what="part") == []
 
@@ -94,7 +96,8 @@ def test_a_record_without_credits_or_cli_is_a_day_with_no_cost_and_no_tokens() -
 
 def test_two_records_of_one_login_in_a_day_are_summed_not_stored_twice() -> None:
     users = parse_day(
-        [record(D1, "dana", 7, credits=1.5, cli=(10, 1)), record(D1, "DANA", 7, credits=Decimal("2.25"), cli=(5, 2))], D1
+        [record(D1, "dana", 7, credits=1.5, cli=(10, 1)), record(D1, "DANA", 7, credits=Decimal("2.25"), cli=(5, 2))],
+        D1,
     )
     [row] = usage_records(users, day=D1, org_id="copilot:e", identities={})
     assert (row.cost_usd, row.input_tokens, row.output_tokens) == (Decimal("0.037500"), 15, 3)
@@ -140,7 +143,9 @@ def test_settings_read_orgs_or_the_enterprise_and_never_store_a_position() -> No
     settings = CopilotSettings.model_validate({"COPILOT_TOKEN": TOKEN, "COPILOT_ORGS": "Acme, beta,acme2, Acme"})
     assert [k.name for k in settings.keys] == ["Acme", "beta", "acme2"]
     assert [s.org_id for s in settings.scopes] == ["copilot:acme", "copilot:beta", "copilot:acme2"]
-    both = CopilotSettings.model_validate({"COPILOT_TOKEN": TOKEN, "COPILOT_ORGS": "acme", "COPILOT_ENTERPRISE": "acme-corp"})
+    both = CopilotSettings.model_validate(
+        {"COPILOT_TOKEN": TOKEN, "COPILOT_ORGS": "acme", "COPILOT_ENTERPRISE": "acme-corp"}
+    )
     assert [(s.path, s.org_id) for s in both.scopes] == [("/enterprises/acme-corp", "copilot:enterprise:acme-corp")]
     assert CopilotSettings.model_validate({"COPILOT_ORGS": "acme"}).keys == []
     assert TOKEN in settings.secrets()
@@ -183,8 +188,10 @@ def totals(engine: Engine, org_id: str = "copilot:acme") -> tuple[int, int, Deci
                 Usage.tool == "copilot", Usage.org_id == org_id
             )
         ).one()
-        rolled = session.scalar(select(func.coalesce(func.sum(UsageDaily.cost_usd), 0)).where(UsageDaily.tool == "copilot"))
-        activity = session.scalar(select(func.coalesce(func.sum(CopilotActivity.interactions), 0)))
+        rolled = session.scalar(
+            select(func.coalesce(func.sum(UsageDaily.cost_usd), 0)).where(UsageDaily.tool == "copilot")
+        )
+        activity = session.scalar(select(func.coalesce(func.sum(CopilotActivity.interactions), 0))) or 0
     assert Decimal(str(rolled)) == Decimal(str(cost))  # the rollup always agrees with the facts
     return int(rows), int(total), Decimal(str(cost)), int(activity)
 
@@ -294,9 +301,8 @@ def test_a_refusal_is_not_mistaken_for_a_rate_limit_and_names_the_fix(engine: En
     outcome = sync(engine, fake, [D1])
     assert isinstance(outcome.error, AuthError)
     assert "Copilot usage metrics" in str(outcome.error) and TOKEN not in str(outcome.error)
-    with client(fake, token="ghp_wrong") as c:
-        with pytest.raises(AuthError, match="401"):
-            c.users_day(D1)
+    with client(fake, token="ghp_wrong") as c, pytest.raises(AuthError, match="401"):
+        c.users_day(D1)
 
 
 def test_seats_are_read_page_by_page_through_the_link_header(engine: Engine, fake: FakeGitHub) -> None:
@@ -340,9 +346,13 @@ def test_unmapped_logins_are_listed_and_mapping_one_moves_its_history(engine: En
     with transaction(engine) as session:
         assert unmapped_keys(session, None) == []
         person = session.scalar(
-            select(func.sum(UsageDaily.cost_usd)).where(UsageDaily.email == "octo@acme.com", UsageDaily.tool == "copilot")
+            select(func.sum(UsageDaily.cost_usd)).where(
+                UsageDaily.email == "octo@acme.com", UsageDaily.tool == "copilot"
+            )
         )
-        activity = session.scalar(select(func.sum(CopilotActivity.interactions)).where(CopilotActivity.email == "octo@acme.com"))
+        activity = session.scalar(
+            select(func.sum(CopilotActivity.interactions)).where(CopilotActivity.email == "octo@acme.com")
+        )
     assert Decimal(str(person)) == Decimal("0.0325") and activity == 4
     # The next sync keeps the admin's mapping.
     sync(engine, fake, [D1, D2])

@@ -145,7 +145,7 @@ def test_the_new_tool_is_in_the_exports_and_reports(quill: Callable[..., tuple[i
     team_file, usage_file = tmp_path / "team.csv", tmp_path / "usage.csv"
     assert quill("report", "team", "--period", "7d", "--csv", str(team_file))[0] == 0
     header, dana = list(csv.reader(io.StringIO(team_file.read_text())))
-    assert header[3:6] == ["claude_code_tokens", "cursor_tokens", "quill_tokens"]
+    assert header[3:7] == ["claude_code_tokens", "cursor_tokens", "copilot_tokens", "quill_tokens"]
     assert dana[header.index("quill_tokens")] == str(1_000 + 2_000 + 3_000 + 3 * 500)
     assert quill("report", "overview", "--period", "7d", "--csv", str(usage_file))[0] == 0
     assert ",quill," in usage_file.read_text()

@@ -12,8 +12,8 @@ from bot.cli_support import AppContext, console, emit_json, json_option, pass_ap
 from bot.errors import AbacusError
 from bot.formatting import format_tokens, format_usd
 from bot.jobs import utc_now
-from providers.anthropic import SPEC as ADMIN_API
 from providers import registry
+from providers.anthropic import SPEC as ADMIN_API
 from providers.anthropic.mappings import sync_mappings
 from storage.db import transaction
 from storage.mappings import CLAUDE_CODE, Reattribution, key_orgs, list_mappings, set_mapping, unmapped_keys

@@ -18,7 +18,16 @@ from rich.table import Table
 from bot import chart_inputs
 from bot.cli_support import AppContext, console, emit_json, pass_app, styled, to_jsonable
 from bot.errors import AbacusError
-from bot.formatting import PEOPLE_TOTAL, cost_notes, est, format_share, format_tokens, format_usd, standing
+from bot.formatting import (
+    PEOPLE_TOTAL,
+    cost_notes,
+    est,
+    format_share,
+    format_tokens,
+    format_usd,
+    standing,
+    token_shares,
+)
 from bot.periods import PERIOD_HELP, Period, PeriodError, parse_period, today_in
 from bot.report_support import read_session, resolve_tool, tool_name, utc_now, write_file
 from bot.slack.command_text import sort_words
@@ -27,7 +36,7 @@ from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart
 from charts.data import Chart
 from charts.personal import personal_trend_chart
-from providers.registry import seat_tools
+from providers.registry import counts_tokens, seat_tools, tool_unit
 from storage.analytics.exports import team_csv, usage_csv
 from storage.analytics.models_breakdown import model_breakdown
 from storage.analytics.overview import PeriodTotals, SubscriptionUsage, UnattributedUsage, overview
@@ -182,7 +191,7 @@ def overview_command(
             table.add_row(
                 tool_name(t.tool),
                 format_tokens(t.tokens),
-                format_share(t.token_pct, 1),
+                format_share(t.token_pct, 1) if counts_tokens(t.tool) else tool_unit(t.tool),
                 format_usd(t.cost_usd) + est(t.tool),
                 f"{t.users:,}",
                 format_share(t.user_pct, 1),
@@ -342,7 +351,7 @@ def user_command(
     delta = change(profile.tokens_change)
     console.print(line + (f"   {delta} tokens vs previous {p.days} days" if delta else ""))
     if sm.tokens:
-        split = " · ".join(f"{tool_name(t)} {format_share(v / sm.tokens * 100)}" for t, v in sm.tokens_by_tool.items())
+        split = " · ".join(f"{tool_name(t)} {format_share(share)}" for t, share in token_shares(sm.tokens_by_tool))
         top_model = profile.models.top_model
         console.print(
             split

@@ -153,7 +153,7 @@ class Services:
         with transaction(self.engine) as session:
             stored = find_person(session, email)
         if stored is None:
-            return _say(f"No Claude Code or Cursor usage is recorded for {escape(email)}.")
+            return _say(f"No AI coding usage is recorded for {escape(email)}.")
         return self._profile(stored, period, whose=stored.split("@")[0].replace(".", " ").title())
 
     def _profile(self, email: str, period: Period, *, whose: str) -> Answer:

@@ -3,7 +3,7 @@
 Copilot measures differently from the token-billed tools. Its cost is **AI credits** (1 credit = $0.01 at list
 price; included credits are pooled per billing entity, so this is list value, not what was invoiced), and it
 reports **no tokens** except Copilot CLI's. So its usage rows carry the credits' dollars and only real token
-counts, and its tool says so (:attr:`Tool.tokens_partial`): answers that compare tools by tokens leave it out
+counts, and its tool says so (``Tool.unit``): answers that compare tools by tokens leave it out
 of the comparison and say why, instead of showing Copilot as nearly unused.
 
 People are GitHub logins (the reports carry no email): mapped to company emails where the seats list gives
@@ -29,8 +29,11 @@ COPILOT = Tool(
     short="copilot",
     aliases=("github-copilot", "github_copilot", "gh-copilot"),
     color="#8B5CF6",
-    tokens_partial=True,
-    measure="AI credits ($0.01 each, list value) and activity; tokens only from Copilot CLI",
+    unit="AI credits",
+    measure=(
+        "cost is AI credits at list value ($0.01 each; included credits are pooled, so not the invoice), "
+        "and its tokens are Copilot CLI's only"
+    ),
 )
 
 
@@ -70,10 +73,12 @@ SPEC = ProviderSpec(
     secret_patterns=(r"gh[pousr]_[A-Za-z0-9]{16,}", r"github_pat_[A-Za-z0-9_]{20,}"),
     backfill_takes_newest=True,
     notes=(
-        "Copilot's cost is AI credits at list value ($0.01 each): included credits are pooled, so it is not the invoice.",
+        "Copilot's cost is AI credits at list value ($0.01 each): included credits are pooled, "
+        "so it is not the invoice.",
         "Copilot reports no tokens except Copilot CLI's: token totals and token comparisons leave the rest out.",
         "GitHub.com chat, mobile and IDEs with telemetry off are not in the reports; reports start 2025-12-12 "
         "(organisations) or 2025-10-10 (enterprises).",
-        "With COPILOT_ENTERPRISE set, COPILOT_ORGS is not read: the enterprise's reports already cover its organisations.",
+        "With COPILOT_ENTERPRISE set, COPILOT_ORGS is not read: the enterprise's reports already cover its "
+        "organisations.",
     ),
 )

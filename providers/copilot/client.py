@@ -141,12 +141,7 @@ class CopilotClient:
         hinted = retry_after_seconds(response)
         remaining = response.headers.get("x-ratelimit-remaining")
         message = _message(response).lower()
-        limited = (
-            response.status_code == 429
-            or hinted is not None
-            or remaining == "0"
-            or "rate limit" in message
-        )
+        limited = response.status_code == 429 or hinted is not None or remaining == "0" or "rate limit" in message
         if not limited:
             return None
         if hinted is not None:
@@ -221,7 +216,7 @@ class CopilotClient:
             "The token needs read access to Copilot metrics (classic: read:org for an organisation, "
             "manage_billing:copilot or read:enterprise for an enterprise, where fine-grained tokens do not work; "
             "a GitHub App: the Copilot metrics read permission), its owner must be an owner or have the view "
-            "Copilot metrics role, and the \"Copilot usage metrics\" policy must be enabled."
+            'Copilot metrics role, and the "Copilot usage metrics" policy must be enabled.'
         )
 
     def _json(self, response: httpx.Response, what: str) -> Any:
@@ -256,8 +251,14 @@ class CopilotClient:
             for part, link in enumerate(links, start=1):
                 downloaded = self._send(link, api=False)
                 if downloaded.status_code in (403, 404, 410):
-                    log.info("%s: download link %d of %d for %s expired (renewal %d)", self.who, part, len(links),
-                             day, renewal + 1)
+                    log.info(
+                        "%s: download link %d of %d for %s expired (renewal %d)",
+                        self.who,
+                        part,
+                        len(links),
+                        day,
+                        renewal + 1,
+                    )
                     break
                 records.extend(parse_report_file(downloaded.content, what=f"{self.who}: part {part} of {day}"))
             else:
@@ -296,6 +297,7 @@ class CopilotClient:
         path = f"{self.scope_path}/copilot/metrics/reports/users-1-day"
         response = self._send(path, {"day": day.isoformat()})
         return response.status_code != 204 and bool(response.content.strip())
+
 
 def _message(response: httpx.Response) -> str:
     try:

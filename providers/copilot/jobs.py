@@ -122,7 +122,9 @@ def backfill(ctx: Context, request: BackfillRequest) -> list[OrgResult]:
             results.append(OrgResult(key.name, scope.org_id, ok=False, status="failed", message=str(exc)))
             continue
         oldest = outcome.cursor.date().isoformat() if outcome.cursor else "nothing yet"
-        message = f"{outcome.status}: {totals.rows} person-day(s) over {outcome.windows} day(s); oldest stored day {oldest}"
+        message = (
+            f"{outcome.status}: {totals.rows} person-day(s) over {outcome.windows} day(s); oldest stored day {oldest}"
+        )
         if outcome.error:
             message += f"; stopped: {outcome.error}"
         results.append(

@@ -218,7 +218,9 @@ class FakeGitHub:
     def _download(self, request: Request) -> Response:
         if "authorization" in request.headers:
             self.downloads_with_token += 1
-            return Response(400, b"<Error><Code>InvalidAuthenticationInfo</Code></Error>", {"content-type": "application/xml"})
+            return Response(
+                400, b"<Error><Code>InvalidAuthenticationInfo</Code></Error>", {"content-type": "application/xml"}
+            )
         link_id = request.path.split("/")[2]
         deadline, content = self._links.get(link_id, (0.0, b""))
         if time.monotonic() > deadline:

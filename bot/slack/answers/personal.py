@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from bot.formatting import cost_notes, standing
+from decimal import Decimal
+
+from bot.formatting import cost_notes, standing, token_shares
 from bot.periods import Period
 from bot.slack.answers.common import change, money, pct, sparkline, tokens, tool_name
 from bot.slack.blocks import Block, context, escape, header, section
+from providers.registry import counts_tokens
 from storage.analytics.profile import UserProfile
 
 
@@ -13,14 +16,14 @@ def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshnes
     """``whose``: "Your" for the asker, or the person's name."""
     s = profile.summary
     title = f"{whose} AI coding usage · {period.label}"
-    if s.tokens == 0 and profile.lifetime.tokens == 0:
+    if not s.active_days and not profile.lifetime.first_day:
         nobody = "You have" if whose == "Your" else f"{escape(whose)} has"
         return [
             header(title),
-            section(f"{nobody} no Claude Code or Cursor usage recorded yet."),
+            section(f"{nobody} no AI coding usage recorded yet."),
             *([context(freshness)] if freshness else []),
         ]
-    if s.tokens == 0:
+    if not s.active_days:
         last = profile.lifetime
         return [
             header(title),
@@ -37,8 +40,15 @@ def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshnes
     )
     trend = change(profile.cost_change, what)
     lines = [lead + (f"    {trend}" if trend else "")]
+    # Tools not counted in tokens (credits) are shown by their cost, never as a sliver of the tokens.
+    uncounted: dict[str, Decimal] = {}
+    for m in profile.models.models:
+        for t, c in m.cost_by_tool.items():
+            if not counts_tokens(t):
+                uncounted[t] = uncounted.get(t, Decimal(0)) + c
     split = " · ".join(
-        f"{tool_name(t)} {pct(v / s.tokens * 100)}" for t, v in sorted(s.tokens_by_tool.items(), key=lambda i: -i[1])
+        [f"{tool_name(t)} {pct(share)}" for t, share in token_shares(s.tokens_by_tool)]
+        + [f"{tool_name(t)} {money(c)}" for t, c in uncounted.items() if c]
     )
     top_model = profile.models.top_model
     if top_model:
@@ -55,14 +65,14 @@ def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshnes
     if p.rank is not None and p.population >= 5:
         lines.append(f"{standing(p.rank, p.population)} by tokens per active day.")
     lines.append(
-        f"Avg {tokens(s.avg_tokens_per_active_day)} tokens and {money(s.avg_cost_per_active_day)} per active day · "
-        f"cache reads {pct(s.cache_read_tokens / s.tokens * 100)} of tokens"
+        f"Avg {tokens(s.avg_tokens_per_active_day)} tokens and {money(s.avg_cost_per_active_day)} per active day"
+        + (f" · cache reads {pct(s.cache_read_tokens / s.tokens * 100)} of tokens" if s.tokens else "")
     )
     blocks = [header(title), section("\n".join(lines))]
     blocks += [
         context(n)
         for n in cost_notes(
-            tools=(), total_usd=s.cost_usd, subscription_usd=profile.models.subscription.cost_usd, money=money
+            tools=uncounted, total_usd=s.cost_usd, subscription_usd=profile.models.subscription.cost_usd, money=money
         )
     ]
     if len(profile.models.models) > 1:
