@@ -136,3 +136,17 @@ def test_answers_that_compare_tools_do_not_add_credits_to_tokens(run: Run, org: 
     assert code == 0 and "dana@acme.com" in out
     code, out, _ = run("ask", "models 30d", "--as", "dana@acme.com")
     assert code == 0
+
+
+def test_the_slack_map_flow_offers_logins_and_maps_one(run: Run, org: Scope, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ABACUS_ADMINS", "dana@acme.com")
+    assert run("sync", "copilot", "--days", "7")[0] == 0
+    code, out, _ = run("ask", "map", "--as", "dana@acme.com")
+    assert code == 0 and "GitHub Copilot login" in out and "octocat" in out and "$0.40" in out, out
+    code, out, _ = run("ask", "map OctoCat octo@acme.com", "--as", "dana@acme.com")
+    assert code == 0 and "octo@acme.com" in out and "moved 1 row(s)" in out, out
+    assert json.loads(run("mappings", "--json")[1])["unmapped"] == []
+    code, out, _ = run("ask", "unmap octocat", "--as", "dana@acme.com")
+    assert code == 0 and "back to unattributed" in out
+    [unmapped] = json.loads(run("mappings", "--json")[1])["unmapped"]
+    assert unmapped["key_name"] == "octocat"

@@ -163,7 +163,7 @@ def test_gaps_and_status(loaded: str, capsys: pytest.CaptureFixture[str]) -> Non
     [
         (["report", "overview", "--period", "fortnight"], "Unknown period 'fortnight'"),
         (["report", "top", "--period", "2026-02-30..2026-03-01"], "not a real calendar date"),
-        (["report", "top", "--tool", "copilot"], "unknown tool 'copilot'"),
+        (["report", "top", "--tool", "windsurf"], "unknown tool 'windsurf'"),
         (["status", "openai"], "Unknown provider 'openai'"),
     ],
 )

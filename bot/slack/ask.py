@@ -72,7 +72,7 @@ def ask(settings: Settings, engine: Engine, text: str, email: str, *, channel_id
 def _map_modal_text(services: Services) -> str:
     """The `/abacus map` modal as text, with the keys its search would offer as the key field's choices."""
     with transaction(services.engine) as session:
-        keys = unmapped_keys(session)
+        keys = unmapped_keys(session, None)
     view = map_modal(keys)
     for block in view["blocks"]:
         if block.get("block_id") == KEY_BLOCK:

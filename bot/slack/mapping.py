@@ -38,6 +38,7 @@ from bot.slack.blocks import escape, plain, section
 from bot.slack.delivery import Answer
 from bot.slack.services import Services
 from bot.slack.users import SlackUser, UserLookupFailed
+from providers import registry
 from storage.db import transaction
 from storage.mappings import (
     CLAUDE_CODE,
@@ -91,24 +92,35 @@ def resolve_email(services: Services, person_id: str | None, typed: str | None) 
     return email
 
 
-def resolve_key(services: Services, value: str) -> tuple[str, str]:
-    """The (org, key name) a modal option's value stands for: the option carries a short id, never the name."""
+def resolve_key(services: Services, value: str) -> tuple[str, str, str]:
+    """The (tool, org, key name) a modal option's value stands for: the option carries a short id, never the
+    name. The tool is the mapping's source: Claude Code for API keys, another tool for its logins."""
     legacy = legacy_key_value(value)
     if legacy is not None:
-        return legacy
+        return (CLAUDE_CODE, *legacy)
     with transaction(services.engine) as session:
-        keys = api_keys(session)
-    for org_id, key in keys:
-        if key_id(org_id, key) == value:
-            return org_id, key
+        keys = [(tool.id, org_id, key) for tool in registry.tools() for org_id, key in api_keys(session, tool.id)]
+    for tool, org_id, key in keys:
+        if key_id(org_id, key, tool) == value:
+            return tool, org_id, key
     raise MappingRefused(KEY_BLOCK, "That API key is no longer known; close this and run `/abacus map` again.")
 
 
-def map_key(services: Services, *, org_id: str, key: str, email: str, admin: SlackUser, remap: bool) -> Mapped:
-    """Map ``key`` to ``email`` and move its history. Without ``remap`` the key must still be unmapped."""
+def map_key(
+    services: Services,
+    *,
+    org_id: str,
+    key: str,
+    email: str,
+    admin: SlackUser,
+    remap: bool,
+    source: str = CLAUDE_CODE,
+) -> Mapped:
+    """Map ``key`` (of the tool ``source``) to ``email`` and move its history. Without ``remap`` the key
+    must still be unmapped."""
     try:
         with transaction(services.engine) as session:
-            existing = current_mapping(session, CLAUDE_CODE, org_id, key)
+            existing = current_mapping(session, source, org_id, key)
             if existing is not None and not remap:
                 raise MappingRefused(
                     KEY_BLOCK,
@@ -117,7 +129,7 @@ def map_key(services: Services, *, org_id: str, key: str, email: str, admin: Sla
             previous = existing.email if existing else ""
             moved = set_mapping(
                 session,
-                source=CLAUDE_CODE,
+                source=source,
                 org_id=org_id,
                 external_id=key,
                 email=email,
@@ -151,15 +163,22 @@ def text_command(
     """`/abacus map KEY @person` (also changes an existing mapping) and `/abacus unmap KEY`."""
     shown = escape(request_key)
     with transaction(services.engine) as session:
-        orgs = key_orgs(session, request_key)
-    if not orgs:
+        # An API key's name, or another tool's login (compared without letter case, as GitHub does).
+        found = {(CLAUDE_CODE, org) for org in key_orgs(session, request_key)} or {
+            (tool.id, org)
+            for tool in registry.tools()
+            if tool.id != CLAUDE_CODE
+            for org in key_orgs(session, request_key.lower(), tool.id)
+        }
+    if not found:
         return _say(f"I don't know an API key called `{shown}`. `/abacus map` lists the unmapped ones.")
-    if len(orgs) > 1:
+    if len(found) > 1:
         return _say(f"`{shown}` exists in several organisations; use `abacus mappings set --org` for it.")
-    org_id = orgs.pop()
+    source, org_id = found.pop()
+    key = request_key if source == CLAUDE_CODE else request_key.lower()
     try:
         email = "" if unmap else resolve_email(services, target_user, target_email)
-        result = map_key(services, org_id=org_id, key=request_key, email=email, admin=admin, remap=True)
+        result = map_key(services, org_id=org_id, key=key, email=email, admin=admin, remap=True, source=source)
     except MappingRefused as exc:
         return _say(escape(str(exc), limit=500))
     if unmap:
@@ -180,7 +199,7 @@ def open_modal(services: Services, client: WebClient, trigger_id: str) -> None:
     # The trigger expires about 3 s after the command: open a loading view at once, then fill it in.
     opened = client.views_open(trigger_id=trigger_id, view=loading_modal())
     with transaction(services.engine) as session:
-        keys = unmapped_keys(session)
+        keys = unmapped_keys(session, None)
     client.views_update(view_id=opened["view"]["id"], hash=opened["view"].get("hash"), view=map_modal(keys))
 
 
@@ -191,7 +210,7 @@ def register(app: App, services: Services) -> None:
             ack(options=[])
             return
         with transaction(services.engine) as session:
-            keys = unmapped_keys(session)
+            keys = unmapped_keys(session, None)
         ack(options=key_options(keys, str(payload.get("value") or "")))
 
     @app.view(CALLBACK_ID)
@@ -207,9 +226,9 @@ def register(app: App, services: Services) -> None:
         try:
             if not option:
                 raise MappingRefused(KEY_BLOCK, "Pick the API key to map.")
-            org_id, key = resolve_key(services, str(option.get("value") or ""))
+            source, org_id, key = resolve_key(services, str(option.get("value") or ""))
             email = resolve_email(services, person, typed)
-            result = map_key(services, org_id=org_id, key=key, email=email, admin=admin, remap=False)
+            result = map_key(services, org_id=org_id, key=key, email=email, admin=admin, remap=False, source=source)
         except MappingRefused as exc:
             ack(response_action="errors", errors={exc.block_id: str(exc)})
             return
@@ -222,9 +241,13 @@ def register(app: App, services: Services) -> None:
                 _tell(
                     client,
                     person_id,
-                    f"FYI: {escape(admin.name or admin.email)} tied the API key `{escape(key)}` to you in "
-                    "Abacus, so its Claude Code usage now counts as yours (`/abacus me`).",
+                    f"FYI: {escape(admin.name or admin.email)} tied the {_what(source)} `{escape(key)}` to you in "
+                    f"Abacus, so its {registry.tool_title(source)} usage now counts as yours (`/abacus me`).",
                 )
+
+
+def _what(source: str) -> str:
+    return "API key" if source == CLAUDE_CODE else f"{registry.tool_title(source)} login"
 
 
 def _tell(client: WebClient, user_id: str, text: str) -> None:
