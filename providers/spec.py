@@ -158,6 +158,18 @@ class Probe:
 
 
 @dataclass(frozen=True, slots=True)
+class DemoRequest:
+    """What `abacus demo` asks a provider for: its made-up usage of the demo's people over ``start..end``."""
+
+    engine: Any  # sqlalchemy Engine of the demo database
+    emails: list[str]  # the demo's people, the heavy user first
+    start: date
+    end: date
+    now: datetime
+    seed: int
+
+
+@dataclass(frozen=True, slots=True)
 class ExtraJob:
     """A scheduled job beyond sync and backfill (say, mapping API keys to people)."""
 
@@ -194,6 +206,9 @@ class ProviderSpec(Generic[S]):
     extra_jobs: tuple[ExtraJob, ...] = ()
     backfill_takes_newest: bool = False  # whether `backfill --to` may set where a first backfill starts
     notes: tuple[str, ...] = ()  # what an operator should know (shown by doctor and config)
+    # Writes this provider's part of the demo organisation (usage, sync state) and returns the usage rows
+    # written; providers whose tool the demo draws itself have none.
+    demo: Callable[[DemoRequest], int] | None = None
 
     @property
     def sync_job(self) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from providers.copilot import jobs
+from providers.copilot import demo, jobs
 from providers.copilot.client import CopilotClient
 from providers.copilot.settings import STATE_KEY, CopilotSettings
 from providers.copilot.sync import SETTLING_DAYS
@@ -72,6 +72,7 @@ SPEC = ProviderSpec(
     probe=_probe,
     secret_patterns=(r"gh[pousr]_[A-Za-z0-9]{16,}", r"github_pat_[A-Za-z0-9_]{20,}"),
     backfill_takes_newest=True,
+    demo=demo.generate,
     notes=(
         "Copilot's cost is AI credits at list value ($0.01 each): included credits are pooled, "
         "so it is not the invoice.",
