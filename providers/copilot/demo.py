@@ -13,6 +13,7 @@ from typing import Any
 
 from providers.copilot.rows import activity_records, parse_day, usage_records
 from providers.copilot.settings import STATE_KEY
+from providers.copilot.sync import DAY, SETTLING_DAYS
 from providers.spec import DemoRequest
 from providers.sync_engine import utc_midnight
 from storage.copilot_activity import replace_day
@@ -80,7 +81,7 @@ def generate(request: DemoRequest) -> int:
             records = [
                 _record(rng, day, login, user_id, 3.0 if n == 0 else 1.0)
                 for n, (_email, login, user_id) in enumerate(users)
-                if rng.random() < (0.8 if weekday else 0.1)
+                if rng.random() < (0.8 if weekday else 0.3)
             ]
             parsed = parse_day(records, day)
             usage = usage_records(parsed, day=day, org_id=DEMO_ORG, identities=emails)
@@ -90,11 +91,7 @@ def generate(request: DemoRequest) -> int:
             day += timedelta(days=1)
         remember_identities(session, source=STATE_KEY, org_id=DEMO_ORG, emails=emails, by="demo", now=request.now)
     record_attempt(request.engine, STATE_KEY, DEMO_ORG, request.now)
-    record_success(
-        request.engine,
-        STATE_KEY,
-        DEMO_ORG,
-        request.now,
-        forward_watermark=utc_midnight(request.end - timedelta(days=3)),
-    )
+    # As a sync leaves it: the days older than the settling window are final.
+    final = request.now.date() - timedelta(days=SETTLING_DAYS)
+    record_success(request.engine, STATE_KEY, DEMO_ORG, request.now, forward_watermark=utc_midnight(final + DAY))
     return written

@@ -66,6 +66,10 @@ def key_options(keys: Sequence[UnmappedKey], query: str) -> list[dict[str, Any]]
     return [key_option(k) for k in keys if wanted in k.key_name.lower()][:MAX_OPTIONS]
 
 
+def _kinds(keys: Sequence[UnmappedKey]) -> str:
+    return "API key(s)" if all(k.tool == CLAUDE_CODE for k in keys) else "API key(s) and login(s)"
+
+
 def loading_modal() -> dict[str, Any]:
     return {
         "type": "modal",
@@ -93,7 +97,7 @@ def map_modal(keys: Sequence[UnmappedKey]) -> dict[str, Any]:
     more = f"\n…and {len(keys) - 8} more (type to search)." if len(keys) > 8 else ""
     blocks: list[Block] = [
         section(
-            f"*{len(keys)} API key(s)* carry {money(total)} of unattributed usage. Tie each to the person "
+            f"*{len(keys)} {_kinds(keys)}* carry {money(total)} of unattributed usage. Tie each to the person "
             f"who uses it; its whole history moves to them.\n{top}{more}"
         ),
         {
