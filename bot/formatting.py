@@ -22,6 +22,7 @@ __all__ = [
     "ordinal",
     "standing",
     "token_shares",
+    "uncounted_costs",
 ]
 
 # What the top chart's total is when unattributed usage exists: the people's, as the answers' lead says.
@@ -58,6 +59,17 @@ def token_shares(tokens_by_tool: Mapping[str, int]) -> list[tuple[str, float]]:
     counted = {t: v for t, v in tokens_by_tool.items() if registry.counts_tokens(t)}
     total = sum(counted.values())
     return [(t, v / total * 100) for t, v in sorted(counted.items(), key=lambda i: -i[1])] if total else []
+
+
+def uncounted_costs(cost_by_tool_rows: Iterable[Mapping[str, Decimal]]) -> dict[str, Decimal]:
+    """The cost of each tool not counted in tokens, summed over rows' ``cost_by_tool`` (a person's models):
+    what a split by tool shows for those tools instead of a share of the tokens."""
+    costs: dict[str, Decimal] = {}
+    for row in cost_by_tool_rows:
+        for tool, cost in row.items():
+            if cost and not registry.counts_tokens(tool):
+                costs[tool] = costs.get(tool, Decimal(0)) + cost
+    return costs
 
 
 def cost_notes(

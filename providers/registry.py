@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from providers.anthropic import SPEC as ANTHROPIC
@@ -62,6 +63,12 @@ def cost_is_estimated(tool_id: str) -> bool:
 def seat_tools() -> tuple[str, ...]:
     """Tools whose usage can be on subscription seats: the only ones the subscription split reads."""
     return tuple(t.id for t in tools() if t.subscription_seats)
+
+
+def activity_lines(session: Any, email: str, start: date, end: date) -> list[str]:
+    """What each tool's provider says a person did beyond tokens and cost (its activity), one line each."""
+    lines = [spec.activity(session, email, start, end) for spec in _SPECS if spec.activity is not None]
+    return [line for line in lines if line]
 
 
 def token_tools() -> tuple[str, ...]:

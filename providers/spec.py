@@ -209,6 +209,9 @@ class ProviderSpec(Generic[S]):
     # Writes this provider's part of the demo organisation (usage, sync state) and returns the usage rows
     # written; providers whose tool the demo draws itself have none.
     demo: Callable[[DemoRequest], int] | None = None
+    # One line about what a person did in its tool beyond tokens and cost over the UTC days ``start..end``
+    # (session, email, start, end), or None when there is nothing: shown in a person's profile.
+    activity: Callable[[Any, str, date, date], str | None] | None = None
 
     @property
     def sync_job(self) -> str:

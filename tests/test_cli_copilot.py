@@ -130,12 +130,22 @@ def test_unmapped_logins_are_listed_and_mapped_from_the_cli(run: Run, org: Scope
 def test_answers_that_compare_tools_do_not_add_credits_to_tokens(run: Run, org: Scope, tmp_path: Any) -> None:
     assert run("sync", "copilot", "--days", "7")[0] == 0
     code, out, _ = run("ask", "overview 30d", "--as", "dana@acme.com", "--png-dir", str(tmp_path))
-    assert code == 0 and "GitHub Copilot" in out
-    assert "AI credits" in out
+    # Copilot's part is its cost and what it is counted in, never a share of the tokens.
+    # $1.725 in all; octocat is not mapped, so one active person.
+    assert code == 0 and "GitHub Copilot $1.73 (AI credits, 1 people)" in out, out
+    assert "GitHub Copilot: cost is AI credits at list value" in out
     code, out, _ = run("ask", "top 5 30d", "--as", "dana@acme.com")
     assert code == 0 and "dana@acme.com" in out
+    assert "GitHub Copilot $1.32" in out and "GitHub Copilot 100%" not in out and "GitHub Copilot 0%" not in out
     code, out, _ = run("ask", "models 30d", "--as", "dana@acme.com")
-    assert code == 0
+    assert code == 0 and "copilot" in out
+    # A profile: the credits as cost, Copilot's activity beside it; a person with cost and no tokens has usage.
+    code, out, _ = run("ask", "me 30d", "--as", "dana@acme.com")
+    assert code == 0 and "GitHub Copilot: 10 prompts" in out and "GitHub Copilot $1.32" in out
+    code, out, _ = run("report", "user", "dana", "--period", "30d", "--json")
+    assert code == 0 and json.loads(out)["tool_activity"][0].startswith("GitHub Copilot: 10 prompts")
+    code, out, _ = run("report", "overview", "--period", "30d")
+    assert code == 0 and "AI credits" in out
 
 
 def test_the_slack_map_flow_offers_logins_and_maps_one(run: Run, org: Scope, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,6 +27,7 @@ from bot.formatting import (
     format_usd,
     standing,
     token_shares,
+    uncounted_costs,
 )
 from bot.periods import PERIOD_HELP, Period, PeriodError, parse_period, today_in
 from bot.report_support import read_session, resolve_tool, tool_name, utc_now, write_file
@@ -36,7 +37,7 @@ from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart
 from charts.data import Chart
 from charts.personal import personal_trend_chart
-from providers.registry import counts_tokens, seat_tools, tool_unit
+from providers.registry import activity_lines, counts_tokens, seat_tools, tool_unit
 from storage.analytics.exports import team_csv, usage_csv
 from storage.analytics.models_breakdown import model_breakdown
 from storage.analytics.overview import PeriodTotals, SubscriptionUsage, UnattributedUsage, overview
@@ -332,6 +333,7 @@ def user_command(
         if email is None:
             raise AbacusError(f"Nobody called {who!r} has any usage: check the spelling, or see `abacus report top`.")
         profile = user_profile(s, email, p.start, p.end, tool=req.tool, seat_tools=seat_tools())
+        tool_activity = activity_lines(s, email, p.start, p.end)
         csv_text = usage_csv(s, p.start, p.end, view="models", tool=req.tool, email=email) if csv_path else ""
     written = _outputs(
         lambda: personal_trend_chart(chart_inputs.personal_days(profile), period_label=p.label, who=f"{email}'s"),
@@ -343,6 +345,7 @@ def user_command(
         payload = to_jsonable(profile)
         payload["summary"]["avg_tokens_per_active_day"] = profile.summary.avg_tokens_per_active_day
         payload["activity"]["accept_rate"] = profile.activity.accept_rate
+        payload["tool_activity"] = tool_activity
         emit_json({"period": req.period_json(), **payload, **written})
         return
     sm = profile.summary
@@ -351,7 +354,11 @@ def user_command(
     delta = change(profile.tokens_change)
     console.print(line + (f"   {delta} tokens vs previous {p.days} days" if delta else ""))
     if sm.tokens:
-        split = " · ".join(f"{tool_name(t)} {format_share(share)}" for t, share in token_shares(sm.tokens_by_tool))
+        uncounted = uncounted_costs(m.cost_by_tool for m in profile.models.models)
+        split = " · ".join(
+            [f"{tool_name(t)} {format_share(share)}" for t, share in token_shares(sm.tokens_by_tool)]
+            + [f"{tool_name(t)} {format_usd(c)}" for t, c in uncounted.items()]
+        )
         top_model = profile.models.top_model
         console.print(
             split
@@ -365,6 +372,8 @@ def user_command(
             f"Claude Code: {a.sessions:,} sessions · {a.lines_added:,} lines added · {a.commits:,} commits · "
             f"{a.pull_requests:,} PRs{rate}"
         )
+    for activity in tool_activity:
+        console.print(activity, markup=False)
     pct = profile.percentile
     if pct.rank is not None:
         console.print(f"{standing(pct.rank, pct.population)} by tokens per active day.")

@@ -44,6 +44,7 @@ from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart
 from charts.data import Chart
 from charts.personal import personal_trend_chart
+from providers import registry
 from providers.registry import seat_tools
 from storage.analytics.common import person_tool_sums
 from storage.analytics.exports import team_csv, usage_csv
@@ -160,7 +161,8 @@ class Services:
         with transaction(self.engine) as session:
             profile = user_profile(session, email, period.start, period.end, seat_tools=seat_tools())
             freshness = self._freshness(session)
-        blocks = profile_blocks(profile, period, whose=whose, freshness=freshness)
+            activity = registry.activity_lines(session, email, period.start, period.end)
+        blocks = profile_blocks(profile, period, whose=whose, freshness=freshness, tool_activity=activity)
         charts = []
         if profile.summary.tokens:
             chart = personal_trend_chart(personal_days(profile), period_label=period.label, who=whose)

@@ -13,7 +13,8 @@ login as unattributed usage, listed by `abacus mappings`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from providers.copilot import demo, jobs
 from providers.copilot.client import CopilotClient
@@ -21,6 +22,7 @@ from providers.copilot.settings import STATE_KEY, CopilotSettings
 from providers.copilot.sync import SETTLING_DAYS
 from providers.http import ONE_TRY
 from providers.spec import Probe, ProviderKey, ProviderSpec, Tool
+from storage import copilot_activity
 from storage.analytics.status import FreshnessRule
 
 COPILOT = Tool(
@@ -35,6 +37,17 @@ COPILOT = Tool(
         "and its tokens are Copilot CLI's only"
     ),
 )
+
+
+def _activity(session: Any, email: str, start: date, end: date) -> str | None:
+    a = copilot_activity.totals(session, start, end, email)
+    if not (a.interactions or a.code_generations or a.lines_added or a.cli_sessions):
+        return None
+    accepted = f" ({a.code_acceptances / a.code_generations:.0%} accepted)" if a.code_generations else ""
+    return (
+        f"GitHub Copilot: {a.interactions:,} prompts · {a.code_generations:,} suggestions{accepted} · "
+        f"{a.lines_added:,} lines added · {a.cli_sessions:,} CLI sessions · {a.credits:,.2f} credits"
+    )
 
 
 def _probe(settings: CopilotSettings, key: ProviderKey, timeout: float) -> Probe:
@@ -73,6 +86,7 @@ SPEC = ProviderSpec(
     secret_patterns=(r"gh[pousr]_[A-Za-z0-9]{16,}", r"github_pat_[A-Za-z0-9_]{20,}"),
     backfill_takes_newest=True,
     demo=demo.generate,
+    activity=_activity,
     notes=(
         "Copilot's cost is AI credits at list value ($0.01 each): included credits are pooled, "
         "so it is not the invoice.",

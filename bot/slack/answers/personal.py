@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Sequence
 
-from bot.formatting import cost_notes, standing, token_shares
+from bot.formatting import cost_notes, standing, token_shares, uncounted_costs
 from bot.periods import Period
 from bot.slack.answers.common import change, money, pct, sparkline, tokens, tool_name
 from bot.slack.blocks import Block, context, escape, header, section
-from providers.registry import counts_tokens
 from storage.analytics.profile import UserProfile
 
 
-def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshness: str) -> list[Block]:
-    """``whose``: "Your" for the asker, or the person's name."""
+def profile_blocks(
+    profile: UserProfile, period: Period, *, whose: str, freshness: str, tool_activity: Sequence[str] = ()
+) -> list[Block]:
+    """``whose``: "Your" for the asker, or the person's name; ``tool_activity``: other tools' activity lines."""
     s = profile.summary
     title = f"{whose} AI coding usage · {period.label}"
     if not s.active_days and not profile.lifetime.first_day:
@@ -41,14 +42,10 @@ def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshnes
     trend = change(profile.cost_change, what)
     lines = [lead + (f"    {trend}" if trend else "")]
     # Tools not counted in tokens (credits) are shown by their cost, never as a sliver of the tokens.
-    uncounted: dict[str, Decimal] = {}
-    for m in profile.models.models:
-        for t, c in m.cost_by_tool.items():
-            if not counts_tokens(t):
-                uncounted[t] = uncounted.get(t, Decimal(0)) + c
+    uncounted = uncounted_costs(m.cost_by_tool for m in profile.models.models)
     split = " · ".join(
         [f"{tool_name(t)} {pct(share)}" for t, share in token_shares(s.tokens_by_tool)]
-        + [f"{tool_name(t)} {money(c)}" for t, c in uncounted.items() if c]
+        + [f"{tool_name(t)} {money(c)}" for t, c in uncounted.items()]
     )
     top_model = profile.models.top_model
     if top_model:
@@ -61,6 +58,7 @@ def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshnes
         if a.accept_rate is not None:
             activity += f" · {a.accept_rate:.0f}% edits accepted"
         lines.append(activity)
+    lines += [escape(line) for line in tool_activity]
     p = profile.percentile
     if p.rank is not None and p.population >= 5:
         lines.append(f"{standing(p.rank, p.population)} by tokens per active day.")
