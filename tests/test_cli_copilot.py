@@ -4,9 +4,13 @@ mappings and answers, against the fake GitHub API over HTTP, on SQLite and Postg
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -160,3 +164,28 @@ def test_the_slack_map_flow_offers_logins_and_maps_one(run: Run, org: Scope, mon
     assert code == 0 and "back to unattributed" in out
     [unmapped] = json.loads(run("mappings", "--json")[1])["unmapped"]
     assert unmapped["key_name"] == "octocat"
+
+
+def test_the_installed_command_syncs_copilot_in_its_own_process(org: Scope, fake: FakeGitHub, tmp_path: Any) -> None:
+    """`abacus` as operators run it: environment in, one JSON object out, no traceback, the token never shown."""
+    exe = Path(sys.executable).with_name("abacus")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'abacus.db'}",
+        "COPILOT_TOKEN": TOKEN,
+        "COPILOT_ORGS": "acme",
+        "GITHUB_API_URL": fake.url,
+    }
+
+    def abacus(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+
+    assert abacus("db", "migrate").returncode == 0
+    done = abacus("sync", "copilot", "--days", "7", "--json")
+    assert done.returncode == 0 and "Traceback" not in done.stderr and TOKEN not in done.stdout + done.stderr
+    stats = json.loads(abacus("stats", "--json").stdout)
+    assert Decimal(str(stats["by_tool"]["copilot"]["cost_usd"])) == Decimal("1.725")
+    env["COPILOT_TOKEN"] = "ghp_revokedTokenRevokedToken0000"
+    refused = abacus("sync", "copilot", "--days", "2")
+    assert refused.returncode == 1 and "401" in refused.stdout + refused.stderr
+    assert "Traceback" not in refused.stderr and "ghp_revoked" not in refused.stdout + refused.stderr
