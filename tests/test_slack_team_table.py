@@ -18,6 +18,7 @@ from bot.slack.answers.team_table import MAX_TABLE_ROWS, team_table_blocks
 from bot.slack.command_text import parse
 from bot.slack.services import Services
 from bot.slack.users import SlackUser
+from providers import registry
 from storage.analytics.exports import MODELS_COLUMNS, TOOLS_COLUMNS
 from storage.analytics.team import TeamRow, TeamTable
 from storage.db import transaction
@@ -27,12 +28,12 @@ from tests.slack_harness import SlackHarness
 OCTOBER = "2026-10-01..2026-10-31"
 PEOPLE = 120
 
+# The original's columns; one "<tool>_tokens" column per tool of the registry (the original's two first).
 ORIGINAL_TEAM_COLUMNS = (
     "email",
     "total_tokens",
     "total_cost",
-    "claude_code_tokens",
-    "cursor_tokens",
+    *(f"{tool.id}_tokens" for tool in registry.tools()),
     "input_tokens",
     "output_tokens",
     "cache_read_tokens",
@@ -162,7 +163,7 @@ def test_table_sorted_and_truncated_in_slack(slack_harness: SlackHarness) -> Non
     assert rows[0][:3] == ["Person", "Tokens", "Cost"]
     assert len(rows) == MAX_TABLE_ROWS
     assert [r[0] for r in rows[1:4]] == [person(120), person(119), person(118)]
-    assert rows[1][2] == "$120.00" and rows[1][5] == "1"  # cost, days active
+    assert rows[1][2] == "$120.00" and rows[1][rows[0].index("Days active")] == "1"
     assert "21 more are not shown" in json.dumps(body)
     slack_harness.command(f"table {OCTOBER} sort tokens asc claude", user="UDANA")
     rows = table_rows(reply(slack_harness, 2))
