@@ -19,6 +19,7 @@ __all__ = [
     "format_share",
     "format_tokens",
     "format_usd",
+    "identities",
     "ordinal",
     "standing",
     "token_shares",
@@ -70,6 +71,16 @@ def uncounted_costs(cost_by_tool_rows: Iterable[Mapping[str, Decimal]]) -> dict[
             if cost and not registry.counts_tokens(tool):
                 costs[tool] = costs.get(tool, Decimal(0)) + cost
     return costs
+
+
+def identities(keys_by_tool: Mapping[str, int], total: int) -> str:
+    """Unmapped identities by what each tool calls them: "2 API keys and 1 GitHub login"."""
+    counts: dict[str, int] = {}
+    for tool, count in keys_by_tool.items():
+        word = next((t.identity for t in registry.tools() if t.id == tool), "API key")
+        counts[word] = counts.get(word, 0) + count
+    counts = counts or {"API key": total}
+    return " and ".join(f"{n} {word}{'' if n == 1 else 's'}" for word, n in counts.items())
 
 
 def cost_notes(

@@ -43,6 +43,8 @@ class Tool:
     unit: str = "tokens"
     # What its numbers mean, in a sentence, for tools not counted in tokens: shown once as a footnote.
     measure: str = ""
+    # What an identity of it that is not an email is called, where its unmapped ones are counted.
+    identity: str = "API key"
 
     @property
     def counts_tokens(self) -> bool:

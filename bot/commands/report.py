@@ -25,6 +25,7 @@ from bot.formatting import (
     format_share,
     format_tokens,
     format_usd,
+    identities,
     standing,
     token_shares,
     uncounted_costs,
@@ -214,7 +215,7 @@ def _print_unattributed(un: UnattributedUsage, period: str, *, included: bool) -
         where = "included in the totals above" if included else "not in the people's total"
         console.print(
             f"Unattributed ({period}): {format_usd(un.cost_usd)} · {format_tokens(un.tokens)} tokens from "
-            f"{un.keys} API key(s), {where}: see `abacus status` for the keys to map."
+            f"{identities(un.keys_by_tool, un.keys)}, {where}: see `abacus status` for the keys to map."
         )
 
 

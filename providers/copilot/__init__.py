@@ -32,6 +32,7 @@ COPILOT = Tool(
     aliases=("github-copilot", "github_copilot", "gh-copilot"),
     color="#8B5CF6",
     unit="AI credits",
+    identity="GitHub login",
     measure=(
         "cost is AI credits at list value ($0.01 each; included credits are pooled, so not the invoice), "
         "and its tokens are Copilot CLI's only"

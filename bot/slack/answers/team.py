@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.formatting import cost_notes, est, token_shares
+from bot.formatting import cost_notes, est, identities, token_shares
 from bot.periods import Period
 from bot.slack.answers.common import change, money, pct, tokens, tool_name
 from bot.slack.blocks import Block, context, escape, header, more_of, section
@@ -22,7 +22,7 @@ def unattributed_line(u: UnattributedUsage, *, period: str, included: bool) -> s
     (the overview and digest totals do; people's totals and rankings do not)."""
     if not u.cost_usd and not u.tokens:
         return ""
-    keys = f"{u.keys} API key" + ("s" if u.keys != 1 else "")
+    keys = identities(u.keys_by_tool, u.keys)
     where = "included in the totals above" if included else "not in the people's total"
     return f"Unattributed ({period}): {money(u.cost_usd)} · {tokens(u.tokens)} tokens from {keys}, {where} — {MAP_HINT}"
 
