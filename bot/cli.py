@@ -55,7 +55,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "mappings": (
         "bot.commands.mappings",
         "mappings_group",
-        "List identity mappings (with origin and who mapped) and the API keys still unmapped.",
+        "List identity mappings (with origin and who mapped) and the API keys and logins still unmapped.",
     ),
     "report": (
         "bot.commands.report",

@@ -21,6 +21,8 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
+from providers import registry
+from providers.spec import DemoRequest
 from storage.budgets import budget_period, set_budget, spend
 from storage.db import transaction
 from storage.sync_state import record_attempt, record_success
@@ -183,7 +185,10 @@ def generate_demo(engine: Engine, *, people: int, days: int, end: date, now: dat
     ):
         record_attempt(engine, provider, org, now)
         record_success(engine, provider, org, now, forward_watermark=mark)
-    return made
+    # Other tools draw their own part through the registry, from the same people.
+    request = DemoRequest(engine, [p.email for p in profiles], end - timedelta(days=days - 1), end, now, seed)
+    extra = sum(spec.demo(request) for spec in registry.providers() if spec.demo is not None)
+    return replace(made, usage_rows=made.usage_rows + extra)
 
 
 def demo_people(people: int, seed: int = 7) -> list[str]:

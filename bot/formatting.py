@@ -4,7 +4,7 @@ says the same thing the same way (the original's number rules; shares, ranks and
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from charts.format import share as format_share
@@ -19,8 +19,11 @@ __all__ = [
     "format_share",
     "format_tokens",
     "format_usd",
+    "identities",
     "ordinal",
     "standing",
+    "token_shares",
+    "uncounted_costs",
 ]
 
 # What the top chart's total is when unattributed usage exists: the people's, as the answers' lead says.
@@ -50,6 +53,36 @@ def est(tool: str) -> str:
     return " est." if registry.cost_is_estimated(tool) else ""
 
 
+def token_shares(tokens_by_tool: Mapping[str, int]) -> list[tuple[str, float]]:
+    """Each tool's share of the tokens, largest first, among tools counted in tokens only: a tool that bills in
+    credits and reports tokens for a few uses would otherwise show as nearly unused (its cost is shown
+    instead, and :func:`cost_notes` says why)."""
+    counted = {t: v for t, v in tokens_by_tool.items() if registry.counts_tokens(t)}
+    total = sum(counted.values())
+    return [(t, v / total * 100) for t, v in sorted(counted.items(), key=lambda i: -i[1])] if total else []
+
+
+def uncounted_costs(cost_by_tool_rows: Iterable[Mapping[str, Decimal]]) -> dict[str, Decimal]:
+    """The cost of each tool not counted in tokens, summed over rows' ``cost_by_tool`` (a person's models):
+    what a split by tool shows for those tools instead of a share of the tokens."""
+    costs: dict[str, Decimal] = {}
+    for row in cost_by_tool_rows:
+        for tool, cost in row.items():
+            if cost and not registry.counts_tokens(tool):
+                costs[tool] = costs.get(tool, Decimal(0)) + cost
+    return costs
+
+
+def identities(keys_by_tool: Mapping[str, int], total: int) -> str:
+    """Unmapped identities by what each tool calls them: "2 API keys and 1 GitHub login"."""
+    counts: dict[str, int] = {}
+    for tool, count in keys_by_tool.items():
+        word = next((t.identity for t in registry.tools() if t.id == tool), "API key")
+        counts[word] = counts.get(word, 0) + count
+    counts = counts or {"API key": total}
+    return " and ".join(f"{n} {word}{'' if n == 1 else 's'}" for word, n in counts.items())
+
+
 def cost_notes(
     *,
     tools: Iterable[str],
@@ -63,9 +96,13 @@ def cost_notes(
     from providers import registry
 
     notes = []
-    estimated = [registry.tool_title(t) for t in dict.fromkeys(tools) if registry.cost_is_estimated(t)]
+    seen = list(dict.fromkeys(tools))
+    estimated = [registry.tool_title(t) for t in seen if registry.cost_is_estimated(t)]
     if estimated:
         notes.append(f"est.: {' and '.join(estimated)} cost is the provider's estimate at list prices, not an invoice.")
+    for tool in registry.partial_token_tools():
+        if tool.id in seen:
+            notes.append(f"{tool.title}: {tool.measure}; it is left out of token shares, its cost is in every total.")
     if subscription_usd > 0:
         notes.append(
             f"Of the {money(total_usd)}, {money(subscription_usd)} is usage on subscription seats (such as Claude "

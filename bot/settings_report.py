@@ -61,16 +61,20 @@ def _provider_values(own: ProviderSettings) -> dict[str, Any]:
     """A provider's settings by variable name: key lists by their labels only, other secrets masked."""
     values: dict[str, Any] = {}
     secret_names = []
+    secret_set = False
     for name, info in type(own).model_fields.items():
         variable = info.alias or name.upper()
         if info.annotation == SecretStr | None:
             secret_names.append(variable)
+            secret_set = secret_set or _mask(getattr(own, name)) is not None
             continue
         value = getattr(own, name)
         values[variable] = value.isoformat() if isinstance(value, date) else value
     if secret_names:
         # Key lists are shown under their plural name (it folds in the singular form), by label only.
-        values[max(secret_names, key=len)] = _keys(own.keys)
+        # A secret that names no organisation yet (a token still missing the organisations it reads) is set
+        # all the same, and says so.
+        values[max(secret_names, key=len)] = _keys(own.keys) or ("set (hidden)" if secret_set else None)
     return values
 
 

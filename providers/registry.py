@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from providers.anthropic import SPEC as ANTHROPIC
 from providers.claude_enterprise import SPEC as CLAUDE_ENTERPRISE
+from providers.copilot import SPEC as COPILOT
 from providers.cursor import SPEC as CURSOR
 from providers.openai import SPEC as OPENAI
 from providers.spec import ProviderSpec, Tool
 
-_SPECS: tuple[ProviderSpec[Any], ...] = (ANTHROPIC, CLAUDE_ENTERPRISE, CURSOR, OPENAI)
+_SPECS: tuple[ProviderSpec[Any], ...] = (ANTHROPIC, CLAUDE_ENTERPRISE, CURSOR, OPENAI, COPILOT)
 
 
 def providers() -> tuple[ProviderSpec[Any], ...]:
@@ -62,6 +64,32 @@ def cost_is_estimated(tool_id: str) -> bool:
 def seat_tools() -> tuple[str, ...]:
     """Tools whose usage can be on subscription seats: the only ones the subscription split reads."""
     return tuple(t.id for t in tools() if t.subscription_seats)
+
+
+def activity_lines(session: Any, email: str, start: date, end: date) -> list[str]:
+    """What each tool's provider says a person did beyond tokens and cost (its activity), one line each."""
+    lines = [spec.activity(session, email, start, end) for spec in _SPECS if spec.activity is not None]
+    return [line for line in lines if line]
+
+
+def token_tools() -> tuple[str, ...]:
+    """Tools whose tokens are their whole usage: the only ones a comparison of tools by tokens may add up."""
+    return tuple(t.id for t in tools() if t.counts_tokens)
+
+
+def counts_tokens(tool_id: str) -> bool:
+    """Whether a stored tool id is counted in tokens (an id no provider knows any more is taken to be)."""
+    return all(t.counts_tokens for t in tools() if t.id == tool_id)
+
+
+def tool_unit(tool_id: str) -> str:
+    """What a stored tool's usage is counted in ("tokens", "AI credits")."""
+    return next((t.unit for t in tools() if t.id == tool_id), "tokens")
+
+
+def partial_token_tools() -> tuple[Tool, ...]:
+    """Tools that measure in something other than tokens (credits, requests): named where tokens are compared."""
+    return tuple(t for t in tools() if not t.counts_tokens)
 
 
 def providers_of(tool_id: str) -> tuple[ProviderSpec[Any], ...]:

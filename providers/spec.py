@@ -36,6 +36,19 @@ class Tool:
     estimated_cost: bool = False
     # Some of its usage can be on subscription seats (usage.customer_type = "subscription"), paid per seat.
     subscription_seats: bool = False
+    # What its usage is counted in. "tokens" for tools billed by the token; another unit ("AI credits",
+    # "requests") when it bills in that and reports tokens for some uses only. Answers that compare tools
+    # by tokens leave such a tool out of the comparison and say why, rather than showing it as nearly
+    # unused; its cost is still dollars and counts in every cost total.
+    unit: str = "tokens"
+    # What its numbers mean, in a sentence, for tools not counted in tokens: shown once as a footnote.
+    measure: str = ""
+    # What an identity of it that is not an email is called, where its unmapped ones are counted.
+    identity: str = "API key"
+
+    @property
+    def counts_tokens(self) -> bool:
+        return self.unit == "tokens"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +160,18 @@ class Probe:
 
 
 @dataclass(frozen=True, slots=True)
+class DemoRequest:
+    """What `abacus demo` asks a provider for: its made-up usage of the demo's people over ``start..end``."""
+
+    engine: Any  # sqlalchemy Engine of the demo database
+    emails: list[str]  # the demo's people, the heavy user first
+    start: date
+    end: date
+    now: datetime
+    seed: int
+
+
+@dataclass(frozen=True, slots=True)
 class ExtraJob:
     """A scheduled job beyond sync and backfill (say, mapping API keys to people)."""
 
@@ -186,6 +211,12 @@ class ProviderSpec(Generic[S]):
     # (session, org id, now) -> lines `status` shows under that organisation: what only the provider can say
     # about its stored data, such as how its computed cost compares with what it reports.
     status_notes: Callable[[Any, str, datetime], tuple[str, ...]] | None = None
+    # Writes this provider's part of the demo organisation (usage, sync state) and returns the usage rows
+    # written; providers whose tool the demo draws itself have none.
+    demo: Callable[[DemoRequest], int] | None = None
+    # One line about what a person did in its tool beyond tokens and cost over the UTC days ``start..end``
+    # (session, email, start, end), or None when there is nothing: shown in a person's profile.
+    activity: Callable[[Any, str, date, date], str | None] | None = None
 
     @property
     def sync_job(self) -> str:

@@ -1,4 +1,7 @@
-"""Identity mappings (an API key name -> a person) and re-attribution of the usage they cover.
+"""Identity mappings (an API key name or another tool's login -> a person) and re-attribution of their usage.
+
+An identity is any actor that is not an email (``actor_type`` other than ``user``): a Claude Code API key
+name, a GitHub login. Mappings are kept per source, which is the tool id of the usage they attribute.
 
 Changing a mapping moves that key's whole history: its usage and activity rows get the new email (or
 go back to unattributed), and the daily rollup of every affected day is re-derived, in the caller's
@@ -15,6 +18,8 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select, true, update
 from sqlalchemy.orm import Session
 
+from storage.copilot_activity import TOOL as COPILOT
+from storage.copilot_activity import reattribute as reattribute_copilot_activity
 from storage.models import ClaudeCodeActivity, IdentityMapping, IdentityMappingChange, Usage
 from storage.writes import refresh_daily_rollup
 
@@ -38,6 +43,11 @@ class UnmappedKey:
     first_date: date
     last_date: date
     tool: str = CLAUDE_CODE  # the tool whose usage the key carries (also its mappings' source)
+    actor_type: str = "api_key"  # an API key, or another tool's own identity (a GitHub login)
+
+
+# Actors that are people already (an email); every other actor type is an identity to be mapped.
+PERSON = "user"
 
 
 def load_mappings(session: Session, source: str, org_id: str) -> dict[str, str]:
@@ -163,7 +173,7 @@ def _write_mapping(
 
 
 def _reattribute(session: Session, tool: str, org_id: str, key_name: str, email: str) -> Reattribution:
-    which = and_(Usage.tool == tool, Usage.actor_type == "api_key", Usage.actor == key_name)
+    which = and_(Usage.tool == tool, Usage.actor_type != PERSON, Usage.actor == key_name)
     if org_id:
         which = and_(which, Usage.org_id == org_id)
     tokens = Usage.input_tokens + Usage.cache_write_tokens + Usage.cache_read_tokens + Usage.output_tokens
@@ -178,16 +188,17 @@ def _reattribute(session: Session, tool: str, org_id: str, key_name: str, email:
     if org_id:
         activity = and_(activity, ClaudeCodeActivity.org_id == org_id)
     session.execute(update(ClaudeCodeActivity).where(activity).values(email=email))
+    if tool == COPILOT:
+        reattribute_copilot_activity(session, org_id, key_name, email)
     refresh_daily_rollup(session, days)
     return Reattribution(int(count), int(total), Decimal(cost))
 
 
 def unmapped_keys(session: Session, tool: str | None = None) -> list[UnmappedKey]:
-    """API keys whose usage is still unattributed (of one tool, or of every tool), largest cost first."""
+    """Identities (API keys, logins) whose usage is still unattributed, largest cost first; every tool's for None."""
     tokens = Usage.input_tokens + Usage.cache_write_tokens + Usage.cache_read_tokens + Usage.output_tokens
     rows = session.execute(
         select(
-            Usage.tool,
             Usage.org_id,
             Usage.actor,
             func.count(),
@@ -195,14 +206,16 @@ def unmapped_keys(session: Session, tool: str | None = None) -> list[UnmappedKey
             func.sum(Usage.cost_usd),
             func.min(Usage.date),
             func.max(Usage.date),
+            Usage.tool,
+            Usage.actor_type,
         )
-        .where(Usage.tool == tool if tool else true(), Usage.actor_type == "api_key", Usage.email == "")
-        .group_by(Usage.tool, Usage.org_id, Usage.actor)
+        .where(Usage.tool == tool if tool else true(), Usage.actor_type != PERSON, Usage.email == "")
+        .group_by(Usage.tool, Usage.actor_type, Usage.org_id, Usage.actor)
         .order_by(func.sum(Usage.cost_usd).desc(), Usage.actor)
     )
     return [
-        UnmappedKey(org, name, int(n), int(t or 0), Decimal(c or 0), first, last, tool_id)
-        for tool_id, org, name, n, t, c, first, last in rows
+        UnmappedKey(org, name, int(n), int(t or 0), Decimal(c or 0), first, last, kind, actor_type)
+        for org, name, n, t, c, first, last, kind, actor_type in rows
     ]
 
 
@@ -218,7 +231,7 @@ def key_source(session: Session, source: str, org_id: str, external_id: str) -> 
     tools = set(
         session.scalars(
             select(Usage.tool)
-            .where(Usage.org_id == org_id, Usage.actor_type == "api_key", Usage.actor == external_id)
+            .where(Usage.org_id == org_id, Usage.actor_type != PERSON, Usage.actor == external_id)
             .distinct()
         )
     )
@@ -240,7 +253,7 @@ def key_orgs(session: Session, key_name: str, source: str | None = None) -> set[
     """The organisations in which an API key name has usage or a mapping (of one tool, or of every tool)."""
     used = session.scalars(
         select(Usage.org_id)
-        .where(Usage.tool == source if source else true(), Usage.actor_type == "api_key", Usage.actor == key_name)
+        .where(Usage.tool == source if source else true(), Usage.actor_type != PERSON, Usage.actor == key_name)
         .distinct()
     )
     mapped = session.scalars(
@@ -256,7 +269,7 @@ def api_keys(session: Session, source: str | None = None) -> set[tuple[str, str]
     """Every (org, API key name) with usage or a mapping: what a key id from Slack is resolved against."""
     used = session.execute(
         select(Usage.org_id, Usage.actor)
-        .where(Usage.tool == source if source else true(), Usage.actor_type == "api_key")
+        .where(Usage.tool == source if source else true(), Usage.actor_type != PERSON)
         .distinct()
     )
     mapped = session.execute(
@@ -268,7 +281,7 @@ def api_keys(session: Session, source: str | None = None) -> set[tuple[str, str]
 
 
 def _key_sources(session: Session) -> list[str]:
-    """Mapping sources that hold API keys: the tool ids with API-key usage (never a provider's remembered
-    user ids, which live under sources of their own)."""
-    tools = set(session.scalars(select(Usage.tool).where(Usage.actor_type == "api_key").distinct()))
+    """Mapping sources that hold identities to map (API keys, logins): the tool ids with such usage (never a
+    provider's remembered user ids, which live under sources of their own)."""
+    tools = set(session.scalars(select(Usage.tool).where(Usage.actor_type != PERSON).distinct()))
     return sorted(tools | {CLAUDE_CODE})

@@ -252,6 +252,40 @@ class ClaudeCodeActivity(Base):
     )
 
 
+class CopilotActivity(Base):
+    """What GitHub Copilot reports per (org, UTC day, GitHub login) beside its credits: prompts, generated
+    and accepted suggestions, lines, Copilot CLI sessions and per-model activity counts (never tokens)."""
+
+    __tablename__ = "copilot_activity"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(String(128), server_default=_empty())
+    date: Mapped[date] = mapped_column(Date)
+    actor: Mapped[str] = mapped_column(String(255))  # the GitHub login, lower case
+    email: Mapped[str] = mapped_column(String(255), server_default=_empty())
+    user_id: Mapped[int] = mapped_column(BigInteger, server_default=_zero())  # GitHub's numeric id, kept over renames
+    credits: Mapped[Decimal] = mapped_column(Numeric(20, 6), server_default=_zero())
+    interactions: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
+    code_generations: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
+    code_acceptances: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
+    lines_suggested_added: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
+    lines_suggested_deleted: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
+    lines_added: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
+    lines_deleted: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
+    cli_sessions: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
+    cli_requests: Mapped[int] = mapped_column(BigInteger, server_default=_zero())
+    # The day's features, comma-separated: chat, agent, cli, copilot_code_review_active...
+    features: Mapped[str] = mapped_column(String(255), server_default=_empty())
+    # Per model: {"claude-sonnet-4.5": {"interactions": 30, "code_generations": 4, ...}}; the set is open-ended.
+    models: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("date", "org_id", "actor", name="uq_copilot_activity_grain"),
+        Index("ix_copilot_activity_email_date", "email", "date"),
+    )
+
+
 class IdentityMapping(Base):
     """An external identity (e.g. an Anthropic API key name) tied to a person's email."""
 

@@ -73,7 +73,7 @@ def test_overview_json_png_and_csv(loaded: str, capsys: pytest.CaptureFixture[st
         "active_users": 50.0,
         "avg_tokens_per_day": 40.0,
     }
-    assert payload["unattributed"] == {"tokens": 3_000, "cost_usd": 1.5, "keys": 1}
+    assert payload["unattributed"] == {"tokens": 3_000, "cost_usd": 1.5, "keys": 1, "keys_by_tool": {"claude_code": 1}}
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "28.0K tokens" not in payload["png"]["alt_text"]
     assert "28K tokens in total" in payload["png"]["alt_text"]
     assert csv.read_text().startswith("date,tool,tokens,cost,users\n2026-11-01,claude_code,5000,2.000000,1\n")
@@ -167,7 +167,7 @@ def test_gaps_and_status(loaded: str, capsys: pytest.CaptureFixture[str]) -> Non
     [
         (["report", "overview", "--period", "fortnight"], "Unknown period 'fortnight'"),
         (["report", "top", "--period", "2026-02-30..2026-03-01"], "not a real calendar date"),
-        (["report", "top", "--tool", "copilot"], "unknown tool 'copilot'"),
+        (["report", "top", "--tool", "windsurf"], "unknown tool 'windsurf'"),
         (["status", "gemini"], "Unknown provider 'gemini'"),
     ],
 )

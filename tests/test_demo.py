@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.demo_data import DEMO_UNMAPPED_KEY, demo_people
+from providers.copilot.demo import DEMO_UNMAPPED_LOGIN
 from storage.db import make_engine, transaction
 from storage.mappings import unmapped_keys
 from storage.models import ClaudeCodeActivity, SyncState, Usage
@@ -40,12 +41,15 @@ def test_demo_fills_its_own_database_answers_and_draws(
         states = set(s.scalars(select(SyncState.provider)))
         orgs = set(s.scalars(select(Usage.org_id).where(Usage.tool == "claude_code").distinct()))
         unmapped = [k.key_name for k in unmapped_keys(s)]
+        logins = [k.key_name for k in unmapped_keys(s, None) if k.tool != "claude_code"]
     engine.dispose()
-    assert people == 6 and tools == {"claude_code", "cursor"} and activity
-    # Claude Code from both sources (API users and Enterprise seats), Cursor from its API.
-    assert states == {"claude_code", "claude-enterprise", "cursor"}
+    assert people == 6 and tools == {"claude_code", "cursor", "copilot"} and activity
+    # Claude Code from both sources (API users and Enterprise seats), Cursor from its API; other tools draw
+    # their own part through the registry (GitHub Copilot, with one login nobody mapped).
+    assert states == {"claude_code", "claude-enterprise", "cursor", "copilot"}
     assert orgs == {"org_demo", "claude-enterprise:default"}
     assert unmapped == [DEMO_UNMAPPED_KEY]
+    assert logins == [DEMO_UNMAPPED_LOGIN]
     stated = re.search(r"(\d[\d,]*) usage rows", out)
     assert stated is not None and int(stated.group(1).replace(",", "")) > 0
 

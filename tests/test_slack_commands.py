@@ -106,7 +106,7 @@ def test_me_answers_privately_and_sends_the_chart_to_the_dm(slack_harness: Slack
 def test_me_with_no_usage_says_so_without_a_chart(slack_harness: SlackHarness) -> None:
     slack_harness.command("me", user="UADMIN")
     [reply] = slack_harness.slack.wait_for_responses(1)
-    assert "no Claude Code or Cursor usage recorded yet" in text_of(reply)
+    assert "no AI coding usage recorded yet" in text_of(reply)
     assert slack_harness.slack.called("files.getUploadURLExternal") == []
 
 
@@ -130,7 +130,7 @@ def test_user_by_mention_and_by_unknown_email(slack_harness: SlackHarness) -> No
     replies = slack_harness.slack.wait_for_responses(2)
     bodies = sorted(text_of(r) for r in replies)
     assert any("Bob AI coding usage" in b and "$5.00" in b for b in bodies)
-    assert any("No Claude Code or Cursor usage is recorded for nobody@acme.com" in b for b in bodies)
+    assert any("No AI coding usage is recorded for nobody@acme.com" in b for b in bodies)
 
 
 def test_models_gaps_and_status(slack_harness: SlackHarness) -> None:

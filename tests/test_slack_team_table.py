@@ -28,6 +28,7 @@ from tests.slack_harness import SlackHarness
 OCTOBER = "2026-10-01..2026-10-31"
 PEOPLE = 120
 
+# The team export's columns: one "<tool>_tokens" column per tool of the registry, in registry order.
 ORIGINAL_TEAM_COLUMNS = (
     "email",
     "total_tokens",

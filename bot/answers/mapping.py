@@ -10,7 +10,8 @@ from typing import Any
 
 from bot.answers.blocks import Block, context, escape, plain, section
 from bot.answers.common import money, short_day, tokens
-from storage.mappings import UnmappedKey
+from providers import registry
+from storage.mappings import CLAUDE_CODE, UnmappedKey
 
 CALLBACK_ID = "abacus_map"
 KEY_BLOCK, KEY_ACTION = "key", "key_select"
@@ -20,15 +21,23 @@ MAX_OPTIONS = 100  # Slack's cap for a select's options
 MAX_OPTION_TEXT = 75  # Slack's cap for an option's text and description
 
 
-def key_id(org_id: str, key_name: str) -> str:
-    """A short stable id for an API key: Slack caps an option's value at 150 characters and a key's name
-    can be longer, so the option carries this (``k`` and 24 hex digits of a SHA-256 of org and name) and
+def key_id(org_id: str, key_name: str, tool: str = CLAUDE_CODE) -> str:
+    """A short stable id for an API key (or another tool's login): Slack caps an option's value at 150
+    characters and a key's name can be longer, so the option carries this (``k`` and 24 hex digits of a
+    SHA-256 of org and name, and of the tool for tools other than Claude Code, whose ids predate them) and
     the submission is resolved back to the key (``bot.usecases.mapping.resolve_key``)."""
-    return "k" + hashlib.sha256(f"{org_id}\x00{key_name}".encode()).hexdigest()[:24]
+    text = f"{org_id}\x00{key_name}" if tool == CLAUDE_CODE else f"{tool}\x00{org_id}\x00{key_name}"
+    return "k" + hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def key_value(key: UnmappedKey) -> str:
-    return key_id(key.org_id, key.key_name)
+    return key_id(key.org_id, key.key_name, key.tool)
+
+
+def _whose(key: UnmappedKey) -> str:
+    """Which tool an identity belongs to, named only for tools other than Claude Code (whose API keys these
+    lists were first made for)."""
+    return "" if key.tool == CLAUDE_CODE else f"{registry.tool_title(key.tool)} login "
 
 
 def legacy_key_value(value: str) -> tuple[str, str] | None:
@@ -45,7 +54,7 @@ def key_option(key: UnmappedKey) -> dict[str, Any]:
         "text": {"type": "plain_text", "text": plain(key.key_name, MAX_OPTION_TEXT - len(cost)) + cost},
         "description": {
             "type": "plain_text",
-            "text": plain(f"{tokens(key.total_tokens)} tokens · {key.org_id}", MAX_OPTION_TEXT),
+            "text": plain(f"{_whose(key)}{tokens(key.total_tokens)} tokens · {key.org_id}", MAX_OPTION_TEXT),
         },
         "value": key_value(key),
     }
@@ -55,6 +64,10 @@ def key_options(keys: Sequence[UnmappedKey], query: str) -> list[dict[str, Any]]
     """The keys matching what the admin typed (case-insensitive), largest cost first, at most 100."""
     wanted = query.strip().lower()
     return [key_option(k) for k in keys if wanted in k.key_name.lower()][:MAX_OPTIONS]
+
+
+def _kinds(keys: Sequence[UnmappedKey]) -> str:
+    return "API key(s)" if all(k.tool == CLAUDE_CODE for k in keys) else "API key(s) and login(s)"
 
 
 def loading_modal() -> dict[str, Any]:
@@ -77,14 +90,14 @@ def map_modal(keys: Sequence[UnmappedKey]) -> dict[str, Any]:
             "blocks": [section(":white_check_mark: Every API key is mapped: all usage is attributed.")],
         }
     top = "\n".join(
-        f"• `{escape(k.key_name)}` {money(k.cost_usd)} · {tokens(k.total_tokens)} tokens · "
+        f"• {escape(_whose(k))}`{escape(k.key_name)}` {money(k.cost_usd)} · {tokens(k.total_tokens)} tokens · "
         f"{short_day(k.first_date)}–{short_day(k.last_date)} {k.last_date.year}"
         for k in keys[:8]
     )
     more = f"\n…and {len(keys) - 8} more (type to search)." if len(keys) > 8 else ""
     blocks: list[Block] = [
         section(
-            f"*{len(keys)} API key(s)* carry {money(total)} of unattributed usage. Tie each to the person "
+            f"*{len(keys)} {_kinds(keys)}* carry {money(total)} of unattributed usage. Tie each to the person "
             f"who uses it; its whole history moves to them.\n{top}{more}"
         ),
         {

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.answers.blocks import Block, context, escape, header, section
 from bot.answers.common import change, money, pct, sparkline, tokens, tool_name
-from bot.formatting import cost_notes, standing
+from bot.formatting import cost_notes, standing, token_shares, uncounted_costs
 from bot.periods import Period
 from storage.analytics.profile import UserProfile
 
 
-def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshness: str) -> list[Block]:
-    """``whose``: "Your" for the asker, or the person's name."""
+def profile_blocks(
+    profile: UserProfile, period: Period, *, whose: str, freshness: str, tool_activity: Sequence[str] = ()
+) -> list[Block]:
+    """``whose``: "Your" for the asker, or the person's name; ``tool_activity``: other tools' activity lines."""
     s = profile.summary
     title = f"{whose} AI coding usage · {period.label}"
-    if s.tokens == 0 and profile.lifetime.tokens == 0:
+    if not s.active_days and not profile.lifetime.first_day:
         nobody = "You have" if whose == "Your" else f"{escape(whose)} has"
         return [
             header(title),
-            section(f"{nobody} no Claude Code or Cursor usage recorded yet."),
+            section(f"{nobody} no AI coding usage recorded yet."),
             *([context(freshness)] if freshness else []),
         ]
-    if s.tokens == 0:
+    if not s.active_days:
         last = profile.lifetime
         return [
             header(title),
@@ -37,8 +41,11 @@ def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshnes
     )
     trend = change(profile.cost_change, what)
     lines = [lead + (f"    {trend}" if trend else "")]
+    # Tools not counted in tokens (credits) are shown by their cost, never as a sliver of the tokens.
+    uncounted = uncounted_costs(m.cost_by_tool for m in profile.models.models)
     split = " · ".join(
-        f"{tool_name(t)} {pct(v / s.tokens * 100)}" for t, v in sorted(s.tokens_by_tool.items(), key=lambda i: -i[1])
+        [f"{tool_name(t)} {pct(share)}" for t, share in token_shares(s.tokens_by_tool)]
+        + [f"{tool_name(t)} {money(c)}" for t, c in uncounted.items()]
     )
     top_model = profile.models.top_model
     if top_model:
@@ -51,18 +58,19 @@ def profile_blocks(profile: UserProfile, period: Period, *, whose: str, freshnes
         if a.accept_rate is not None:
             activity += f" · {a.accept_rate:.0f}% edits accepted"
         lines.append(activity)
+    lines += [escape(line) for line in tool_activity]
     p = profile.percentile
     if p.rank is not None and p.population >= 5:
         lines.append(f"{standing(p.rank, p.population)} by tokens per active day.")
     lines.append(
-        f"Avg {tokens(s.avg_tokens_per_active_day)} tokens and {money(s.avg_cost_per_active_day)} per active day · "
-        f"cache reads {pct(s.cache_read_tokens / s.tokens * 100)} of tokens"
+        f"Avg {tokens(s.avg_tokens_per_active_day)} tokens and {money(s.avg_cost_per_active_day)} per active day"
+        + (f" · cache reads {pct(s.cache_read_tokens / s.tokens * 100)} of tokens" if s.tokens else "")
     )
     blocks = [header(title), section("\n".join(lines))]
     blocks += [
         context(n)
         for n in cost_notes(
-            tools=(), total_usd=s.cost_usd, subscription_usd=profile.models.subscription.cost_usd, money=money
+            tools=uncounted, total_usd=s.cost_usd, subscription_usd=profile.models.subscription.cost_usd, money=money
         )
     ]
     if len(profile.models.models) > 1:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from bot.answers.blocks import Block, context, escape, header, more_of, section
 from bot.answers.common import change, money, pct, tokens, tool_name
-from bot.formatting import cost_notes, est
+from bot.formatting import cost_notes, est, identities, token_shares
 from bot.periods import Period
+from providers import registry
+from providers.registry import counts_tokens
 from storage.analytics.models_breakdown import ModelBreakdown
 from storage.analytics.overview import Overview, UnattributedUsage
 from storage.analytics.top_users import TopUsers
@@ -20,7 +22,7 @@ def unattributed_line(u: UnattributedUsage, *, period: str, included: bool) -> s
     (the overview and digest totals do; people's totals and rankings do not)."""
     if not u.cost_usd and not u.tokens:
         return ""
-    keys = f"{u.keys} API key" + ("s" if u.keys != 1 else "")
+    keys = identities(u.keys_by_tool, u.keys)
     where = "included in the totals above" if included else "not in the people's total"
     return f"Unattributed ({period}): {money(u.cost_usd)} · {tokens(u.tokens)} tokens from {keys}, {where} — {MAP_HINT}"
 
@@ -69,9 +71,8 @@ def top_blocks(top: TopUsers, period: Period, *, tool: str | None, named: bool, 
     for u in top.users:
         value = money(u.cost_usd) if metric == "cost" else tokens(u.tokens)
         split = " · ".join(
-            f"{tool_name(t)} {pct(v / u.tokens * 100)}"
-            for t, v in sorted(u.tokens_by_tool.items(), key=lambda i: -i[1])
-            if u.tokens
+            [f"{tool_name(t)} {pct(share)}" for t, share in token_shares(u.tokens_by_tool)]
+            + [f"{tool_name(t)} {money(c)}" for t, c in u.cost_by_tool.items() if not counts_tokens(t) and c]
         )
         other = tokens(u.tokens) + " tokens" if metric == "cost" else money(u.cost_usd)
         lines.append(
@@ -168,7 +169,8 @@ def overview_blocks(
     if len(ov.tools) > 1 or not tool:
         lines.append(
             " · ".join(
-                f"{tool_name(t.tool)} {money(t.cost_usd)}{est(t.tool)} ({pct(t.token_pct)} of tokens, {t.users} people)"
+                f"{tool_name(t.tool)} {money(t.cost_usd)}{est(t.tool)} "
+                f"({_measure(t.tool, t.token_pct)}, {t.users} people)"
                 for t in ov.tools
             )
         )
@@ -196,3 +198,8 @@ def overview_blocks(
     extra = [*notes, unattributed_line(ov.unattributed, period=period.label, included=True), freshness]
     blocks += [context(line) for line in extra if line]
     return blocks
+
+
+def _measure(tool: str, token_pct: float) -> str:
+    """A tool's part of the tokens, or, for a tool not counted in tokens, what it is counted in instead."""
+    return f"{pct(token_pct)} of tokens" if counts_tokens(tool) else registry.tool_unit(tool)

@@ -1,4 +1,4 @@
-"""`abacus mappings`: which API keys belong to whom, and moving a key's history to its person."""
+"""`abacus mappings`: which API keys (and other tools' logins) belong to whom, and moving their history."""
 
 from __future__ import annotations
 
@@ -24,14 +24,14 @@ from storage.models import Usage
 @json_option
 @click.pass_context
 def mappings_group(click_ctx: click.Context, as_json: bool) -> None:
-    """List identity mappings (with origin and who mapped) and the API keys still unmapped."""
+    """List identity mappings (with origin and who mapped) and the API keys and logins still unmapped."""
     if click_ctx.invoked_subcommand is not None:
         return
     app = click_ctx.find_object(AppContext)
     assert app is not None
     with transaction(app.engine) as session:
         mappings = list_mappings(session)
-        unmapped = unmapped_keys(session)
+        unmapped = unmapped_keys(session, None)
     if as_json:
         emit_json(
             {
@@ -60,9 +60,9 @@ def mappings_group(click_ctx: click.Context, as_json: bool) -> None:
         )
     console.print(table)
     if not unmapped:
-        console.print("No unmapped API keys: all usage is attributed.")
+        console.print("No unmapped API keys or logins: all usage is attributed.")
         return
-    keys = Table(title=f"Unmapped API keys ({len(unmapped)})", title_justify="left")
+    keys = Table(title=f"Unmapped API keys and logins ({len(unmapped)})", title_justify="left")
     for column in ("Key", "Tool", "Org", "Tokens", "Cost", "First", "Last"):
         keys.add_column(column)
     for k in unmapped:
@@ -76,15 +76,36 @@ def mappings_group(click_ctx: click.Context, as_json: bool) -> None:
             k.last_date.isoformat(),
         )
     console.print(keys)
-    console.print("Map one with `abacus mappings set KEY EMAIL`, or in Slack with /abacus map.")
+    console.print(
+        "Map one with `abacus mappings set KEY EMAIL` (another tool's login: add `--provider NAME`, "
+        "e.g. `--provider copilot`), or in Slack with /abacus map."
+    )
 
 
-def _org_for_key(app: AppContext, key: str, org: str | None) -> str:
+def _source(provider: str | None) -> str:
+    """The mapping source of a provider: the tool whose usage its identities carry (Claude Code by default)."""
+    if provider is None:
+        return CLAUDE_CODE
+    try:
+        return registry.provider(provider).tool.id
+    except LookupError as exc:
+        raise click.BadParameter(str(exc), param_hint="--provider") from None
+
+
+def _stored_key(app: AppContext, key: str, source: str) -> str:
+    """``key`` as the tool stores it: logins are compared without letter case, so `Octocat` finds `octocat`."""
+    with transaction(app.engine) as session:
+        if key_orgs(session, key, source) or not key_orgs(session, key.lower(), source):
+            return key
+    return key.lower()
+
+
+def _org_for_key(app: AppContext, key: str, org: str | None, source: str = CLAUDE_CODE) -> str:
     """The org whose usage carries ``key``; '' (every org) for a key not seen yet."""
     if org is not None:
         return org
     with transaction(app.engine) as session:
-        orgs = sorted(key_orgs(session, key))
+        orgs = sorted(key_orgs(session, key, source))
     if len(orgs) > 1:
         raise AbacusError(f"API key {key!r} is used in several organisations ({', '.join(orgs)}); pass --org ORG_ID.")
     return orgs[0] if orgs else ""
@@ -94,13 +115,17 @@ def _moved(r: Reattribution) -> str:
     return f"{r.rows} row(s), {format_tokens(r.total_tokens)} tokens, {format_usd(r.cost_usd)}"
 
 
+_PROVIDER_HELP = "Whose identity KEY is: a provider (`copilot` for a GitHub login); default: a Claude Code API key."
+
+
 @mappings_group.command("set")
 @click.argument("key")
 @click.argument("email")
 @click.option("--org", help="Organisation id, when the key name is used in several.")
+@click.option("--provider", help=_PROVIDER_HELP)
 @pass_app
-def mappings_set(app: AppContext, key: str, email: str, org: str | None) -> None:
-    """Map API key KEY to EMAIL and move the key's whole history to that person."""
+def mappings_set(app: AppContext, key: str, email: str, org: str | None, provider: str | None) -> None:
+    """Map API key (or login) KEY to EMAIL and move its whole history to that person."""
     email = email.strip().lower()
     domain = email.rpartition("@")[2]
     if "@" not in email or not domain:
@@ -108,11 +133,13 @@ def mappings_set(app: AppContext, key: str, email: str, org: str | None) -> None
     allowed = app.settings.email_domains
     if allowed and domain not in allowed:
         raise AbacusError(f"{email} is not on the company domain ({', '.join(allowed)}); map keys to colleagues only.")
-    org_id = _org_for_key(app, key, org)
+    source = _source(provider)
+    key = _stored_key(app, key, source)
+    org_id = _org_for_key(app, key, org, source)
     with transaction(app.engine) as session:
         moved = set_mapping(
             session,
-            source=CLAUDE_CODE,
+            source=source,
             org_id=org_id,
             external_id=key,
             email=email,
@@ -129,13 +156,16 @@ def mappings_set(app: AppContext, key: str, email: str, org: str | None) -> None
 @mappings_group.command("unset")
 @click.argument("key")
 @click.option("--org", help="Organisation id, when the key name is used in several.")
+@click.option("--provider", help=_PROVIDER_HELP)
 @pass_app
-def mappings_unset(app: AppContext, key: str, org: str | None) -> None:
+def mappings_unset(app: AppContext, key: str, org: str | None, provider: str | None) -> None:
     """Remove KEY's mapping; its history goes back to unattributed."""
-    org_id = _org_for_key(app, key, org)
+    source = _source(provider)
+    key = _stored_key(app, key, source)
+    org_id = _org_for_key(app, key, org, source)
     with transaction(app.engine) as session:
         moved = set_mapping(
-            session, source=CLAUDE_CODE, org_id=org_id, external_id=key, email="", method="cli", by="cli", now=utc_now()
+            session, source=source, org_id=org_id, external_id=key, email="", method="cli", by="cli", now=utc_now()
         )
     if moved is None:
         raise AbacusError(f"API key {key!r} is not mapped; `abacus mappings` lists the mappings.")
@@ -200,20 +230,20 @@ def _candidates(key: str, known: list[str]) -> list[str]:
 def mappings_fix(app: AppContext) -> None:
     """Walk through the unmapped API keys one by one and type who each belongs to."""
     with transaction(app.engine) as session:
-        keys = unmapped_keys(session)
+        keys = unmapped_keys(session, None)
         known = sorted(set(session.scalars(select(Usage.email).where(Usage.email != "").distinct())))
     if not keys:
-        console.print("No unmapped API keys: all usage is attributed.")
+        console.print("No unmapped API keys or logins: all usage is attributed.")
         return
     allowed = app.settings.email_domains
-    console.print(f"{len(keys)} unmapped API key(s). Type an email, Enter to skip, q to stop.")
+    console.print(f"{len(keys)} unmapped API key(s) and login(s). Type an email, Enter to skip, q to stop.")
     for k in keys:
         hint = _candidates(k.key_name, known)
         console.print(
             styled(
                 "\n",
                 (k.key_name, "bold"),
-                f" ({k.org_id}): {format_usd(k.cost_usd)}, "
+                f" ({registry.tool_title(k.tool)}, {k.org_id}): {format_usd(k.cost_usd)}, "
                 f"{format_tokens(k.total_tokens)} tokens, {k.first_date} to {k.last_date}"
                 + (f"\n  maybe: {', '.join(hint)}" if hint else ""),
             )
@@ -231,7 +261,7 @@ def mappings_fix(app: AppContext) -> None:
             with transaction(app.engine) as session:
                 moved = set_mapping(
                     session,
-                    source=CLAUDE_CODE,
+                    source=k.tool,
                     org_id=k.org_id,
                     external_id=k.key_name,
                     email=answer,

@@ -19,7 +19,17 @@ from bot import chart_inputs
 from bot.cli_support import AppContext, console, emit_json, pass_app, styled, to_jsonable
 from bot.command_text import sort_words
 from bot.errors import AbacusError
-from bot.formatting import cost_notes, est, format_share, format_tokens, format_usd, standing
+from bot.formatting import (
+    cost_notes,
+    est,
+    format_share,
+    format_tokens,
+    format_usd,
+    identities,
+    standing,
+    token_shares,
+    uncounted_costs,
+)
 from bot.jobs import utc_now
 from bot.periods import PERIOD_HELP, Period, PeriodError, parse_period, today_in
 from bot.report_support import read_session, resolve_tool, tool_name, write_file
@@ -32,6 +42,7 @@ from bot.usecases import top as uc_top
 from charts.bars import top_users_chart
 from charts.data import Chart
 from charts.format import short_date
+from providers.registry import activity_lines, counts_tokens, tool_unit
 from storage.analytics.exports import team_csv, usage_csv
 from storage.analytics.overview import PeriodTotals, SubscriptionUsage, UnattributedUsage
 from storage.analytics.profile import find_person
@@ -182,7 +193,7 @@ def overview_command(
             table.add_row(
                 tool_name(t.tool),
                 format_tokens(t.tokens),
-                format_share(t.token_pct, 1),
+                format_share(t.token_pct, 1) if counts_tokens(t.tool) else tool_unit(t.tool),
                 format_usd(t.cost_usd) + est(t.tool),
                 f"{t.users:,}",
                 format_share(t.user_pct, 1),
@@ -204,7 +215,7 @@ def _print_unattributed(un: UnattributedUsage, period: str, *, included: bool) -
         where = "included in the totals above" if included else "not in the people's total"
         console.print(
             f"Unattributed ({period}): {format_usd(un.cost_usd)} · {format_tokens(un.tokens)} tokens from "
-            f"{un.keys} API key(s), {where}: see `abacus status` for the keys to map."
+            f"{identities(un.keys_by_tool, un.keys)}, {where}: see `abacus status` for the keys to map."
         )
 
 
@@ -304,6 +315,7 @@ def user_command(
         if email is None:
             raise AbacusError(f"Nobody called {who!r} has any usage: check the spelling, or see `abacus report top`.")
         profile = uc_person.profile_of(s, email, p, req.tool)
+        tool_activity = activity_lines(s, email, p.start, p.end)
         csv_text = usage_csv(s, p.start, p.end, view="models", tool=req.tool, email=email) if csv_path else ""
     written = _outputs(
         lambda: uc_person.chart(profile, p, who=f"{email}'s"),
@@ -315,6 +327,7 @@ def user_command(
         payload = to_jsonable(profile)
         payload["summary"]["avg_tokens_per_active_day"] = profile.summary.avg_tokens_per_active_day
         payload["activity"]["accept_rate"] = profile.activity.accept_rate
+        payload["tool_activity"] = tool_activity
         emit_json({"period": req.period_json(), **payload, **written})
         return
     sm = profile.summary
@@ -323,7 +336,11 @@ def user_command(
     delta = change(profile.tokens_change)
     console.print(line + (f"   {delta} tokens vs previous {p.days} days" if delta else ""))
     if sm.tokens:
-        split = " · ".join(f"{tool_name(t)} {format_share(v / sm.tokens * 100)}" for t, v in sm.tokens_by_tool.items())
+        uncounted = uncounted_costs(m.cost_by_tool for m in profile.models.models)
+        split = " · ".join(
+            [f"{tool_name(t)} {format_share(share)}" for t, share in token_shares(sm.tokens_by_tool)]
+            + [f"{tool_name(t)} {format_usd(c)}" for t, c in uncounted.items()]
+        )
         top_model = profile.models.top_model
         console.print(
             split
@@ -337,6 +354,8 @@ def user_command(
             f"Claude Code: {a.sessions:,} sessions · {a.lines_added:,} lines added · {a.commits:,} commits · "
             f"{a.pull_requests:,} PRs{rate}"
         )
+    for activity in tool_activity:
+        console.print(activity, markup=False)
     pct = profile.percentile
     if pct.rank is not None:
         console.print(f"{standing(pct.rank, pct.population)} by tokens per active day.")

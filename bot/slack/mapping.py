@@ -28,6 +28,7 @@ from bot.answers.mapping import (
 from bot.command_text import AbacusRequest
 from bot.slack.services import Services
 from bot.usecases import mapping
+from providers import registry
 
 log = logging.getLogger(__name__)
 NOT_ADMIN = mapping.NOT_ADMIN
@@ -79,9 +80,14 @@ def register(app: App, services: Services) -> None:
                 _tell(
                     client,
                     person_id,
-                    f"FYI: {escape(admin.name or admin.email)} tied the API key `{escape(key)}` to you in "
-                    "Abacus, so its Claude Code usage now counts as yours (`/abacus me`).",
+                    f"FYI: {escape(admin.name or admin.email)} tied the {_what(result.source)} `{escape(key)}` to "
+                    f"you in Abacus, so its {registry.tool_title(result.source)} usage now counts as yours "
+                    "(`/abacus me`).",
                 )
+
+
+def _what(source: str) -> str:
+    return registry.tool(source).identity  # "API key", "GitHub login"
 
 
 def _tell(client: WebClient, user_id: str, text: str) -> None:

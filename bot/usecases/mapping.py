@@ -20,9 +20,19 @@ from bot.answers.mapping import EMAIL_BLOCK, KEY_BLOCK, PERSON_BLOCK, key_id, ke
 from bot.command_text import AbacusRequest
 from bot.usecases.context import Context
 from bot.usecases.result import Answer, say
+from providers import registry
 from providers.spec import utc_now
 from storage.db import transaction
-from storage.mappings import CLAUDE_CODE, Reattribution, api_keys, current_mapping, key_orgs, set_mapping, unmapped_keys
+from storage.mappings import (
+    CLAUDE_CODE,
+    Reattribution,
+    api_keys,
+    current_mapping,
+    key_orgs,
+    key_source,
+    set_mapping,
+    unmapped_keys,
+)
 
 NOT_ADMIN = "Only Abacus admins can map API keys (ABACUS_ADMINS)."
 
@@ -35,6 +45,7 @@ class MappingRefused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Mapped:
+    source: str  # the tool whose identity was mapped (Claude Code for API keys, another tool for its logins)
     org_id: str
     key: str
     email: str
@@ -63,7 +74,7 @@ def answer(ctx: Context, request: MapRequest) -> Answer:
         return not_admin()
     if request.key is None:
         with transaction(ctx.engine) as session:
-            keys = unmapped_keys(session)
+            keys = unmapped_keys(session, None)
         return Answer("Map an API key to a person", [], modal=map_modal(keys))
     return text_command(ctx, request.key, request.email, request.user_id, unmap=request.unmap)
 
@@ -73,7 +84,7 @@ def key_choices(ctx: Context, query: str) -> list[dict[str, Any]]:
     if not ctx.is_admin:
         return []
     with transaction(ctx.engine) as session:
-        keys = unmapped_keys(session)
+        keys = unmapped_keys(session, None)
     return key_options(keys, query)
 
 
@@ -100,24 +111,26 @@ def resolve_email(ctx: Context, person_id: str | None, typed: str | None) -> str
     return email
 
 
-def resolve_key(ctx: Context, value: str) -> tuple[str, str]:
-    """The (org, key name) a form option's value stands for: the option carries a short id, never the name."""
+def resolve_key(ctx: Context, value: str) -> tuple[str, str, str]:
+    """The (tool, org, key name) a form option's value stands for: the option carries a short id, never the
+    name. The tool is the mapping's source: Claude Code for its API keys, another tool for its keys or logins."""
     legacy = legacy_key_value(value)
     if legacy is not None:
-        return legacy
+        return (CLAUDE_CODE, *legacy)
     with transaction(ctx.engine) as session:
-        keys = api_keys(session)
-    for org_id, key in keys:
-        if key_id(org_id, key) == value:
-            return org_id, key
+        keys = [(tool.id, org_id, key) for tool in registry.tools() for org_id, key in api_keys(session, tool.id)]
+    for tool, org_id, key in keys:
+        if key_id(org_id, key, tool) == value:
+            return tool, org_id, key
     raise MappingRefused(KEY_BLOCK, "That API key is no longer known; close this and run `/abacus map` again.")
 
 
-def map_key(ctx: Context, *, org_id: str, key: str, email: str, remap: bool) -> Mapped:
-    """Map ``key`` to ``email`` and move its history. Without ``remap`` the key must still be unmapped."""
+def map_key(ctx: Context, *, org_id: str, key: str, email: str, remap: bool, source: str = CLAUDE_CODE) -> Mapped:
+    """Map ``key`` (of the tool ``source``) to ``email`` and move its history. Without ``remap`` the key must
+    still be unmapped."""
     try:
         with transaction(ctx.engine) as session:
-            existing = current_mapping(session, CLAUDE_CODE, org_id, key)
+            existing = current_mapping(session, source, org_id, key)
             if existing is not None and not remap:
                 raise MappingRefused(
                     KEY_BLOCK,
@@ -126,7 +139,7 @@ def map_key(ctx: Context, *, org_id: str, key: str, email: str, remap: bool) -> 
             previous = existing.email if existing else ""
             moved = set_mapping(
                 session,
-                source=CLAUDE_CODE,
+                source=source,
                 org_id=org_id,
                 external_id=key,
                 email=email,
@@ -136,7 +149,7 @@ def map_key(ctx: Context, *, org_id: str, key: str, email: str, remap: bool) -> 
             )
     except IntegrityError:  # another admin's mapping of the same key committed first
         raise MappingRefused(KEY_BLOCK, f"{_short(key)} was mapped by someone else a moment ago.") from None
-    return Mapped(org_id, key, email, previous, moved or Reattribution(0, 0, Decimal(0)))
+    return Mapped(source, org_id, key, email, previous, moved or Reattribution(0, 0, Decimal(0)))
 
 
 def submit(ctx: Context, option: str | None, person_id: str | None, typed: str | None) -> Mapped:
@@ -145,9 +158,9 @@ def submit(ctx: Context, option: str | None, person_id: str | None, typed: str |
         raise MappingRefused(KEY_BLOCK, NOT_ADMIN)
     if not option:
         raise MappingRefused(KEY_BLOCK, "Pick the API key to map.")
-    org_id, key = resolve_key(ctx, option)
+    source, org_id, key = resolve_key(ctx, option)
     email = resolve_email(ctx, person_id, typed)
-    return map_key(ctx, org_id=org_id, key=key, email=email, remap=False)
+    return map_key(ctx, org_id=org_id, key=key, email=email, remap=False, source=source)
 
 
 def _short(key: str) -> str:
@@ -165,15 +178,25 @@ def text_command(
     """`/abacus map KEY @person` (also changes an existing mapping) and `/abacus unmap KEY`."""
     shown = escape(request_key)
     with transaction(ctx.engine) as session:
-        orgs = key_orgs(session, request_key)
-    if not orgs:
+        # An API key's name as typed, or else another tool's login (compared without letter case, as GitHub does).
+        key = request_key
+        found = {(key_source(session, CLAUDE_CODE, org, key), org) for org in key_orgs(session, key)}
+        if not found:
+            key = request_key.lower()
+            found = {
+                (tool.id, org)
+                for tool in registry.tools()
+                if tool.id != CLAUDE_CODE
+                for org in key_orgs(session, key, tool.id)
+            }
+    if not found:
         return say(f"I don't know an API key called `{shown}`. `/abacus map` lists the unmapped ones.")
-    if len(orgs) > 1:
+    if len(found) > 1:
         return say(f"`{shown}` exists in several organisations; use `abacus mappings set --org` for it.")
-    org_id = orgs.pop()
+    source, org_id = found.pop()
     try:
         email = "" if unmap else resolve_email(ctx, target_user, target_email)
-        result = map_key(ctx, org_id=org_id, key=request_key, email=email, remap=True)
+        result = map_key(ctx, org_id=org_id, key=key, email=email, remap=True, source=source)
     except MappingRefused as exc:
         return say(escape(str(exc), limit=500))
     if unmap:

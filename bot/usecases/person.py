@@ -20,6 +20,7 @@ from bot.usecases.context import Context
 from bot.usecases.result import Answer, ChartFile, say
 from charts.data import Chart
 from charts.personal import personal_trend_chart
+from providers import registry
 from providers.registry import seat_tools
 from storage.analytics.profile import UserProfile, find_person, user_profile
 from storage.db import transaction
@@ -64,7 +65,7 @@ def user(ctx: Context, request: PersonRequest) -> Answer:
     with transaction(ctx.engine) as session:
         stored = find_person(session, email)
     if stored is None:
-        return say(f"No Claude Code or Cursor usage is recorded for {escape(email)}.")
+        return say(f"No AI coding usage is recorded for {escape(email)}.")
     return profile(ctx, stored, request.period, whose=stored.split("@")[0].replace(".", " ").title())
 
 
@@ -81,7 +82,8 @@ def profile(ctx: Context, email: str, period: Period, *, whose: str) -> Answer:
     with transaction(ctx.engine) as session:
         found = profile_of(session, email, period)
         freshness = ctx.freshness(session)
-    blocks = profile_blocks(found, period, whose=whose, freshness=freshness)
+        activity = registry.activity_lines(session, email, period.start, period.end)
+    blocks = profile_blocks(found, period, whose=whose, freshness=freshness, tool_activity=activity)
     charts = []
     if found.summary.tokens:
         charts.append(

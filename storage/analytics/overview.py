@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -96,6 +96,8 @@ class UnattributedUsage:
     tokens: int
     cost_usd: Decimal
     keys: int
+    # The same identities counted per tool (an API key of Claude Code, a login of GitHub Copilot).
+    keys_by_tool: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,4 +275,12 @@ def unattributed_usage(session: Session, start: date, end: date, *, tool: str | 
     if tool:
         stmt = stmt.where(P.tool == tool)
     tokens, cost, keys = session.execute(stmt).one()
-    return UnattributedUsage(tokens=int(tokens), cost_usd=to_decimal(cost), keys=int(keys))
+    by_tool: dict[str, int] = {}
+    if keys:
+        per_tool = select(P.tool, func.count(distinct(P.org_id + ":" + P.actor))).where(
+            in_range(start, end, P), P.email == ""
+        )
+        if tool:
+            per_tool = per_tool.where(P.tool == tool)
+        by_tool = {str(t): int(n) for t, n in session.execute(per_tool.group_by(P.tool))}
+    return UnattributedUsage(tokens=int(tokens), cost_usd=to_decimal(cost), keys=int(keys), keys_by_tool=by_tool)

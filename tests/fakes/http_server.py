@@ -53,9 +53,13 @@ class FakeServer:
                 )
                 outer.requests.append(request)
                 response = handler(request)
-                payload = b"" if response.body is None else json.dumps(response.body).encode()
+                if isinstance(response.body, bytes):  # a file (NDJSON, CSV): served as it is
+                    payload = response.body
+                else:
+                    payload = b"" if response.body is None else json.dumps(response.body).encode()
                 self.send_response(response.status)
-                self.send_header("content-type", "application/json")
+                if "content-type" not in {name.lower() for name in response.headers}:
+                    self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(payload)))
                 for name, value in response.headers.items():
                     self.send_header(name, value)
