@@ -331,7 +331,7 @@ def test_unmapped_logins_are_listed_and_mapping_one_moves_its_history(engine: En
         [unmapped] = unmapped_keys(session, None)
         assert (unmapped.key_name, unmapped.tool, unmapped.org_id) == ("octocat", "copilot", "copilot:acme")
         assert unmapped.cost_usd == Decimal("0.0325")
-        assert unmapped_keys(session) == []  # Claude Code's own list is unchanged
+        assert unmapped_keys(session, "claude_code") == []  # Claude Code's own list is unchanged
         moved = set_mapping(
             session,
             source="copilot",

@@ -40,7 +40,7 @@ def test_demo_fills_its_own_database_answers_and_draws(
         activity = s.scalar(select(func.count()).select_from(ClaudeCodeActivity))
         states = set(s.scalars(select(SyncState.provider)))
         orgs = set(s.scalars(select(Usage.org_id).where(Usage.tool == "claude_code").distinct()))
-        unmapped = [k.key_name for k in unmapped_keys(s)]
+        unmapped = [k.key_name for k in unmapped_keys(s, "claude_code")]
         logins = [k.key_name for k in unmapped_keys(s, None) if k.tool != "claude_code"]
     engine.dispose()
     assert people == 6 and tools == {"claude_code", "cursor", "copilot"} and activity
@@ -140,6 +140,7 @@ def test_demo_numbers_are_believable(tmp_path: Path) -> None:
         ("claude_code", "org_demo"): [],
         ("claude-enterprise", "claude-enterprise:default"): [],
         ("cursor", "cursor:default"): [(date(2026, 11, 18), date(2026, 11, 19))],
+        ("copilot", "copilot:demo"): [],
     }
     assert team is not None and len(team.members) >= 10
     assert [(b.scope, b.target) for b in engine_budgets] == [("team", DEMO_TEAM)]

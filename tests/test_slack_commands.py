@@ -147,7 +147,11 @@ def test_models_gaps_and_status(slack_harness: SlackHarness) -> None:
     assert f"complete to {yesterday:%b} {yesterday.day} · latest data {yesterday:%b} {yesterday.day}" in status
     # Cursor has data (imported, no sync): asking about Claude Code never calls it "not connected".
     gaps = [r for r in replies if "Gaps in the data" in r]
-    assert len(gaps) == 2 and not any("not connected" in r for r in gaps)
+    assert len(gaps) == 2 and not any(
+        "Cursor is not connected" in r or "Claude Code is not connected" in r for r in gaps
+    )
+    # A tool with neither a key nor data is named as not connected, with what to set.
+    assert any("OpenAI" in r and "not connected yet" in r for r in gaps)
 
 
 def test_a_bad_period_is_explained(slack_harness: SlackHarness) -> None:

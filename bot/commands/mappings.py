@@ -82,17 +82,18 @@ def mappings_group(click_ctx: click.Context, as_json: bool) -> None:
     )
 
 
-def _source(provider: str | None) -> str:
-    """The mapping source of a provider: the tool whose usage its identities carry (Claude Code by default)."""
+def _source(provider: str | None) -> str | None:
+    """The mapping source of a provider: the tool whose usage its identities carry. Without one, a key of
+    any tool (its organisation tells which; a key not seen yet is Claude Code's)."""
     if provider is None:
-        return CLAUDE_CODE
+        return None
     try:
         return registry.provider(provider).tool.id
     except LookupError as exc:
         raise click.BadParameter(str(exc), param_hint="--provider") from None
 
 
-def _stored_key(app: AppContext, key: str, source: str) -> str:
+def _stored_key(app: AppContext, key: str, source: str | None) -> str:
     """``key`` as the tool stores it: logins are compared without letter case, so `Octocat` finds `octocat`."""
     with transaction(app.engine) as session:
         if key_orgs(session, key, source) or not key_orgs(session, key.lower(), source):
@@ -100,7 +101,7 @@ def _stored_key(app: AppContext, key: str, source: str) -> str:
     return key.lower()
 
 
-def _org_for_key(app: AppContext, key: str, org: str | None, source: str = CLAUDE_CODE) -> str:
+def _org_for_key(app: AppContext, key: str, org: str | None, source: str | None = None) -> str:
     """The org whose usage carries ``key``; '' (every org) for a key not seen yet."""
     if org is not None:
         return org
@@ -139,7 +140,7 @@ def mappings_set(app: AppContext, key: str, email: str, org: str | None, provide
     with transaction(app.engine) as session:
         moved = set_mapping(
             session,
-            source=source,
+            source=source or CLAUDE_CODE,
             org_id=org_id,
             external_id=key,
             email=email,
@@ -165,7 +166,14 @@ def mappings_unset(app: AppContext, key: str, org: str | None, provider: str | N
     org_id = _org_for_key(app, key, org, source)
     with transaction(app.engine) as session:
         moved = set_mapping(
-            session, source=source, org_id=org_id, external_id=key, email="", method="cli", by="cli", now=utc_now()
+            session,
+            source=source or CLAUDE_CODE,
+            org_id=org_id,
+            external_id=key,
+            email="",
+            method="cli",
+            by="cli",
+            now=utc_now(),
         )
     if moved is None:
         raise AbacusError(f"API key {key!r} is not mapped; `abacus mappings` lists the mappings.")
