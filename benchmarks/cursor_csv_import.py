@@ -81,6 +81,43 @@ def import_once(url: str, path: Path) -> dict[str, object]:
     }
 
 
+def import_cli_once(url: str, path: Path) -> dict[str, object]:
+    """The whole ``abacus import cursor-csv`` command as an operator runs it (start-up, settings, schema
+    check, team lock, import, summary), timed from spawning the process to its exit, its peak memory from
+    the kernel's accounting of that process."""
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    abacus = Path(sys.executable).with_name("abacus")
+    with tempfile.TemporaryDirectory() as home:
+        # No .env and no provider keys: the file goes to the documented default Cursor org.
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": home, "DATABASE_URL": url}
+        started = time.perf_counter()
+        process = subprocess.Popen(  # noqa: S603 - our own command
+            [str(abacus), "import", "cursor-csv", str(path), "--json"],
+            cwd=home,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        out, err = process.communicate()
+        seconds = time.perf_counter() - started
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if process.returncode:
+        raise SystemExit(f"abacus import cursor-csv failed ({process.returncode}): {err.decode()[-2000:]}")
+    summary = json.loads(out)
+    return {
+        "rows": summary["rows"],
+        "imported": summary["imported"],
+        "seconds": round(seconds, 2),
+        "rows_per_second": round(summary["rows"] / seconds),
+        "peak_rss_mib": round(usage.ru_maxrss / 1024),
+    }
+
+
 def baseline_once(url: str, raw_url: str, into: str) -> dict[str, object]:
     """The rows the import stored at ``url``, bulk-loaded raw at ``raw_url``. Reading happens before the clock."""
     from benchmarks.bulk_load import bulk_load, stored_rows
@@ -130,11 +167,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--postgres", default=os.environ.get("ABACUS_TEST_DATABASE_URL"), help="server URL")
     parser.add_argument("--repeat", type=int, default=1, help="runs per database; the table shows the median")
+    parser.add_argument(
+        "--cli", action="store_true", help="time the whole `abacus import cursor-csv` command (a process of its own)"
+    )
     parser.add_argument("--one", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--one-cli", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
     parser.add_argument("--baseline", nargs=3, metavar=("URL", "RAW_URL", "INTO"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(import_once(args.one[0], Path(args.one[1]))))
+        return
+    if args.one_cli:
+        print(json.dumps(import_cli_once(args.one_cli[0], Path(args.one_cli[1]))))
         return
     if args.baseline:
         print(json.dumps(baseline_once(*args.baseline)))
@@ -143,17 +187,25 @@ def main(argv: list[str] | None = None) -> None:
         csv_path = Path(tmp) / "usage.csv"
         generate(csv_path, args.rows)
         size = csv_path.stat().st_size / 2**20
-        print(f"{args.rows:,} rows, {size:.1f} MiB; {os.cpu_count()} CPUs, {platform.platform()}")
+        what = "the whole `abacus import cursor-csv` command" if args.cli else "import_cursor_csv in process"
+        print(f"{args.rows:,} rows, {size:.1f} MiB; {what}; {os.cpu_count()} CPUs, {platform.platform()}")
+        print(f"load average before: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
         print(f"median of {args.repeat} run(s), each on fresh databases; ratios are per run (range in brackets)\n")
         print("| database | import | import rows/s | peak RSS | bulk, bare table | ratio | bulk, usage table | ratio |")
         print("|---|---|---|---|---|---|---|---|")
         databases = ["SQLite"] + (["PostgreSQL"] if args.postgres else [])
         for name in databases:
-            runs = [_measure(name, Path(tmp), csv_path, args.postgres, attempt) for attempt in range(args.repeat)]
+            runs = [
+                _measure(name, Path(tmp), csv_path, args.postgres, attempt, cli=args.cli)
+                for attempt in range(args.repeat)
+            ]
             print(f"| {name} | " + " | ".join(_summarise(runs)) + " |", flush=True)
+        print(f"\nload average after: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
-def _measure(name: str, tmp: Path, csv_path: Path, server: str | None, attempt: int) -> dict[str, float]:
+def _measure(
+    name: str, tmp: Path, csv_path: Path, server: str | None, attempt: int, *, cli: bool = False
+) -> dict[str, float]:
     """One import and its two yardsticks, each into databases of its own."""
     if name == "SQLite":
         urls = [f"sqlite:///{tmp / f'{kind}-{attempt}.db'}" for kind in ("import", "bare", "usage")]
@@ -161,7 +213,7 @@ def _measure(name: str, tmp: Path, csv_path: Path, server: str | None, attempt: 
         assert server is not None
         urls = [fresh_postgres(server) for _ in range(3)]
     try:
-        imported = _child("--one", urls[0], str(csv_path))
+        imported = _child("--one-cli" if cli else "--one", urls[0], str(csv_path))
         run = {
             "seconds": float(imported["seconds"]),  # type: ignore[arg-type]
             "rate": float(imported["rows_per_second"]),  # type: ignore[arg-type]

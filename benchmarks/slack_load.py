@@ -17,6 +17,8 @@ Then it reads the peak resident memory (``VmHWM``) of the gunicorn master and ev
 ``Retry-After: 5`` (Slack rate-limiting the app): nobody can be checked, so the answer each command waits
 for is the "try again in N s" reply at its ``response_url`` (no chart), and the ack must not wait on Slack.
 ``--code DIR`` runs `abacus serve` from another checkout of the code (e.g. an older commit, to compare).
+``--reuse`` serves the data ``--url`` already holds instead of seeding it (e.g. a real company's shape
+written by ``benchmarks.run --real``); the Slack users are then its first ``--concurrency`` people by email.
 """
 
 from __future__ import annotations
@@ -42,10 +44,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import Engine, func, select
 
 from bot.demo_data import DEMO_DOMAIN, demo_people, generate_demo
 from storage.db import make_engine
 from storage.migrate import upgrade
+from storage.models import UsageDaily, UsagePersonDaily
 from tests.fakes.http_server import Request, Response
 from tests.fakes.slack_server import TEAM, FakeSlack
 from tests.fakes.slack_server import _parse_args as parse_args
@@ -206,6 +210,13 @@ def one_request(
     return acked - started, max(answered, uploaded) - started
 
 
+def _people(engine: Engine, count: int) -> list[str]:
+    """The first ``count`` people by email in a database that already holds usage."""
+    with engine.connect() as conn:
+        stmt = select(UsagePersonDaily.email).where(UsagePersonDaily.email != "").distinct()
+        return list(conn.execute(stmt.order_by(UsagePersonDaily.email).limit(count)).scalars())
+
+
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -229,7 +240,10 @@ def main(argv: list[str] | None = None) -> None:
         help="ratelimited: the fake Slack answers every users.info with 429, Retry-After: 5",
     )
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout `abacus serve` runs from")
+    parser.add_argument("--reuse", action="store_true", help="serve the data --url holds; do not seed")
     args = parser.parse_args(argv)
+    if args.reuse and not args.url:
+        parser.error("--reuse needs --url (a database that holds data)")
     concurrency = max(1, min(args.concurrency, args.requests))
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -239,25 +253,32 @@ def main(argv: list[str] | None = None) -> None:
         upgrade(engine)
         now = datetime.now(UTC)
         seeded = time.perf_counter()
-        made = generate_demo(
-            engine, people=args.people, days=args.days, end=now.date() - timedelta(days=1), now=now, seed=args.seed
-        )
+        if args.reuse:
+            people = _people(engine, concurrency)
+            with engine.connect() as conn:
+                rows = conn.execute(select(func.count()).select_from(UsageDaily)).scalar() or 0
+            data = f"reused: {rows:,} usage_daily rows"
+        else:
+            made = generate_demo(
+                engine, people=args.people, days=args.days, end=now.date() - timedelta(days=1), now=now, seed=args.seed
+            )
+            people = demo_people(args.people, args.seed)
+            data = f"{made.people} people x {made.days} days, {made.usage_rows:,} usage rows"
         seeded = time.perf_counter() - seeded
         engine.dispose()
         slack = TimedSlack()
         users = [f"U{i:05d}" for i in range(concurrency)]
-        for user, email in zip(users, demo_people(args.people, args.seed)[:concurrency], strict=False):
+        for user, email in zip(users, people[:concurrency], strict=False):
             slack.add_user(user, email, tz="UTC")
-        for user in users[len(demo_people(args.people, args.seed)) :]:
+        for user in users[len(people) :]:
             slack.add_user(user, f"{user.lower()}@{DEMO_DOMAIN}", tz="UTC")
         chart = args.users_info == "ok"
         if not chart:
             slack.rate_limit("users.info", retry_after=5)
         print(
-            f"Seeded {make_engine(url).dialect.name}: {made.people} people x {made.days} days, "
-            f"{made.usage_rows:,} usage rows in {seeded:.1f} s; {args.requests} x '/abacus {args.text}', "
+            f"{make_engine(url).dialect.name}: {data} ({seeded:.1f} s); {args.requests} x '/abacus {args.text}', "
             f"{concurrency} at a time; gunicorn {args.workers} workers x {args.threads} threads; "
-            f"users.info {args.users_info}\n"
+            f"users.info {args.users_info}; load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}\n"
         )
         try:
             with serving(url, slack, args.workers, args.threads, home, args.code.resolve()) as (base, master):
@@ -291,7 +312,10 @@ def main(argv: list[str] | None = None) -> None:
                 f"| {name} | {statistics.median(values) * 1000:,.0f} ms | {_percentile(values, 99) * 1000:,.0f} ms | "
                 f"{max(values) * 1000:,.0f} ms |"
             )
-        print(f"\n{len(results)} requests in {wall:.1f} s ({len(results) / wall:.1f} answers/s)\n")
+        print(
+            f"\n{len(results)} requests in {wall:.1f} s ({len(results) / wall:.1f} answers/s); "
+            f"load average after {' '.join(f'{v:.1f}' for v in os.getloadavg())}\n"
+        )
         print("| process | peak RSS (VmHWM) |")
         print("|---|---|")
         for role, mib in memory.items():

@@ -23,7 +23,6 @@ from typing import Any
 
 from sqlalchemy import Boolean, Date, Table, case, column, func, literal_column, select, true
 from sqlalchemy import table as lightweight_table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -138,8 +137,18 @@ def _multirow_insert(table: str, columns: tuple[str, ...], rows: int) -> str:
 
 @cache
 def _merge_sql(spec: UpsertSpec, dialect: Dialect) -> str:
+    # Imported here: the PostgreSQL dialect package also loads its asyncio driver (and asyncio), which a
+    # command on SQLite would otherwise pay for at start-up.
+    insert: Callable[..., Any]
+    if dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        insert = postgresql_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        insert = sqlite_insert
     stage = lightweight_table(spec.staging_table, *(column(name) for name in spec.columns))
-    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
     # WHERE true: SQLite cannot tell an upsert's ON CONFLICT from a join's ON after a bare FROM.
     source = select(*stage.c).where(true())
     stmt = insert(spec.table).from_select(list(spec.columns), source)

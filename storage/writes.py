@@ -171,14 +171,21 @@ def upsert_activity(session: Session, records: Iterable[ActivityRecord]) -> int:
     return bulk_upsert(session, ACTIVITY_SPEC, [tuple(getattr(r, name) for name in ACTIVITY_COLUMNS) for r in records])
 
 
-def refresh_daily_rollup(session: Session, days: Iterable[tuple[str, date]]) -> None:
+def refresh_daily_rollup(
+    session: Session, days: Iterable[tuple[str, date]], *, months: bool = True
+) -> set[tuple[str, date]]:
     """Re-derive the rollup rows of the given (tool, day) pairs from the facts: ``usage_daily`` from
     ``usage``, then the coarser ``usage_person_daily`` (without the model) and ``usage_model_daily``
     (without the person) from those ``usage_daily`` rows, and last ``usage_person_monthly`` for every month
-    the days fall in, from its person-days.
+    the days fall in, from its person-days. Returns those (tool, first day of the month) pairs.
 
-    Recomputing whole days (rather than applying deltas) keeps both rollups exact whatever happened to
+    Recomputing whole days (rather than applying deltas) keeps every rollup exact whatever happened to
     the facts: overwrites, deletes, or an API key re-attributed to a person.
+
+    ``months=False`` leaves ``usage_person_monthly`` behind for the caller to bring in step with
+    :func:`refresh_monthly_rollup` before its transaction ends: a writer that refreshes a few days per
+    batch (the CSV import) would otherwise sum the same month's person-days again for every batch, though
+    only its last sum counts. Nothing outside the transaction sees the months in between.
     """
     by_tool: dict[str, set[date]] = {}
     for tool, day in days:
@@ -236,7 +243,10 @@ def refresh_daily_rollup(session: Session, days: Iterable[tuple[str, date]]) -> 
                     .group_by(*keys)
                 )
                 session.execute(coarser.insert().from_select([*grain, *_SUMMED], coarse))
-        _refresh_months(session, tool, {day.replace(day=1) for day in ordered})
+    touched = {(tool, day.replace(day=1)) for tool, tool_days in by_tool.items() for day in tool_days}
+    if months:
+        refresh_monthly_rollup(session, touched)
+    return touched
 
 
 def month_end(month: date) -> date:
@@ -246,11 +256,11 @@ def month_end(month: date) -> date:
     return month.replace(month=month.month + 1, day=1) - timedelta(days=1)
 
 
-def _refresh_months(session: Session, tool: str, months: Iterable[date]) -> None:
-    """Sum ``tool``'s person-days of each month again into ``usage_person_monthly``."""
+def refresh_monthly_rollup(session: Session, months: Iterable[tuple[str, date]]) -> None:
+    """Sum the person-days of each (tool, first day of a month) again into ``usage_person_monthly``."""
     person, monthly = _PERSON_DAILY, _PERSON_MONTHLY
     grain = ("tool", "org_id", "email", "actor")
-    for month in sorted(months):
+    for tool, month in sorted(set(months)):
         session.execute(delete(monthly).where(and_(monthly.c.tool == tool, monthly.c.month == month)))
         keys = [person.c[name] for name in grain]
         source = (

@@ -129,12 +129,34 @@ def test_every_rollup_is_the_facts_summed_after_syncs_imports_reimports_and_mapp
     changed_text = TEAM.replace('"1,000","10","1,110","$0.12"', '"2,000","10","2,110","$0.24"')
     assert changed_text != TEAM
     changed = write(tmp_path, changed_text, name="b.csv")
+    # Newest first across a month end and a year end, imported a row per batch: the import rolls up each
+    # batch's finished days as it goes and sums each month once at the end.
+    header, _rows = TEAM.split("\n", 1)
+    month_end_rows = [
+        f'"{stamp}","{who}","Included","gpt-5","No","{n}","0","{n * 10}","{n}","{n * 12}","${n / 100:.2f}"'
+        for n, (stamp, who) in enumerate(
+            [
+                ("2026-01-01T00:00:01.000Z", "dana@example.com"),
+                ("2025-12-31T23:59:59.000Z", "zoe@example.com"),
+                ("2025-12-31T08:00:00.000Z", "dana@example.com"),
+                ("2025-12-01T00:00:00.000Z", "zoe@example.com"),
+                ("2025-11-30T23:00:00.000Z", "dana@example.com"),
+                ("2025-11-29T10:00:00.000Z", "zoe@example.com"),
+            ],
+            start=1,
+        )
+    ]
+    across_months = write(tmp_path, header + "\n" + "\n".join(month_end_rows) + "\n", name="months.csv")
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("Claude Code sync", lambda: _each((first, second), lambda d: claude_code_sync(d, 1))),
         ("Cursor sync", lambda: _each((first, second), lambda d: _sync(engine, server, clock, d))),
         ("CSV import", lambda: import_cursor_csv(engine, csv, org_id=ORG)),
         ("same CSV again", lambda: import_cursor_csv(engine, csv, org_id=ORG, batch_size=2)),
         ("changed CSV", lambda: import_cursor_csv(engine, changed, org_id=ORG)),
+        (
+            "CSV across month ends, a row a batch",
+            lambda: import_cursor_csv(engine, across_months, org_id=ORG, batch_size=1),
+        ),
         ("Claude Code re-sync with new figures", lambda: claude_code_sync(second, 3)),
         ("key mapped to a person", lambda: mapping("dana@example.com")),
         ("key re-mapped", lambda: mapping("eve@example.com")),

@@ -36,7 +36,7 @@ from providers.write_behind import WriteBehind
 from storage.bulk import merge_staged, stage
 from storage.db import transaction
 from storage.models import Usage
-from storage.writes import USAGE_SPEC, refresh_daily_rollup
+from storage.writes import USAGE_SPEC, refresh_daily_rollup, refresh_monthly_rollup
 
 # Without a configured team the rows need some org id; labelling the key `default=key_...` later makes
 # API syncs land on the same rows.
@@ -208,26 +208,32 @@ def _run(
     with transaction(engine) as session, WriteBehind("abacus-csv-writer") as writer:
         stored = _StoredRows(session, summary.org_id)
         rolled_up: set[date] = set()
+        months: set[tuple[str, date]] = set()  # filled by the writer thread, read after it has finished
         for batch in read.batches(batch_size):
             writer.wait()
             stage(session, USAGE_SPEC, batch)
             finished = read.finished_days() - rolled_up
             rolled_up |= finished
-            writer.submit(_write_staged, session, stored, {row[1] for row in batch}, finished)
+            writer.submit(_write_staged, session, stored, {row[1] for row in batch}, finished, months)
             report()
         writer.wait()
         read.finish()
-        refresh_daily_rollup(session, {(TOOL, day) for day in summary.days - rolled_up})
+        months |= refresh_daily_rollup(session, {(TOOL, day) for day in summary.days - rolled_up}, months=False)
+        # Each month once, now that all its days are in (per batch, the same month was summed again and again).
+        refresh_monthly_rollup(session, months)
         summary.new_rows = stored.added()
     report()
     return summary
 
 
-def _write_staged(session: Session, stored: _StoredRows, days: set[date], finished: set[date]) -> None:
-    """Merge the staged batch, then roll up the days no later row can touch (the rest wait for the end)."""
+def _write_staged(
+    session: Session, stored: _StoredRows, days: set[date], finished: set[date], months: set[tuple[str, date]]
+) -> None:
+    """Merge the staged batch, then roll up the days no later row can touch (the rest wait for the end);
+    their months are added to ``months`` and summed once at the end."""
     stored.before_writing(days)
     merge_staged(session, USAGE_SPEC)
-    refresh_daily_rollup(session, {(TOOL, day) for day in finished})
+    months |= refresh_daily_rollup(session, {(TOOL, day) for day in finished}, months=False)
 
 
 class _Read:
