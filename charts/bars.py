@@ -9,6 +9,7 @@ from matplotlib.patches import Patch
 
 from charts import format as fmt
 from charts.data import Bar, Chart
+from charts.memo import drawn_once
 from charts.style import (
     DPI,
     FONT,
@@ -34,6 +35,7 @@ Metric = Literal["tokens", "cost"]
 MAX_BARS = 12  # what stays readable at Slack's preview size
 
 
+@drawn_once
 def top_users_chart(
     users: Sequence[Bar],
     *,
@@ -59,6 +61,7 @@ def top_users_chart(
     )
 
 
+@drawn_once
 def model_chart(models: Sequence[Bar], *, period_label: str, total: float, scope: str = "") -> Chart:
     """Tokens per model, split by tool. Beyond the first six models the rest is one grey "other" bar."""
     shown = list(models[:MAX_SERIES])

@@ -14,6 +14,7 @@ from matplotlib.patches import Patch
 
 from charts import format as fmt
 from charts.data import Chart, PersonalDay, StackedDay
+from charts.memo import drawn_once
 from charts.style import (
     COMPACT_HEIGHT_IN,
     DPI,
@@ -45,6 +46,7 @@ SMALL_PT = 9
 DIMMED_ALPHA = 0.4  # bars outside the reported day or week of a digest
 
 
+@drawn_once
 def daily_usage_chart(
     days: Sequence[StackedDay], *, period_label: str, granularity: Granularity = "day", scope: str = ""
 ) -> Chart:
@@ -54,6 +56,7 @@ def daily_usage_chart(
     return _stacked_chart(days, title=_title(f"{unit} AI coding usage", scope, period_label), granularity=granularity)
 
 
+@drawn_once
 def digest_chart(
     days: Sequence[StackedDay],
     *,

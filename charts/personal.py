@@ -10,6 +10,7 @@ from matplotlib.patches import Patch
 from charts import format as fmt
 from charts.daily import MISSING_COLOR, MISSING_EDGE, draw_missing
 from charts.data import Chart, PersonalDay
+from charts.memo import drawn_once
 from charts.style import (
     DPI,
     FONT,
@@ -33,6 +34,7 @@ from charts.style import (
 )
 
 
+@drawn_once
 def personal_trend_chart(days: Sequence[PersonalDay], *, period_label: str, who: str = "Your") -> Chart:
     """``who`` is the possessive shown in the title ("Your", "Dana's")."""
     title = f"{who} AI coding usage · {period_label}"

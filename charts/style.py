@@ -52,6 +52,10 @@ def describe_series(styles: Sequence[SeriesStyle]) -> None:
     _known = tuple(styles)
 
 
+def described() -> tuple[SeriesStyle, ...]:
+    return _known
+
+
 PROJECTED_ALPHA = 0.35
 PROJECTED_HATCH = "////"
 MAX_SERIES = 6  # more than this and the rest become "other"
