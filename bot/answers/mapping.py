@@ -38,10 +38,10 @@ def key_value(key: UnmappedKey) -> str:
 
 def _whose(key: UnmappedKey) -> str:
     """Which tool an identity belongs to, named only for tools other than Claude Code (whose API keys these
-    lists were first made for)."""
+    lists were first made for): "GitHub Copilot login", "OpenAI API (Codex) key"."""
     if key.tool == CLAUDE_CODE:
         return ""
-    return f"{registry.tool_title(key.tool)} {identity_word(key.tool)} "
+    return f"{registry.tool_title(key.tool)} {identity_word(key.tool).split()[-1]} "
 
 
 def legacy_key_value(value: str) -> tuple[str, str] | None:
@@ -101,7 +101,8 @@ def map_modal(keys: Sequence[UnmappedKey]) -> dict[str, Any]:
     more = f"\n…and {len(keys) - 8} more (type to search)." if len(keys) > 8 else ""
     blocks: list[Block] = [
         section(
-            f"*{_kinds(keys)}* carry {money(total)} of unattributed usage. Tie each to the person "
+            f"*{_kinds(keys)}* {'carries' if len(keys) == 1 else 'carry'} {money(total)} of unattributed usage. "
+            "Tie each to the person "
             f"who uses it; its whole history moves to them.\n{top}{more}"
         ),
         {
