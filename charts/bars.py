@@ -123,4 +123,6 @@ def _bar_chart(
         legend(axes, [Patch(color=color_for(k)) for k in keys], [name(k) for k in keys])
     listed = "; ".join(f"{b.label} {formatter(b.total)} ({fmt.percent(b.total, total)})" for b in bars[:5])
     alt = f"{title}. Horizontal bar chart, {formatter(total)}{unit} {total_label}. {listed}."
+    if left_out:
+        alt += f" {left_out.removeprefix(' · ')}."
     return Chart(to_png(figure), alt, int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))

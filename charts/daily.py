@@ -152,6 +152,8 @@ def _stacked_chart(
             _name_reported(axes, dimmed, reported_label, top * 1.18)
         legend(axes, handles, labels, size=SMALL_PT if compact else None, above=1.22 if compact else None)
         alt = _alt_text(title, days, keys, total, granularity, reported_label if any(dimmed) else "")
+    if left_out:
+        alt += f" {left_out.removeprefix(' · ')}."
     return Chart(to_png(figure), alt, int(WIDTH_IN * DPI), int(height_in * DPI))
 
 

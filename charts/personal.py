@@ -95,6 +95,8 @@ def personal_trend_chart(days: Sequence[PersonalDay], *, period_label: str, who:
     gaps = sum(1 for d in days if d.missing)
     if gaps:
         alt += f" {gaps} day{'' if gaps == 1 else 's'} without data (shaded, not zero usage)."
+    if left_out:
+        alt += f" {left_out.removeprefix(' · ')}."
     return Chart(to_png(figure), alt, int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
 
 
