@@ -86,6 +86,12 @@ def _bar_chart(
         bars = [replace(b, values=token_values(b.values)) for b in bars]
     largest = max([total, *(b.total for b in bars)])
     formatter: Callable[[float], str] = fmt.usd_for(largest) if metric == "cost" else fmt.tokens
+    if left_out and not any(b.total for b in bars):
+        # Only tools counted in other units: nothing to draw in tokens, and the chart says why.
+        titles(figure, title)
+        no_data(figure, axes, f"No token usage to draw: {left_out.removeprefix(' · ')}")
+        alt = f"{title}: no token usage; {left_out.removeprefix(' · ')}."
+        return Chart(to_png(figure), alt, int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
     if not bars or total == 0:
         titles(figure, title)
         no_data(figure, axes, f"No {what} with usage in this period")

@@ -261,3 +261,10 @@ def test_charts_of_tokens_leave_out_a_tool_counted_in_credits_and_cost_charts_ke
         for d in chart_inputs.trend_days(series)
     ]
     assert daily_usage_chart(plain, period_label="Nov 2 – Nov 6").alt_text in daily.alt_text
+
+
+def test_a_tokens_chart_of_only_credits_says_why_it_is_empty() -> None:
+    chart_inputs.describe_tools()
+    bars = [Bar("dana", {"copilot": 500.0}), Bar("erin", {"copilot": 200.0})]
+    chart = top_users_chart(bars, period_label="p", metric="tokens", total=700)
+    assert chart.alt_text == "Top 2 by tokens · p: no token usage; GitHub Copilot not drawn (AI credits)."
