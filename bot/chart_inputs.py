@@ -17,7 +17,7 @@ from storage.analytics.trends import Trends
 
 
 def describe_tools() -> None:
-    describe_series([SeriesStyle(t.id, t.title, t.color, t.estimated_cost) for t in registry.tools()])
+    describe_series([SeriesStyle(t.id, t.title, t.color, t.estimated_cost, t.unit) for t in registry.tools()])
 
 
 def trend_days(trends: Trends) -> list[StackedDay]:

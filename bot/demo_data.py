@@ -172,8 +172,6 @@ def generate_demo(engine: Engine, *, people: int, days: int, end: date, now: dat
         spike=(spiker.email, end) if spiker else None,
     )
     made = _write(engine, rng, profiles, days=days, end=end, chunk_days=31, shape=shape)
-    team = [p.email for p in profiles[::4]] + ([spiker.email] if spiker else [])
-    _team_and_budget(engine, list(dict.fromkeys(team)), end=end, now=now)
     # Claude Code is complete to `end` (its data lags a day); Enterprise seats publish a day later; Cursor
     # synced up to the last full hour.
     claude_mark = datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC)
@@ -188,6 +186,9 @@ def generate_demo(engine: Engine, *, people: int, days: int, end: date, now: dat
     # Other tools draw their own part through the registry, from the same people.
     request = DemoRequest(engine, [p.email for p in profiles], end - timedelta(days=days - 1), end, now, seed)
     extra = sum(spec.demo(request) for spec in registry.providers() if spec.demo is not None)
+    # The budget last, so the share of it spent counts every tool's usage.
+    team = [p.email for p in profiles[::4]] + ([spiker.email] if spiker else [])
+    _team_and_budget(engine, list(dict.fromkeys(team)), end=end, now=now)
     return replace(made, usage_rows=made.usage_rows + extra)
 
 

@@ -73,14 +73,38 @@ def uncounted_costs(cost_by_tool_rows: Iterable[Mapping[str, Decimal]]) -> dict[
     return costs
 
 
+def identity_word(tool: str) -> str:
+    """What a tool calls an identity of it that is not an email: "API key", "GitHub login"."""
+    return next((t.identity for t in registry.tools() if t.id == tool), "API key")
+
+
 def identities(keys_by_tool: Mapping[str, int], total: int) -> str:
     """Unmapped identities by what each tool calls them: "2 API keys and 1 GitHub login"."""
     counts: dict[str, int] = {}
     for tool, count in keys_by_tool.items():
-        word = next((t.identity for t in registry.tools() if t.id == tool), "API key")
+        word = identity_word(tool)
         counts[word] = counts.get(word, 0) + count
     counts = counts or {"API key": total}
     return " and ".join(f"{n} {word}{'' if n == 1 else 's'}" for word, n in counts.items())
+
+
+# The period of figures over every stored day, as status and stats show unattributed usage.
+ALL_TIME = "all time, all stored data"
+
+
+def unattributed_words(
+    *,
+    period: str,
+    cost_usd: Decimal,
+    tokens: int,
+    keys_by_tool: Mapping[str, int],
+    keys: int,
+    money: Callable[[Decimal], str],
+    count: Callable[[int], str],
+) -> str:
+    """Usage nobody is tied to, worded once for Slack and the CLI (each passes its own number formats):
+    "Unattributed (all time): $372.46 · 198.0M tokens from 2 API keys and 1 GitHub login"."""
+    return f"Unattributed ({period}): {money(cost_usd)} · {count(tokens)} tokens from {identities(keys_by_tool, keys)}"
 
 
 def cost_notes(

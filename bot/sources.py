@@ -7,6 +7,7 @@ so the CLI, Slack answers, digests and doctor all see the same providers under t
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -87,6 +88,7 @@ def status_of(session: Session, *, now: datetime, sources: set[str] | None = Non
         unmapped_key_count=len(keys),
         unmapped_tokens=sum(k.tokens for k in keys),
         unmapped_cost_usd=sum((k.cost_usd for k in keys), Decimal(0)),
+        unmapped_by_tool=dict(Counter(k.provider for k in keys)),
     )
 
 

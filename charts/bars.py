@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Literal
 
 from matplotlib.patches import Patch
@@ -20,6 +21,7 @@ from charts.style import (
     WIDTH_IN,
     color_for,
     cost_series_name,
+    left_out_note,
     legend,
     new_figure,
     no_data,
@@ -28,6 +30,7 @@ from charts.style import (
     style_axes,
     titles,
     to_png,
+    token_values,
     value_axis,
 )
 
@@ -80,14 +83,24 @@ def _bar_chart(
     bars: list[Bar], *, title: str, metric: Metric, total: float, what: str, total_label: str = "in total"
 ) -> Chart:
     figure, axes = new_figure()
+    left_out = ""
+    if metric == "tokens":
+        left_out = left_out_note(k for b in bars for k, v in b.values.items() if v)
+        bars = [replace(b, values=token_values(b.values)) for b in bars]
     largest = max([total, *(b.total for b in bars)])
     formatter: Callable[[float], str] = fmt.usd_for(largest) if metric == "cost" else fmt.tokens
+    if left_out and not any(b.total for b in bars):
+        # Only tools counted in other units: nothing to draw in tokens, and the chart says why.
+        titles(figure, title)
+        no_data(figure, axes, f"No token usage to draw: {left_out.removeprefix(' · ')}")
+        alt = f"{title}: no token usage; {left_out.removeprefix(' · ')}."
+        return Chart(to_png(figure), alt, int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
     if not bars or total == 0:
         titles(figure, title)
         no_data(figure, axes, f"No {what} with usage in this period")
         return Chart(to_png(figure), f"{title}: no usage recorded.", int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
     unit = "" if metric == "cost" else " tokens"
-    titles(figure, title, f"{formatter(total)}{unit} {total_label}")
+    titles(figure, title, f"{formatter(total)}{unit} {total_label}{left_out}")
     left = min(0.36, 0.06 + 0.0125 * max(len(b.label) for b in bars))
     figure.subplots_adjust(top=0.74, left=left, right=0.9, bottom=0.1)
     style_axes(axes, grid_axis="x")
@@ -119,4 +132,6 @@ def _bar_chart(
         legend(axes, [Patch(color=color_for(k)) for k in keys], [name(k) for k in keys])
     listed = "; ".join(f"{b.label} {formatter(b.total)} ({fmt.percent(b.total, total)})" for b in bars[:5])
     alt = f"{title}. Horizontal bar chart, {formatter(total)}{unit} {total_label}. {listed}."
+    if left_out:
+        alt += f" {left_out.removeprefix(' · ')}."
     return Chart(to_png(figure), alt, int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))

@@ -4,6 +4,7 @@ days without data shaded and labelled rather than drawn as zero usage."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Literal
 
@@ -27,6 +28,8 @@ from charts.style import (
     WIDTH_IN,
     bar_xlim,
     color_for,
+    counted_in_tokens,
+    left_out_note,
     legend,
     new_figure,
     no_data,
@@ -35,6 +38,7 @@ from charts.style import (
     style_axes,
     titles,
     to_png,
+    token_values,
     value_axis,
 )
 
@@ -80,6 +84,16 @@ def digest_chart(
     )
 
 
+def _tokens_only(day: StackedDay) -> StackedDay:
+    """The day as a chart of tokens draws it: series counted in other units left out (its cost stays whole)."""
+    return replace(
+        day,
+        values=token_values(day.values),
+        projected=token_values(day.projected),
+        missing=tuple(k for k in day.missing if counted_in_tokens(k)),
+    )
+
+
 def _title(what: str, scope: str, period_label: str) -> str:
     return " · ".join(part for part in (what, scope, period_label) if part)
 
@@ -95,6 +109,8 @@ def _stacked_chart(
     with_cost: bool = False,
 ) -> Chart:
     figure, axes = new_figure(height_in)
+    left_out = left_out_note(k for d in days for k, v in (*d.values.items(), *d.projected.items()) if v)
+    days = [_tokens_only(d) for d in days]
     total = sum(d.total for d in days)
     keys = series_order({k for d in days for k in (*d.values, *d.projected)})
     if total == 0 and not any(d.projected for d in days):
@@ -107,7 +123,7 @@ def _stacked_chart(
         subtitle = f"{fmt.tokens(total)} tokens in total"
         if with_cost:
             subtitle += f" · {fmt.usd(sum(d.cost for d in days))}"
-        titles(figure, title, subtitle + _shares(days, keys, total))
+        titles(figure, title, subtitle + _shares(days, keys, total) + left_out)
         compact = height_in < HEIGHT_IN
         figure.subplots_adjust(
             top=0.62 if compact else 0.70,
@@ -139,6 +155,8 @@ def _stacked_chart(
             _name_reported(axes, dimmed, reported_label, top * 1.18)
         legend(axes, handles, labels, size=SMALL_PT if compact else None, above=1.22 if compact else None)
         alt = _alt_text(title, days, keys, total, granularity, reported_label if any(dimmed) else "")
+    if left_out:
+        alt += f" {left_out.removeprefix(' · ')}."
     return Chart(to_png(figure), alt, int(WIDTH_IN * DPI), int(height_in * DPI))
 
 

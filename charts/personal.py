@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -22,6 +23,7 @@ from charts.style import (
     bar_xlim,
     color_for,
     cost_series_name,
+    left_out_note,
     legend,
     new_figure,
     no_data,
@@ -30,6 +32,7 @@ from charts.style import (
     style_axes,
     titles,
     to_png,
+    token_values,
     value_axis,
 )
 
@@ -39,14 +42,16 @@ def personal_trend_chart(days: Sequence[PersonalDay], *, period_label: str, who:
     """``who`` is the possessive shown in the title ("Your", "Dana's")."""
     title = f"{who} AI coding usage · {period_label}"
     figure, axes = new_figure()
+    active = sum(1 for d in days if d.total_tokens > 0 or d.cost_usd > 0)
+    left_out = left_out_note(k for d in days for k, v in d.tokens.items() if v)
+    days = [replace(d, tokens=token_values(d.tokens)) for d in days]
     total_tokens = sum(d.total_tokens for d in days)
     total_cost = sum(d.cost_usd for d in days)
-    active = sum(1 for d in days if d.total_tokens > 0)
     if total_tokens == 0 and total_cost == 0:
         titles(figure, title)
         no_data(figure, axes, "No usage in this period")
         return Chart(to_png(figure), f"{title}: no usage recorded.", int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
-    titles(figure, title, f"{fmt.tokens(total_tokens)} tokens · {fmt.usd(total_cost)} · {_days(active)}")
+    titles(figure, title, f"{fmt.tokens(total_tokens)} tokens · {fmt.usd(total_cost)} · {_days(active)}{left_out}")
     figure.subplots_adjust(top=0.70, left=0.08, right=0.9, bottom=0.13)
     style_axes(axes)
     keys = series_order({k for d in days for k in d.tokens})
@@ -92,6 +97,8 @@ def personal_trend_chart(days: Sequence[PersonalDay], *, period_label: str, who:
     gaps = sum(1 for d in days if d.missing)
     if gaps:
         alt += f" {gaps} day{'' if gaps == 1 else 's'} without data (shaded, not zero usage)."
+    if left_out:
+        alt += f" {left_out.removeprefix(' · ')}."
     return Chart(to_png(figure), alt, int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
 
 

@@ -7,9 +7,9 @@ at 150 dpi. Text is 11-13 pt, the grid is a light horizontal line only, and ther
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
@@ -41,6 +41,10 @@ class SeriesStyle:
     name: str
     color: str
     estimated_cost: bool = False  # its cost is the provider's list-price estimate: "est." wherever cost is drawn
+    # What its usage is counted in. A series counted in something else ("AI credits") may still carry a few
+    # real tokens, but a bar of them beside token-billed tools would show the tool as nearly unused: charts
+    # of tokens leave it out and say so, charts of cost draw it like any other.
+    unit: str = "tokens"
 
 
 _known: tuple[SeriesStyle, ...] = ()
@@ -72,6 +76,25 @@ def cost_series_name(key: str) -> str:
     """The name in a chart of money: "Claude Code (est.)" for a tool whose cost is an estimate."""
     style = next((s for s in _known if s.key == key), None)
     return f"{series_name(key)} (est.)" if style and style.estimated_cost else series_name(key)
+
+
+def counted_in_tokens(key: str) -> bool:
+    style = next((s for s in _known if s.key == key), None)
+    return style is None or style.unit == "tokens"
+
+
+def token_values(values: Mapping[str, float]) -> dict[str, float]:
+    """The part of a series -> tokens mapping that a chart of tokens draws."""
+    return {k: v for k, v in values.items() if counted_in_tokens(k)}
+
+
+def left_out_note(keys: Iterable[str]) -> str:
+    """What a chart of tokens leaves out, for its subtitle: " · GitHub Copilot not drawn (AI credits)"."""
+    left = [k for k in series_order(keys) if not counted_in_tokens(k)]
+    if not left:
+        return ""
+    units = list(dict.fromkeys(s.unit for s in _known if s.key in left))
+    return f" · {' and '.join(series_name(k) for k in left)} not drawn ({', '.join(units)})"
 
 
 def series_order(keys: Iterable[str]) -> list[str]:
@@ -118,7 +141,7 @@ def titles(figure: Figure, title: str, subtitle: str = "") -> None:
     """The title names the period; the subtitle carries the headline number."""
     figure.text(0.02, 0.95, title, fontsize=TITLE_PT, fontfamily=FONT, fontweight="bold", color=TEXT, va="top")
     if subtitle:
-        figure.text(
+        text = figure.text(
             0.02,
             0.95 - 0.075 * 4 / _height(figure),
             subtitle,
@@ -127,6 +150,7 @@ def titles(figure: Figure, title: str, subtitle: str = "") -> None:
             color=MUTED,
             va="top",
         )
+        text.set_fontsize(fitting_size(figure, text.get_window_extent, LABEL_PT))
 
 
 def legend(
@@ -137,18 +161,40 @@ def legend(
     size: float | None = None,
     above: float | None = None,
 ) -> None:
-    if handles:
-        axes.legend(
+    if not handles:
+        return
+
+    def draw(pt: float) -> Any:
+        return axes.legend(
             handles,
             labels,
             loc="upper right",
             bbox_to_anchor=(1.0, above or 1.16),
             ncols=len(handles),
             frameon=False,
-            prop={"family": FONT, "size": size or TICK_PT},
+            prop={"family": FONT, "size": pt},
             handlelength=1.2,
             columnspacing=1.0,
         )
+
+    pt = size or TICK_PT
+    box = draw(pt)
+    # With four tools and the projected and missing keys, a legend in one row is wider than the chart: drawn
+    # smaller it stays whole and on the canvas instead of losing its first entries past the left edge.
+    fitted = fitting_size(axes.figure, box.get_window_extent, pt)
+    if fitted < pt:
+        draw(fitted)
+
+
+# No text is drawn smaller than this to make it fit: below it a label is harder to read than one cut short.
+MIN_FIT_PT = 7.5
+
+
+def fitting_size(figure: Any, extent: Callable[[Any], Any], size: float) -> float:
+    """The font size at which a line of text (a subtitle, a legend) drawn at ``size`` fits the figure's width."""
+    room = figure.get_figwidth() * figure.dpi * 0.96
+    width = extent(figure.canvas.get_renderer()).width
+    return size if width <= room else max(MIN_FIT_PT, size * room / width * 0.97)
 
 
 def no_data(figure: Figure, axes: Axes, message: str) -> None:

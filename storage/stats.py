@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -38,7 +38,8 @@ class Unattributed:
     records: int
     total_tokens: int
     cost_usd: Decimal
-    keys: int
+    keys: int  # identities (API keys, logins) with unattributed usage, each counted once per tool and org
+    keys_by_tool: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +82,12 @@ def collect_stats(session: Session, *, top: int = 10) -> Stats:
         )
     ]
     people = session.scalar(select(func.count(func.distinct(_D.email))).where(_D.email != "")) or 0
-    u_records, u_tokens, u_cost, u_keys = session.execute(
-        select(records, tokens, cost, func.count(func.distinct(_D.actor))).where(_D.email == "")
-    ).one()
+    u_records, u_tokens, u_cost = session.execute(select(records, tokens, cost).where(_D.email == "")).one()
+    identity = func.count(func.distinct(_D.org_id + ":" + _D.actor))
+    u_by_tool = {
+        str(tool): int(n)
+        for tool, n in session.execute(select(_D.tool, identity).where(_D.email == "").group_by(_D.tool))
+    }
     mappings = session.scalar(select(func.count()).select_from(IdentityMapping)) or 0
     return Stats(
         records=int(total_records),
@@ -94,6 +98,6 @@ def collect_stats(session: Session, *, top: int = 10) -> Stats:
         first_date=first,
         last_date=last,
         mappings=int(mappings),
-        unattributed=Unattributed(int(u_records), int(u_tokens), Decimal(u_cost), int(u_keys)),
+        unattributed=Unattributed(int(u_records), int(u_tokens), Decimal(u_cost), sum(u_by_tool.values()), u_by_tool),
         people=int(people),
     )

@@ -208,3 +208,63 @@ def test_a_week_with_some_days_missing_says_so_rather_than_no_data() -> None:
     wholly = daily_usage_chart(weeks, period_label="p", granularity="week")
     assert partly.png != wholly.png
     assert "1 week with days without data" in partly.alt_text and "1 week with days without data" in wholly.alt_text
+
+
+def test_charts_of_tokens_leave_out_a_tool_counted_in_credits_and_cost_charts_keep_it(engine: Engine) -> None:
+    """GitHub Copilot reports a few real tokens (its CLI) but is counted in AI credits: stacked beside tools
+    billed by the token it would look nearly unused, so charts of tokens leave it out and say so; charts of
+    cost add its dollars like any tool's."""
+    from charts.personal import personal_trend_chart
+    from storage.analytics.profile import user_profile
+    from storage.analytics.top_users import top_users
+
+    days = [date(2026, 11, d) for d in range(2, 7)]
+    rows = [usage(date=d, cost_usd=Decimal("1.00"), **tokens(10_000)) for d in days]
+    rows += [
+        usage(tool="copilot", org_id="copilot:acme", date=d, raw_model="", cost_usd=Decimal("3.00"), **tokens(500))
+        for d in days
+    ]
+    with transaction(engine) as s:
+        upsert_usage(s, rows)
+    with transaction(engine) as s:
+        series = trends(s, days[0], days[-1], now=datetime(2026, 11, 7, 12, tzinfo=UTC))
+        by_cost = top_users(s, days[0], days[-1], rank_by="cost")
+        by_tokens = top_users(s, days[0], days[-1], rank_by="tokens")
+        profile = user_profile(s, "dana@example.com", days[0], days[-1])
+    assert profile is not None
+
+    daily = daily_usage_chart(chart_inputs.trend_days(series), period_label="Nov 2 – Nov 6")
+    # 50K Claude Code tokens drawn, not 52.5K with Copilot's CLI tokens stacked on top as "5%".
+    assert "50K tokens in total" in daily.alt_text and "GitHub Copilot not drawn (AI credits)" in daily.alt_text
+    assert "GitHub Copilot 5%" not in daily.alt_text
+    digest = digest_chart(chart_inputs.trend_days(series), period_label="Nov 2 – Nov 6", with_cost=True)
+    assert "GitHub Copilot not drawn (AI credits)" in digest.alt_text
+
+    tokens_bars = top_users_chart(
+        chart_inputs.top_user_bars(by_tokens), period_label="p", metric="tokens", total=float(by_tokens.total_tokens)
+    )
+    assert (
+        "GitHub Copilot not drawn (AI credits)" in tokens_bars.alt_text
+        and "dana@example.com 50K" in tokens_bars.alt_text
+    )
+    cost_bars = top_users_chart(
+        chart_inputs.top_user_bars(by_cost), period_label="p", metric="cost", total=float(by_cost.total_cost_usd)
+    )
+    # Cost: $1 of Claude Code and $3 of Copilot credits a day, all of it drawn.
+    assert "dana@example.com $20.00" in cost_bars.alt_text and "not drawn" not in cost_bars.alt_text
+
+    personal = personal_trend_chart(chart_inputs.personal_days(profile), period_label="p", who="Dana's")
+    assert "50K tokens and $20.00" in personal.alt_text and "GitHub Copilot not drawn" in personal.alt_text
+    # Without Copilot's tokens the bars are the same as a chart that never had them: only the note differs.
+    plain = [
+        StackedDay(d.date, {"claude_code": d.values["claude_code"]}, cost=d.cost)
+        for d in chart_inputs.trend_days(series)
+    ]
+    assert daily_usage_chart(plain, period_label="Nov 2 – Nov 6").alt_text in daily.alt_text
+
+
+def test_a_tokens_chart_of_only_credits_says_why_it_is_empty() -> None:
+    chart_inputs.describe_tools()
+    bars = [Bar("dana", {"copilot": 500.0}), Bar("erin", {"copilot": 200.0})]
+    chart = top_users_chart(bars, period_label="p", metric="tokens", total=700)
+    assert chart.alt_text == "Top 2 by tokens · p: no token usage; GitHub Copilot not drawn (AI credits)."

@@ -191,7 +191,7 @@ def test_ask_prints_hostile_names_literally(
 
 def test_ask_map_as_an_admin_shows_the_form_as_text(hostile: str, capsys: pytest.CaptureFixture[str]) -> None:
     out = run(capsys, "ask", "map", "--as", ADMIN)
-    assert "MAP AN API KEY" in out and "7 API key(s) carry $8.75 of unattributed usage" in out
+    assert "MAP AN API KEY" in out and "7 API keys carry $8.75 of unattributed usage" in out
     assert "API key: Search keys" in out and "Person in Slack (optional): a person in Slack" in out
     assert "…or their email (optional): an email address" in out and "[Map key] · [Cancel]" in out
     # Every unmapped key is a choice (the largest first, preselected), each name exactly as stored.

@@ -274,7 +274,8 @@ def test_every_surface_tells_the_same_numbers(
     assert f"Of the {money(erin_cost)}, {money(erin_cost)} is usage on subscription seats" in slack
 
     slack = ask("status")  # the same unattributed usage, all of it inside the period here: labelled all time
-    assert f"1 unmapped API key(s): {money(truth.unattributed_cost)}" in slack and "all time" in slack
+    assert f"Unattributed (all time, all stored data): {money(truth.unattributed_cost)}" in slack
+    assert "tokens from 1 API key " in slack
 
     # --- the daily digest against the report of the same day ------------------------------------------
     yesterday = today - timedelta(days=1)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.cli import main
 from bot.demo_data import DEMO_UNMAPPED_KEY, demo_people
 from providers.copilot.demo import DEMO_UNMAPPED_LOGIN
+from providers.openai.demo import DEMO_UNMAPPED_KEY as DEMO_OPENAI_KEY
 from storage.db import make_engine, transaction
 from storage.mappings import unmapped_keys
 from storage.models import ClaudeCodeActivity, SyncState, Usage
@@ -41,15 +42,20 @@ def test_demo_fills_its_own_database_answers_and_draws(
         states = set(s.scalars(select(SyncState.provider)))
         orgs = set(s.scalars(select(Usage.org_id).where(Usage.tool == "claude_code").distinct()))
         unmapped = [k.key_name for k in unmapped_keys(s, "claude_code")]
-        logins = [k.key_name for k in unmapped_keys(s, None) if k.tool != "claude_code"]
+        others = {(k.tool, k.key_name, k.actor_type) for k in unmapped_keys(s, None) if k.tool != "claude_code"}
+        openai_people = s.scalar(
+            select(func.count(func.distinct(Usage.email))).where(Usage.tool == "openai", Usage.email != "")
+        )
     engine.dispose()
-    assert people == 6 and tools == {"claude_code", "cursor", "copilot"} and activity
+    assert people == 6 and tools == {"claude_code", "cursor", "copilot", "openai"} and activity
     # Claude Code from both sources (API users and Enterprise seats), Cursor from its API; other tools draw
-    # their own part through the registry (GitHub Copilot, with one login nobody mapped).
-    assert states == {"claude_code", "claude-enterprise", "cursor", "copilot"}
+    # their own part through the registry: GitHub Copilot with one login nobody mapped, OpenAI (Codex on API
+    # keys) for every third person with one service-account key nobody mapped.
+    assert states == {"claude_code", "claude-enterprise", "cursor", "copilot", "openai"}
     assert orgs == {"org_demo", "claude-enterprise:default"}
     assert unmapped == [DEMO_UNMAPPED_KEY]
-    assert logins == [DEMO_UNMAPPED_LOGIN]
+    assert others == {("copilot", DEMO_UNMAPPED_LOGIN, "login"), ("openai", DEMO_OPENAI_KEY, "api_key")}
+    assert openai_people == 2
     stated = re.search(r"(\d[\d,]*) usage rows", out)
     assert stated is not None and int(stated.group(1).replace(",", "")) > 0
 
@@ -141,6 +147,50 @@ def test_demo_numbers_are_believable(tmp_path: Path) -> None:
         ("claude-enterprise", "claude-enterprise:default"): [],
         ("cursor", "cursor:default"): [(date(2026, 11, 18), date(2026, 11, 19))],
         ("copilot", "copilot:demo"): [],
+        ("openai", "openai:demo"): [],
     }
     assert team is not None and len(team.members) >= 10
     assert [(b.scope, b.target) for b in engine_budgets] == [("team", DEMO_TEAM)]
+
+
+def test_demo_names_unmapped_identities_by_tool_on_every_surface(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two API keys (Claude Code's CI bot, OpenAI's service account) and one GitHub login: every surface that
+    counts them says so in the same words, and `status` reconciles OpenAI's computed and reported cost."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--people", "6", "--days", "25", "--seed", "3", "--out", "charts"]) == 0
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'abacus-demo.db'}")
+    monkeypatch.setenv("ABACUS_EMAIL_DOMAINS", "example.com")
+    asker = demo_people(6, 3)[1]
+    said = {}
+    for name, args in (
+        ("cli status", ["status"]),
+        ("cli stats", ["stats"]),
+        ("cli overview", ["report", "overview", "--period", "30d"]),
+        ("slack status", ["ask", "status", "--as", asker]),
+        ("slack overview", ["ask", "overview 30d", "--as", asker]),
+        ("slack top", ["ask", "top 5 30d", "--as", asker]),
+    ):
+        capsys.readouterr()
+        code = main(args)
+        out, err = capsys.readouterr()
+        assert code == 0, (name, err)
+        said[name] = " ".join(out.split())  # the CLI's tables wrap long lines
+    for name, text in said.items():
+        assert "from 2 API keys and 1 GitHub login" in text, (name, text)
+        assert "API key(s)" not in text and "login(s)" not in text, name
+    all_time = "Unattributed (all time, all stored data): "
+    assert all_time in said["cli status"] and all_time in said["cli stats"] and all_time in said["slack status"]
+    # The same all-time figure in Slack and the CLI (under $1,000, so both surfaces format it alike).
+    figure = re.search(re.escape(all_time) + r"(\$[\d,.]+ · [\d.]+[KMB]? tokens)", said["cli status"])
+    assert figure is not None and f"{all_time}{figure.group(1)}" in said["slack status"]
+    check = re.search(
+        r"computed \$([\d,.]+) from list prices, OpenAI reports \$([\d,.]+) for the organisation; "
+        r"difference -\$([\d,.]+) \((-\d+\.\d)%\)",
+        said["cli status"],
+    )
+    assert check is not None, said["cli status"]
+    computed, reported = (float(check.group(n).replace(",", "")) for n in (1, 2))
+    # A small, believable difference: the reported figure also covers usage that is not completions.
+    assert 0 < reported - computed < 0.05 * reported and -5 < float(check.group(4)) < 0

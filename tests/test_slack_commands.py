@@ -141,7 +141,7 @@ def test_models_gaps_and_status(slack_harness: SlackHarness) -> None:
     assert any(("Models · last 30 days" in r and "opus-4.6" in r) or "claude-opus-4-6" in r for r in replies)
     assert any("Gaps in the data" in r and "no gaps" in r for r in replies)
     status = next(r for r in replies if "Abacus status" in r)
-    assert "Claude Code" in status and "unmapped API key" in status
+    assert "Claude Code" in status and "Unattributed (all time, all stored data)" in status and "API key" in status
     # The freshness words of every surface: complete to (final) and latest data (newest stored day).
     yesterday = TODAY - timedelta(days=1)
     assert f"complete to {yesterday:%b} {yesterday.day} · latest data {yesterday:%b} {yesterday.day}" in status

@@ -8,6 +8,7 @@ from datetime import datetime
 from bot.answers.blocks import Block, context, escape, header, section
 from bot.answers.common import money, short_day, tokens
 from bot.answers.team import MAP_HINT
+from bot.formatting import ALL_TIME, unattributed_words
 from bot.jobs import job_title
 from bot.sources import freshness_words, source_title, tool_of_source
 from providers import registry
@@ -120,9 +121,16 @@ def status_blocks(
     if status.unmapped_key_count:
         blocks.append(
             context(
-                f"{status.unmapped_key_count} unmapped API key(s): {money(status.unmapped_cost_usd)} · "
-                f"{tokens(status.unmapped_tokens)} tokens unattributed, all time (all stored data; "
-                f"`/abacus overview` shows a period's) — {MAP_HINT}"
+                unattributed_words(
+                    period=ALL_TIME,
+                    cost_usd=status.unmapped_cost_usd,
+                    tokens=status.unmapped_tokens,
+                    keys_by_tool=status.unmapped_by_tool,
+                    keys=status.unmapped_key_count,
+                    money=money,
+                    count=tokens,
+                )
+                + f" (`/abacus overview` shows a period's) — {MAP_HINT}"
             )
         )
     return blocks

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from bot.answers.blocks import Block, context, escape, plain, section
 from bot.answers.common import money, short_day, tokens
+from bot.formatting import identities, identity_word
 from providers import registry
 from storage.mappings import CLAUDE_CODE, UnmappedKey
 
@@ -36,8 +38,10 @@ def key_value(key: UnmappedKey) -> str:
 
 def _whose(key: UnmappedKey) -> str:
     """Which tool an identity belongs to, named only for tools other than Claude Code (whose API keys these
-    lists were first made for)."""
-    return "" if key.tool == CLAUDE_CODE else f"{registry.tool_title(key.tool)} login "
+    lists were first made for): "GitHub Copilot login", "OpenAI API (Codex) key"."""
+    if key.tool == CLAUDE_CODE:
+        return ""
+    return f"{registry.tool_title(key.tool)} {identity_word(key.tool).split()[-1]} "
 
 
 def legacy_key_value(value: str) -> tuple[str, str] | None:
@@ -67,7 +71,7 @@ def key_options(keys: Sequence[UnmappedKey], query: str) -> list[dict[str, Any]]
 
 
 def _kinds(keys: Sequence[UnmappedKey]) -> str:
-    return "API key(s)" if all(k.tool == CLAUDE_CODE for k in keys) else "API key(s) and login(s)"
+    return identities(dict(Counter(k.tool for k in keys)), len(keys))
 
 
 def loading_modal() -> dict[str, Any]:
@@ -97,7 +101,8 @@ def map_modal(keys: Sequence[UnmappedKey]) -> dict[str, Any]:
     more = f"\n…and {len(keys) - 8} more (type to search)." if len(keys) > 8 else ""
     blocks: list[Block] = [
         section(
-            f"*{len(keys)} {_kinds(keys)}* carry {money(total)} of unattributed usage. Tie each to the person "
+            f"*{_kinds(keys)}* {'carries' if len(keys) == 1 else 'carry'} {money(total)} of unattributed usage. "
+            "Tie each to the person "
             f"who uses it; its whole history moves to them.\n{top}{more}"
         ),
         {

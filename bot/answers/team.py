@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.answers.blocks import Block, context, escape, header, more_of, section
 from bot.answers.common import change, money, pct, tokens, tool_name
-from bot.formatting import cost_notes, est, identities, token_shares
+from bot.formatting import cost_notes, est, token_shares, unattributed_words
 from bot.periods import Period
 from providers import registry
 from providers.registry import counts_tokens
@@ -22,9 +22,17 @@ def unattributed_line(u: UnattributedUsage, *, period: str, included: bool) -> s
     (the overview and digest totals do; people's totals and rankings do not)."""
     if not u.cost_usd and not u.tokens:
         return ""
-    keys = identities(u.keys_by_tool, u.keys)
+    words = unattributed_words(
+        period=period,
+        cost_usd=u.cost_usd,
+        tokens=u.tokens,
+        keys_by_tool=u.keys_by_tool,
+        keys=u.keys,
+        money=money,
+        count=tokens,
+    )
     where = "included in the totals above" if included else "not in the people's total"
-    return f"Unattributed ({period}): {money(u.cost_usd)} · {tokens(u.tokens)} tokens from {keys}, {where} — {MAP_HINT}"
+    return f"{words}, {where} — {MAP_HINT}"
 
 
 def people_total_lead(top: TopUsers, period: Period) -> str:

@@ -149,9 +149,10 @@ def _next_steps(database: Path, out: Path, saved: list[Path], asker: str, heavy:
     console.print(f'  {env} {domains} {abacus} ask "user {heavy} 90d" --as {asker} --png-dir {shlex.quote(str(out))}')
     console.print(f"  {env} {abacus} report models --period 90d")
     console.print(f"  {env} {abacus} gaps        # the two-day hole in the Cursor data")
-    console.print(f"  {env} {abacus} status      # freshness and the unmapped API key")
+    console.print(f"  {env} {abacus} status      # freshness, OpenAI's cost check, unmapped keys and logins")
     console.print(
         "\nConnect Slack: create the app from manifest.yml, set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and "
         "ABACUS_EMAIL_DOMAINS, then run `abacus serve` (README: The Slack app). Real data: set "
-        "ANTHROPIC_ADMIN_KEY, ANTHROPIC_ANALYTICS_KEY and/or CURSOR_ADMIN_KEY, `abacus db migrate`, `abacus sync`."
+        "ANTHROPIC_ADMIN_KEY, ANTHROPIC_ANALYTICS_KEY, CURSOR_ADMIN_KEY, OPENAI_ADMIN_KEY and/or COPILOT_TOKEN with "
+        "COPILOT_ORGS, `abacus db migrate`, `abacus sync`."
     )

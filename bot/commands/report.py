@@ -25,9 +25,9 @@ from bot.formatting import (
     format_share,
     format_tokens,
     format_usd,
-    identities,
     standing,
     token_shares,
+    unattributed_words,
     uncounted_costs,
 )
 from bot.jobs import utc_now
@@ -213,10 +213,16 @@ def _print_unattributed(un: UnattributedUsage, period: str, *, included: bool) -
     """The same line as Slack's: the period it covers, and whether the totals above hold it."""
     if un.keys:
         where = "included in the totals above" if included else "not in the people's total"
-        console.print(
-            f"Unattributed ({period}): {format_usd(un.cost_usd)} · {format_tokens(un.tokens)} tokens from "
-            f"{identities(un.keys_by_tool, un.keys)}, {where}: see `abacus status` for the keys to map."
+        words = unattributed_words(
+            period=period,
+            cost_usd=un.cost_usd,
+            tokens=un.tokens,
+            keys_by_tool=un.keys_by_tool,
+            keys=un.keys,
+            money=format_usd,
+            count=format_tokens,
         )
+        console.print(f"{words}, {where}: see `abacus status` for the keys to map.", markup=False)
 
 
 @report_group.command("top")

@@ -11,7 +11,7 @@ from rich.table import Table
 from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, styled, to_jsonable
 from bot.database import schema_problem
 from bot.errors import AbacusError
-from bot.formatting import cost_notes, est, format_tokens, format_usd
+from bot.formatting import ALL_TIME, cost_notes, est, format_tokens, format_usd, unattributed_words
 from providers import registry
 from storage.db import transaction
 from storage.migrate import current_revision
@@ -54,7 +54,7 @@ def _stats_payload(stats: Any) -> dict[str, Any]:
             "first_date": None,
             "last_date": None,
             "mappings": 0,
-            "unattributed": {"records": 0, "total_tokens": 0, "cost_usd": 0.0, "keys": 0},
+            "unattributed": {"records": 0, "total_tokens": 0, "cost_usd": 0.0, "keys": 0, "keys_by_tool": {}},
         }
     return to_jsonable(
         {
@@ -116,9 +116,15 @@ def _print_stats(p: dict[str, Any]) -> None:
     un = p["unattributed"]
     console.print(f"Identity mappings: {p['mappings']:,}")
     if un["records"]:
-        console.print(
-            f"Unattributed: {format_tokens(un['total_tokens'])} tokens, {format_usd(un['cost_usd'])} "
-            f"from {un['keys']} API key(s): map them with `abacus mappings` or /abacus map."
+        words = unattributed_words(
+            period=ALL_TIME,
+            cost_usd=Decimal(str(un["cost_usd"])),
+            tokens=un["total_tokens"],
+            keys_by_tool=un["keys_by_tool"],
+            keys=un["keys"],
+            money=format_usd,
+            count=format_tokens,
         )
+        console.print(f"{words}: map them with `abacus mappings` or /abacus map.", markup=False)
     else:
         console.print("Unattributed: none")

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cli_support import AppContext, console, emit_json, json_option, pass_app, styled, to_jsonable
-from bot.formatting import format_tokens, format_usd
+from bot.formatting import ALL_TIME, format_tokens, format_usd, unattributed_words
 from bot.jobs import job_title, utc_now
 from bot.report_support import read_session, resolve_sources
 from bot.sources import freshness_words, source_title, status_of
@@ -59,11 +59,16 @@ def status_command(app: AppContext, provider: str | None, as_json: bool) -> None
                 console.print(f"  {note}", markup=False, highlight=False)
     _print_jobs(jobs, now)
     if status.unmapped_key_count:
-        console.print(
-            f"Unmapped API keys: {status.unmapped_key_count} with {format_tokens(status.unmapped_tokens)} tokens, "
-            f"{format_usd(status.unmapped_cost_usd)}, all time (all stored data). Map them to people so their "
-            "usage counts."
+        words = unattributed_words(
+            period=ALL_TIME,
+            cost_usd=status.unmapped_cost_usd,
+            tokens=status.unmapped_tokens,
+            keys_by_tool=status.unmapped_by_tool,
+            keys=status.unmapped_key_count,
+            money=format_usd,
+            count=format_tokens,
         )
+        console.print(f"{words}. Map them to people so their usage counts: `abacus mappings`.", markup=False)
         for k in status.unmapped_keys[:10]:
             note = f" (mapped to {k.mapped_to}, not re-attributed yet)" if k.mapped_to else ""
             console.print(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from providers.http import ONE_TRY
-from providers.openai import jobs
+from providers.openai import demo, jobs
 from providers.openai.client import OpenAIClient
 from providers.openai.settings import OpenAISettings
 from providers.openai.sync import STATE_KEY
@@ -86,6 +86,7 @@ SPEC = ProviderSpec(
     probe=_probe,
     secret_patterns=(r"sk-(?:admin|proj|svcacct)-[A-Za-z0-9_\-]{8,}",),
     backfill_takes_newest=True,
+    demo=demo.generate,
     notes=(
         "Codex signed in with a ChatGPT plan (Plus, Pro, Business, Enterprise) is not in this API: only Codex "
         "and other apps using the organisation's API keys are.",

@@ -7,7 +7,7 @@ provider would show a provider that syncs every 6 hours, with data a day late, a
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -96,6 +96,8 @@ class SyncStatus:
     unmapped_key_count: int
     unmapped_tokens: int
     unmapped_cost_usd: Decimal
+    # How many of them each tool has (its identities are named by the tool: API keys, GitHub logins).
+    unmapped_by_tool: dict[str, int] = field(default_factory=dict)
 
 
 def newest_complete_day(watermark: datetime | None) -> date | None:
@@ -152,8 +154,8 @@ def sync_status(
         _provider_status(key, states.get(key), newest_data.get(key), now, rules.get(key[0], FALLBACK_RULE))
         for key in sorted(set(states) | set(newest_data))
     ]
-    keys, count, tokens, cost = _unmapped_keys(session, provider, source_of, max_keys)
-    return SyncStatus(now, providers, keys, count, tokens, cost)
+    keys, count, tokens, cost, by_tool = _unmapped_keys(session, provider, source_of, max_keys)
+    return SyncStatus(now, providers, keys, count, tokens, cost, by_tool)
 
 
 def freshness_status(
@@ -235,7 +237,7 @@ def _backfill(state: SyncState | None, newest_complete: date | None) -> Backfill
 
 def _unmapped_keys(
     session: Session, provider: str | None, source_of: SourceOf, max_keys: int
-) -> tuple[list[UnmappedKey], int, int, Decimal]:
+) -> tuple[list[UnmappedKey], int, int, Decimal, dict[str, int]]:
     tokens = sum_tokens()
     stmt = select(D.tool, D.org_id, D.actor, tokens, sum_cost(), func.max(D.date)).where(D.email == "")
     rows = list(session.execute(stmt.group_by(D.tool, D.org_id, D.actor)).all())
@@ -250,4 +252,7 @@ def _unmapped_keys(
         for tool, org, actor, t, c, last in shown
     ]
     total_cost = sum((to_decimal(r[4]) for r in rows), Decimal(0))
-    return keys, len(rows), sum(int(r[3]) for r in rows), total_cost
+    by_tool: dict[str, int] = {}
+    for r in rows:
+        by_tool[r[0]] = by_tool.get(r[0], 0) + 1
+    return keys, len(rows), sum(int(r[3]) for r in rows), total_cost, by_tool
