@@ -19,6 +19,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr
 
+from providers.sync_engine import BackfillOutcome
 from storage.analytics.status import FreshnessRule
 
 
@@ -149,6 +150,31 @@ class OrgResult:
     status: str = ""
     message: str = ""
     details: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def unreachable(cls, org: str, org_id: str, error: Exception) -> OrgResult:
+        """An organisation that could not be reached at all (a bad key, an outage): the others still run."""
+        return cls(org, org_id, ok=False, status="failed", message=str(error))
+
+    @classmethod
+    def synced(
+        cls, org: str, org_id: str, *, error: object, records: int, days: int, message: str, details: dict[str, object]
+    ) -> OrgResult:
+        """A forward sync of ``days`` days: failed when it stopped with ``error``."""
+        ok = error is None
+        return cls(org, org_id, ok, records, days, "ok" if ok else "failed", message, details)
+
+    @classmethod
+    def backfilled(
+        cls, org: str, org_id: str, outcome: BackfillOutcome, *, records: int, done: str, details: dict[str, object]
+    ) -> OrgResult:
+        """One backfill run; ``done`` says what it stored ("120 usage row(s) over 3 week(s)"), and the message
+        adds how far back the stored history now reaches and why it stopped."""
+        oldest = outcome.cursor.date().isoformat() if outcome.cursor else "nothing yet"
+        message = f"{outcome.status}: {done}; oldest stored day {oldest}"
+        if outcome.error:
+            message += f"; stopped: {outcome.error}"
+        return cls(org, org_id, outcome.status != "failed", records, outcome.windows, outcome.status, message, details)
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,16 +55,15 @@ def sync(ctx: JobContext[AnthropicSettings], request: SyncRequest) -> list[OrgRe
             try:
                 outcome = sync_org(ctx.engine, client, days, now=ctx.now, report=ctx.report)
             except ProviderError as exc:  # the org itself could not be reached (bad key, outage)
-                results.append(OrgResult(key.name, "", ok=False, status="failed", message=str(exc)))
+                results.append(OrgResult.unreachable(key.name, "", exc))
                 continue
         results.append(
-            OrgResult(
+            OrgResult.synced(
                 key.name,
                 outcome.org.id,
-                ok=outcome.error is None,
+                error=outcome.error,
                 records=outcome.records,
-                windows=len(outcome.days_done),
-                status="ok" if outcome.error is None else "failed",
+                days=len(outcome.days_done),
                 message=_summary(outcome),
                 details=_details(outcome),
             )
@@ -94,21 +93,15 @@ def backfill(ctx: JobContext[AnthropicSettings], request: BackfillRequest) -> li
                     report=ctx.report,
                 )
             except ProviderError as exc:
-                results.append(OrgResult(key.name, "", ok=False, status="failed", message=str(exc)))
+                results.append(OrgResult.unreachable(key.name, "", exc))
                 continue
-        oldest = outcome.cursor.date().isoformat() if outcome.cursor else "nothing yet"
-        message = f"{outcome.status}: {outcome.windows} day(s), {outcome.records} record(s); oldest stored day {oldest}"
-        if outcome.error:
-            message += f"; stopped: {outcome.error}"
         results.append(
-            OrgResult(
+            OrgResult.backfilled(
                 key.name,
                 org.id,
-                ok=outcome.status != "failed",
+                outcome,
                 records=outcome.records,
-                windows=outcome.windows,
-                status=outcome.status,
-                message=message,
+                done=f"{outcome.windows} day(s), {outcome.records} record(s)",
                 details=_details(totals),
             )
         )

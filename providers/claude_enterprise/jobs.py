@@ -75,16 +75,15 @@ def sync(ctx: Context, request: SyncRequest) -> list[OrgResult]:
             with client_for(settings, key) as client:
                 outcome = sync_org(ctx.engine, client, org_id, days, now=ctx.now, report=ctx.report)
         except ProviderError as exc:
-            results.append(OrgResult(key.name, org_id, ok=False, status="failed", message=str(exc)))
+            results.append(OrgResult.unreachable(key.name, org_id, exc))
             continue
         results.append(
-            OrgResult(
+            OrgResult.synced(
                 key.name,
                 org_id,
-                ok=outcome.error is None,
+                error=outcome.error,
                 records=outcome.rows,
-                windows=len(outcome.days_done),
-                status="ok" if outcome.error is None else "failed",
+                days=len(outcome.days_done),
                 message=_summary(outcome),
                 details=_details(outcome),
             )
@@ -119,23 +118,15 @@ def backfill(ctx: Context, request: BackfillRequest) -> list[OrgResult]:
                     report=ctx.report,
                 )
         except ProviderError as exc:
-            results.append(OrgResult(key.name, org_id, ok=False, status="failed", message=str(exc)))
+            results.append(OrgResult.unreachable(key.name, org_id, exc))
             continue
-        oldest = outcome.cursor.date().isoformat() if outcome.cursor else "nothing yet"
-        message = (
-            f"{outcome.status}: {totals.rows} usage row(s) over {outcome.windows} week(s); oldest stored day {oldest}"
-        )
-        if outcome.error:
-            message += f"; stopped: {outcome.error}"
         results.append(
-            OrgResult(
+            OrgResult.backfilled(
                 key.name,
                 org_id,
-                ok=outcome.status != "failed",
+                outcome,
                 records=totals.rows,
-                windows=outcome.windows,
-                status=outcome.status,
-                message=message,
+                done=f"{totals.rows} usage row(s) over {outcome.windows} week(s)",
                 details=_details(totals),
             )
         )
