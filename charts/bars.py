@@ -65,16 +65,23 @@ def top_users_chart(
 
 
 @drawn_once
-def model_chart(models: Sequence[Bar], *, period_label: str, total: float, scope: str = "") -> Chart:
-    """Tokens per model, split by tool. Beyond the first six models the rest is one grey "other" bar."""
-    shown = list(models[:MAX_SERIES])
-    rest = models[MAX_SERIES:]
+def model_chart(
+    models: Sequence[Bar], *, period_label: str, total: float, scope: str = "", keep: int = MAX_SERIES
+) -> Chart:
+    """Tokens per model, split by tool. Beyond the first ``keep`` models the rest is one grey "other" bar,
+    so the bars always add up to the total the subtitle states."""
+    shown = list(models[:keep])
+    rest = models[keep:]
     if rest:
         merged: dict[str, float] = {}
         for bar in rest:
             for key, value in bar.values.items():
                 merged[key] = merged.get(key, 0.0) + value
-        shown.append(Bar(f"{len(rest)} other models", {"other": sum(merged.values())}))
+        # Only the token-counted part is drawn; the rest keeps its own key so the chart still says it left
+        # that unit out.
+        counted = token_values(merged)
+        uncounted = {k: v for k, v in merged.items() if k not in counted}
+        shown.append(Bar(f"{len(rest)} other models", {"other": sum(counted.values()), **uncounted}))
     title = " · ".join(part for part in ("Models by tokens", scope, period_label) if part)
     return _bar_chart(shown, title=title, metric="tokens", total=total, what="models")
 

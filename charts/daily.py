@@ -28,6 +28,7 @@ from charts.style import (
     WIDTH_IN,
     bar_xlim,
     color_for,
+    cost_total_name,
     counted_in_tokens,
     left_out_note,
     legend,
@@ -109,6 +110,8 @@ def _stacked_chart(
     with_cost: bool = False,
 ) -> Chart:
     figure, axes = new_figure(height_in)
+    # Every series with usage, those a chart of tokens leaves out included: the cost line sums them all.
+    costed = {k for d in days for k, v in (*d.values.items(), *d.projected.items()) if v}
     left_out = left_out_note(k for d in days for k, v in (*d.values.items(), *d.projected.items()) if v)
     days = [_tokens_only(d) for d in days]
     total = sum(d.total for d in days)
@@ -150,7 +153,7 @@ def _stacked_chart(
             labels.append("No data")
         if with_cost:
             handles.append(_draw_cost(axes, days))
-            labels.append("Cost")
+            labels.append(cost_total_name(costed))
         if reported_label and any(dimmed):
             _name_reported(axes, dimmed, reported_label, top * 1.18)
         legend(axes, handles, labels, size=SMALL_PT if compact else None, above=1.22 if compact else None)

@@ -22,7 +22,7 @@ from charts.style import (
     WIDTH_IN,
     bar_xlim,
     color_for,
-    cost_series_name,
+    cost_total_name,
     left_out_note,
     legend,
     new_figure,
@@ -82,8 +82,7 @@ def personal_trend_chart(days: Sequence[PersonalDay], *, period_label: str, who:
     value_axis(cost_axes, fmt.usd_axis)
     handles: list[Patch | Line2D] = [Patch(color=color_for(k)) for k in keys]
     handles.append(Line2D([], [], color=TEXT, linewidth=1.6))
-    estimated = any(cost_series_name(k) != series_name(k) for k in keys)
-    labels = [*(series_name(k) for k in keys), "Cost (est.)" if estimated else "Cost"]
+    labels = [*(series_name(k) for k in keys), cost_total_name(keys)]
     if missing_any:
         handles.append(Patch(facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE, linewidth=0.8))
         labels.append("No data")

@@ -78,6 +78,15 @@ def cost_series_name(key: str) -> str:
     return f"{series_name(key)} (est.)" if style and style.estimated_cost else series_name(key)
 
 
+def cost_total_name(keys: Iterable[str]) -> str:
+    """The name of one cost figure summed over ``keys``: "Cost (est.)" when every part is an estimate,
+    "Cost (incl. est.)" when some is, so a total never reads as billed when part of it is not."""
+    estimated = [cost_series_name(k) != series_name(k) for k in keys]
+    if estimated and all(estimated):
+        return "Cost (est.)"
+    return "Cost (incl. est.)" if any(estimated) else "Cost"
+
+
 def counted_in_tokens(key: str) -> bool:
     style = next((s for s in _known if s.key == key), None)
     return style is None or style.unit == "tokens"

@@ -75,8 +75,8 @@ def test_overview(data: Engine) -> None:
     assert o.changes.active_users == 50.0
     assert o.changes.avg_tokens_per_day == 40.0  # 4,000 against round(20,000 / 7) = 2,857
     assert [(t.tool, t.tokens, t.cost_usd, t.users, t.token_pct, t.user_pct) for t in o.tools] == [
-        ("claude_code", 19_000, Decimal("11.50"), 2, 67.9, 66.7),
-        ("cursor", 9_000, Decimal("1.90"), 2, 32.1, 66.7),
+        ("claude_code", 19_000, Decimal("11.50"), 2, 19 / 28 * 100, 2 / 3 * 100),
+        ("cursor", 9_000, Decimal("1.90"), 2, 9 / 28 * 100, 2 / 3 * 100),
     ]
     assert (o.unattributed.tokens, o.unattributed.cost_usd, o.unattributed.keys) == (3_000, Decimal("1.50"), 1)
 
@@ -115,8 +115,8 @@ def test_top_users_by_cost_limit_and_tool_filter(data: Engine) -> None:
         by_cost = top_users(s, START, END, rank_by="cost", limit=2)
         cursor = top_users(s, START, END, tool="cursor")
     assert [(u.email, u.cost_usd, u.share_pct) for u in by_cost.users] == [
-        (DANA, Decimal("7.50"), 63.0),
-        (ERIN, Decimal("3.00"), 25.2),
+        (DANA, Decimal("7.50"), 7.5 / 11.9 * 100),
+        (ERIN, Decimal("3.00"), 3 / 11.9 * 100),
     ]
     assert by_cost.people == 3
     assert [(u.email, u.tokens, u.favourite_model) for u in cursor.users] == [
@@ -131,15 +131,15 @@ def test_models_merged_across_tools_with_shares_of_the_true_total(data: Engine) 
         all_models = model_breakdown(s, START, END)
         top_two = model_breakdown(s, START, END, limit=2)
     assert [(m.model, m.tokens, m.cost_usd, m.token_pct) for m in all_models.models] == [
-        ("sonnet-4.5", 11_000, Decimal("6.90"), 39.3),
-        ("opus-4.5", 10_000, Decimal("5.00"), 35.7),
-        ("gpt-5", 7_000, Decimal("1.50"), 25.0),
+        ("sonnet-4.5", 11_000, Decimal("6.90"), 11 / 28 * 100),
+        ("opus-4.5", 10_000, Decimal("5.00"), 10 / 28 * 100),
+        ("gpt-5", 7_000, Decimal("1.50"), 7 / 28 * 100),
     ]
     assert all_models.models[0].tokens_by_tool == {"claude_code": 9_000, "cursor": 2_000}
     assert all_models.total_tokens == 28_000 and all_models.total_cost_usd == Decimal("13.40")
     assert all_models.top_model is not None and all_models.top_model.model == "sonnet-4.5"
     # Limiting the list does not inflate the shares (the original divided by the top-20 sum).
-    assert [m.token_pct for m in top_two.models] == [39.3, 35.7] and top_two.other_models == 1
+    assert [m.token_pct for m in top_two.models] == [11 / 28 * 100, 10 / 28 * 100] and top_two.other_models == 1
 
 
 def test_user_profile(data: Engine) -> None:

@@ -122,8 +122,8 @@ def test_user_profile_and_unknown_user(loaded: str, capsys: pytest.CaptureFixtur
 def test_models_trends_team(loaded: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     models = run_json(capsys, "report", "models", "-p", WEEK)
     assert [(m["model"], m["token_pct"]) for m in models["models"]] == [
-        ("sonnet-4.5", 39.3),
-        ("opus-4.5", 35.7),
+        ("sonnet-4.5", 11 / 28 * 100),
+        ("opus-4.5", 10 / 28 * 100),
         ("gpt-5", 25.0),
     ]
     trend = run_json(capsys, "report", "trends", "-p", WEEK, "--tool", "cursor")

@@ -132,7 +132,7 @@ def test_rank_teams_ranks_big_teams_and_counts_small_ones(engine: Engine) -> Non
     assert [(t.rank, t.name, t.cost_usd) for t in ranking.teams] == [(1, "data", Decimal(81)), (2, "web", Decimal(60))]
     # Shares are of the company's spend (everyone, 111), not of the ranked teams' sum (141).
     assert ranking.company_cost_usd == Decimal(111)
-    assert ranking.teams[0].share_pct == round(81 / 111 * 100, 1)
+    assert ranking.teams[0].share_pct == pytest.approx(81 / 111 * 100)
     assert [(t.name, t.members, t.active_people) for t in ranking.small] == [("tiny", 2, 2)]
     # By tokens: web's three people used more tokens than data's, though data spent more.
     spend(engine, "c@x.com", "1", model="gpt-5")  # a second row: c's tokens double, the cost barely moves
@@ -140,7 +140,7 @@ def test_rank_teams_ranks_big_teams_and_counts_small_ones(engine: Engine) -> Non
         by_tokens = rank_teams(s, teams, *OCT, min_people=3, rank_by="tokens")
     per_row = usage().total_tokens
     assert [(t.name, t.tokens) for t in by_tokens.teams] == [("web", 4 * per_row), ("data", 3 * per_row)]
-    assert by_tokens.teams[0].share_pct == round(4 / 6 * 100, 1) and by_tokens.teams[0].tokens_per_person == (
+    assert by_tokens.teams[0].share_pct == pytest.approx(4 / 6 * 100) and by_tokens.teams[0].tokens_per_person == (
         4 * per_row // 3
     )
 

@@ -193,10 +193,10 @@ def overview_command(
             table.add_row(
                 tool_name(t.tool),
                 format_tokens(t.tokens),
-                format_share(t.token_pct, 1) if counts_tokens(t.tool) else tool_unit(t.tool),
+                format_share(t.token_pct) if counts_tokens(t.tool) else tool_unit(t.tool),
                 format_usd(t.cost_usd) + est(t.tool),
                 f"{t.users:,}",
-                format_share(t.user_pct, 1),
+                format_share(t.user_pct),
             )
         console.print(table)
     _print_cost_notes([t.tool for t in result.tools if t.cost_usd], c.cost_usd, result.subscription)
@@ -287,7 +287,7 @@ def top_command(
                 u.email,
                 format_tokens(u.tokens),
                 format_usd(u.cost_usd),
-                format_share(u.share_pct, 1),
+                format_share(u.share_pct),
                 tools,
                 u.favourite_model,
                 u.last_active.isoformat(),
@@ -350,7 +350,7 @@ def user_command(
         top_model = profile.models.top_model
         console.print(
             split
-            + (f"     Top model: {top_model.model} ({top_model.token_pct:.0f}%)" if top_model else "")
+            + (f"     Top model: {top_model.model} ({format_share(top_model.token_pct)})" if top_model else "")
             + f" · {format_tokens(sm.avg_tokens_per_active_day)} tokens per active day"
         )
     a = profile.activity
@@ -376,7 +376,7 @@ def user_command(
         for column in ("Model", "Tokens", "Share", "Cost"):
             table.add_column(column, justify="left" if column == "Model" else "right")
         for m in profile.models.models:
-            table.add_row(m.model, format_tokens(m.tokens), format_share(m.token_pct, 1), format_usd(m.cost_usd))
+            table.add_row(m.model, format_tokens(m.tokens), format_share(m.token_pct), format_usd(m.cost_usd))
         console.print(table)
     _print_cost_notes([], sm.cost_usd, profile.models.subscription)
     _report_written(written)
@@ -420,9 +420,9 @@ def models_command(
             table.add_row(
                 m.model,
                 format_tokens(m.tokens),
-                format_share(m.token_pct, 1),
+                format_share(m.token_pct),
                 format_usd(m.cost_usd),
-                format_share(m.cost_pct, 1),
+                format_share(m.cost_pct),
                 tools,
             )
         console.print(table)

@@ -15,6 +15,7 @@ from bot.usecases.context import Context
 from bot.usecases.result import Answer, ChartFile
 from charts.bars import model_chart
 from charts.data import Chart
+from charts.style import MAX_SERIES
 from providers.registry import seat_tools
 from storage.analytics.models_breakdown import ModelBreakdown, model_breakdown
 from storage.db import transaction
@@ -38,12 +39,15 @@ def breakdown_of(session: Session, request: ModelsRequest) -> ModelBreakdown:
     return model_breakdown(session, p.start, p.end, tool=request.tool, seat_tools=seat_tools())
 
 
-def chart(breakdown: ModelBreakdown, period: Period, *, tool: str | None = None, bars: int | None = None) -> Chart:
+def chart(breakdown: ModelBreakdown, period: Period, *, tool: str | None = None, bars: int = MAX_SERIES) -> Chart:
+    """Every model goes to the chart: the ones beyond ``bars`` become its "other models" bar rather than
+    silently dropping out of a picture whose subtitle states the whole total."""
     return model_chart(
-        model_bars(breakdown)[:bars],
+        model_bars(breakdown),
         period_label=period.label,
         total=float(breakdown.total_tokens),
         scope=scope(tool),
+        keep=bars,
     )
 
 

@@ -86,12 +86,12 @@ def percent_change(current: int | Decimal | float, previous: int | Decimal | flo
 
 
 def share_pct(part: int | Decimal | float, whole: int | Decimal | float) -> float:
-    """``part`` as a percentage of ``whole``, one decimal; 0 for an empty whole. A part that is not zero
-    but would round to 0.0 keeps its exact value, so no surface can show real usage as 0% (they say "<1%")."""
+    """``part`` as a percentage of ``whole``, unrounded; 0 for an empty whole. Rounding is left to the one
+    place that words the share (``charts.format.share``): rounding here as well would round twice, and
+    3.46% would read "4%" in a message beside "3%" in its chart."""
     if not whole:
         return 0.0
-    value = float(part) / float(whole) * 100
-    return round(value, 1) or value
+    return float(part) / float(whole) * 100
 
 
 def escape_like(text: str) -> str:
