@@ -1,8 +1,8 @@
 """GitHub Copilot activity: per (org, UTC day, GitHub login) prompts, generated and accepted suggestions,
 lines, Copilot CLI sessions and per-model activity counts, kept beside the credits stored in usage.
 
-Revision ID: 0005_copilot
-Revises: 0004
+Revision ID: 0006_copilot
+Revises: 0005_openai
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_copilot"
+revision: str = "0006_copilot"
 down_revision: str | None = "0005_openai"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
