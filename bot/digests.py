@@ -35,7 +35,7 @@ from bot.settings import Settings
 from bot.sources import footer_status, tool_of_source
 from bot.usecases.result import ChartFile
 from charts.daily import digest_chart
-from providers.registry import seat_tools
+from providers.registry import seat_tools, uncounted_tools
 from storage.analytics.models_breakdown import model_breakdown
 from storage.analytics.overview import overview, period_totals
 from storage.analytics.status import SyncStatus
@@ -149,7 +149,9 @@ def compose_digest(
             totals=totals,
             baseline_cost_usd=baseline_cost,
             tools=summary.tools,
-            models=model_breakdown(session, period.start, period.end, seat_tools=seat_tools()),
+            models=model_breakdown(
+                session, period.start, period.end, seat_tools=seat_tools(), uncounted_tools=uncounted_tools()
+            ),
             top=top_users(session, period.start, period.end, rank_by="cost", limit=5, seat_tools=seat_tools())
             if named
             else None,

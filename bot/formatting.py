@@ -123,7 +123,7 @@ def cost_notes(
     seen = list(dict.fromkeys(tools))
     estimated = [registry.tool_title(t) for t in seen if registry.cost_is_estimated(t)]
     if estimated:
-        notes.append(f"est.: {' and '.join(estimated)} cost is the provider's estimate at list prices, not an invoice.")
+        notes.append(f"est.: {' and '.join(estimated)} cost is an estimate at list prices, not an invoice.")
     for tool in registry.partial_token_tools():
         if tool.id in seen:
             notes.append(f"{tool.title}: {tool.measure}; it is left out of token shares, its cost is in every total.")

@@ -82,6 +82,11 @@ def counts_tokens(tool_id: str) -> bool:
     return all(t.counts_tokens for t in tools() if t.id == tool_id)
 
 
+def uncounted_tools() -> tuple[str, ...]:
+    """Tools counted in something other than tokens: left out of every token figure, never out of cost."""
+    return tuple(t.id for t in tools() if not t.counts_tokens)
+
+
 def tool_unit(tool_id: str) -> str:
     """What a stored tool's usage is counted in ("tokens", "AI credits")."""
     return next((t.unit for t in tools() if t.id == tool_id), "tokens")

@@ -94,6 +94,18 @@ def set_mapping(
     return _reattribute(session, source, org_id, external_id, email)
 
 
+def removed_mappings(session: Session, source: str, org_id: str) -> set[str]:
+    """Identities whose mapping was removed and not set again (their latest change left no email): a provider
+    that fills in emails on its own must leave them unattributed, as the admin chose."""
+    changes = session.execute(
+        select(IdentityMappingChange.external_id, IdentityMappingChange.new_email)
+        .where(IdentityMappingChange.source == source, IdentityMappingChange.org_id.in_([org_id, ""]))
+        .order_by(IdentityMappingChange.id)  # the order they were made in, whatever clocks said
+    )
+    latest = {external_id: new_email for external_id, new_email in changes}
+    return {external_id for external_id, email in latest.items() if not email}
+
+
 def remember_identities(
     session: Session, *, source: str, org_id: str, emails: Mapping[str, str], by: str, now: datetime
 ) -> int:
@@ -184,10 +196,11 @@ def _reattribute(session: Session, tool: str, org_id: str, key_name: str, email:
     ).one()
     days = {(tool, d) for (d,) in session.execute(select(Usage.date).where(which).distinct())}
     session.execute(update(Usage).where(which).values(email=email))
-    activity = and_(ClaudeCodeActivity.actor_type == "api_key", ClaudeCodeActivity.actor == key_name)
-    if org_id:
-        activity = and_(activity, ClaudeCodeActivity.org_id == org_id)
-    session.execute(update(ClaudeCodeActivity).where(activity).values(email=email))
+    if tool == CLAUDE_CODE:  # another tool's key of the same name is not this activity's actor
+        activity = and_(ClaudeCodeActivity.actor_type == "api_key", ClaudeCodeActivity.actor == key_name)
+        if org_id:
+            activity = and_(activity, ClaudeCodeActivity.org_id == org_id)
+        session.execute(update(ClaudeCodeActivity).where(activity).values(email=email))
     if tool == COPILOT:
         reattribute_copilot_activity(session, org_id, key_name, email)
     refresh_daily_rollup(session, days)

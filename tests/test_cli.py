@@ -59,7 +59,7 @@ def test_stats_json_reports_what_is_stored(
     code, out, _ = run(capsys, "stats")
     assert code == 0 and "dana@example.com" in out and "2 records" in out
     # Claude Code's cost is the provider's list-price estimate, said as everywhere else.
-    assert "$1.25 est." in out and "Claude Code cost is the provider's estimate at list prices" in out
+    assert "$1.25 est." in out and "Claude Code cost is an estimate at list prices" in out
 
 
 def test_stats_on_a_brand_new_sqlite_file_is_zeros_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:

@@ -186,3 +186,12 @@ def test_mappings_fix_walks_the_unmapped_keys(cli: Callable[..., tuple[int, str,
     assert cost_by_email(cli.url) == {"dana@acme.com": "3.25"}  # type: ignore[attr-defined]
     code, out, _ = cli("mappings", "fix")
     assert "No unmapped API keys" in out
+
+
+def test_api_key_names_are_matched_exactly(cli: Callable[..., tuple[int, str, str]]) -> None:
+    """As /abacus map matches them: only another tool's logins (GitHub's) ignore letter case."""
+    cli("sync", "anthropic", "--from", "2026-10-05")
+    code, out, _ = cli("mappings", "set", "Deploy-Bot", "dana@acme.com")
+    assert code == 0 and "moved 0 row(s)" in out
+    unmapped = json.loads(cli("mappings", "--json")[1])["unmapped"]
+    assert [k["key_name"] for k in unmapped] == ["deploy-bot"]

@@ -143,6 +143,12 @@ def test_answers_that_compare_tools_do_not_add_credits_to_tokens(run: Run, org: 
     assert "GitHub Copilot $1.32" in out and "GitHub Copilot 100%" not in out and "GitHub Copilot 0%" not in out
     code, out, _ = run("ask", "models 30d", "--as", "dana@acme.com")
     assert code == 0 and "copilot" in out
+    # The model Copilot reports shows its cost only: its CLI tokens are in no token total or share.
+    line = next(row for row in out.splitlines() if row.startswith("copilot"))
+    assert "of cost" in line and "tokens" not in line, line
+    code, out, _ = run("report", "models", "--period", "30d", "--json")
+    payload = json.loads(out)
+    assert payload["total_tokens"] == 0 and payload["total_cost_usd"] > 0
     # A profile: the credits as cost, Copilot's activity beside it; a person with cost and no tokens has usage.
     code, out, _ = run("ask", "me 30d", "--as", "dana@acme.com")
     assert code == 0 and "GitHub Copilot: 10 prompts" in out and "GitHub Copilot $1.32" in out

@@ -384,3 +384,24 @@ def test_enterprise_reports_are_read_under_the_enterprise_path(engine: Engine, f
     outcome = sync(engine, fake, [D1], scope=scope)
     assert outcome.error is None
     assert totals(engine, "copilot:enterprise:acme-corp")[:3] == (1, 0, Decimal("0.15"))
+
+
+def test_a_login_an_admin_unmapped_is_not_mapped_again_from_the_seats(engine: Engine, fake: FakeGitHub) -> None:
+    acme(fake)
+    sync(engine, fake, [D1])
+    with transaction(engine) as session:
+        assert "bob" not in {k.key_name for k in unmapped_keys(session, "copilot")}  # its seat gave the email
+        moved = set_mapping(
+            session,
+            source="copilot",
+            org_id="copilot:acme",
+            external_id="bob",
+            email="",
+            method="cli",
+            by="cli",
+            now=datetime(2026, 10, 23, tzinfo=UTC),
+        )
+        assert moved is not None and moved.rows == 1
+    sync(engine, fake, [D1])  # the seat still names bob's email; the admin's choice stands
+    with transaction(engine) as session:
+        assert "bob" in {k.key_name for k in unmapped_keys(session, "copilot")}

@@ -117,6 +117,9 @@ def models_blocks(breakdown: ModelBreakdown, period: Period, *, tool: str | None
         tools = " · ".join(
             f"{tool_name(t)} {tokens(v)}" for t, v in sorted(m.tokens_by_tool.items(), key=lambda i: -i[1])
         )
+        if not m.tokens_by_tool:  # counted only in another unit (credits): its cost, no token figures
+            lines.append(f"*{escape(m.model)}*  {money(m.cost_usd)} ({pct(m.cost_pct)} of cost)")
+            continue
         lines.append(
             f"*{escape(m.model)}*  {money(m.cost_usd)} ({pct(m.cost_pct)} of cost) · {tokens(m.tokens)} tokens "
             f"({pct(m.token_pct)}) · {tools}"

@@ -94,7 +94,10 @@ def _source(provider: str | None) -> str | None:
 
 
 def _stored_key(app: AppContext, key: str, source: str | None) -> str:
-    """``key`` as the tool stores it: logins are compared without letter case, so `Octocat` finds `octocat`."""
+    """``key`` as the tool stores it: another tool's logins (GitHub's) are compared without letter case, so
+    `Octocat` finds `octocat`; API keys are matched exactly, as `/abacus map` matches them."""
+    if source is None or registry.tool(source).identity == "API key":
+        return key
     with transaction(app.engine) as session:
         if key_orgs(session, key, source) or not key_orgs(session, key.lower(), source):
             return key

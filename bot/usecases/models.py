@@ -16,7 +16,7 @@ from bot.usecases.result import Answer, ChartFile
 from charts.bars import model_chart
 from charts.data import Chart
 from charts.style import MAX_SERIES
-from providers.registry import seat_tools
+from providers.registry import seat_tools, uncounted_tools
 from storage.analytics.models_breakdown import ModelBreakdown, model_breakdown
 from storage.db import transaction
 
@@ -36,7 +36,9 @@ SLACK_BARS = 6  # a Slack answer's chart: the biggest models only
 
 def breakdown_of(session: Session, request: ModelsRequest) -> ModelBreakdown:
     p = request.period
-    return model_breakdown(session, p.start, p.end, tool=request.tool, seat_tools=seat_tools())
+    return model_breakdown(
+        session, p.start, p.end, tool=request.tool, seat_tools=seat_tools(), uncounted_tools=uncounted_tools()
+    )
 
 
 def chart(breakdown: ModelBreakdown, period: Period, *, tool: str | None = None, bars: int = MAX_SERIES) -> Chart:

@@ -16,7 +16,7 @@ from bot.usecases.context import Context
 from bot.usecases.result import Answer, ChartFile
 from charts.daily import daily_usage_chart
 from charts.data import Chart
-from providers.registry import seat_tools
+from providers.registry import seat_tools, uncounted_tools
 from storage.analytics.common import PersonToolSums, person_tool_sums
 from storage.analytics.models_breakdown import model_breakdown
 from storage.analytics.overview import Overview, overview
@@ -61,7 +61,15 @@ def answer(ctx: Context, request: OverviewRequest) -> Answer:
         # The cards and the ranking add up the same (tool, person) sums: one scan of the period for both.
         sums = person_tool_sums(session, period.start, period.end, tool)
         ov = totals(session, request, sums=sums)
-        models = model_breakdown(session, period.start, period.end, tool=tool, limit=5, seat_tools=seat_tools())
+        models = model_breakdown(
+            session,
+            period.start,
+            period.end,
+            tool=tool,
+            limit=5,
+            seat_tools=seat_tools(),
+            uncounted_tools=uncounted_tools(),
+        )
         top = (
             top_users(
                 session,

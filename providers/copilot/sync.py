@@ -26,7 +26,7 @@ from providers.sync_engine import BackfillOutcome, run_backfill, utc_midnight
 from storage.copilot_activity import replace_day
 from storage.db import transaction
 from storage.locks import hold_lock
-from storage.mappings import load_mappings, remember_identities
+from storage.mappings import load_mappings, remember_identities, removed_mappings
 from storage.models import Usage
 from storage.sync_state import get_state, record_attempt, record_failure, record_success
 from storage.writes import refresh_daily_rollup, upsert_usage
@@ -89,10 +89,12 @@ def store_day(
 def _identities(
     engine: Engine, org_id: str, from_seats: Mapping[str, str], now: datetime, result: CopilotSync
 ) -> dict[str, str]:
-    """Login -> email: admins' and earlier mappings first; seat emails only fill logins nobody mapped yet."""
+    """Login -> email: admins' and earlier mappings first; seat emails only fill logins nobody mapped yet (a
+    login whose mapping an admin removed stays unattributed)."""
     with transaction(engine) as session:
         known = load_mappings(session, IDENTITY_SOURCE, org_id)
-        fresh = {login: email for login, email in from_seats.items() if login not in known}
+        removed = removed_mappings(session, IDENTITY_SOURCE, org_id)
+        fresh = {login: email for login, email in from_seats.items() if login not in known and login not in removed}
         if fresh:
             result.emails_from_seats = remember_identities(
                 session, source=IDENTITY_SOURCE, org_id=org_id, emails=fresh, by="github-seats", now=now

@@ -48,9 +48,12 @@ def model_breakdown(
     email: str | None = None,
     limit: int | None = None,
     seat_tools: Collection[str] | None = None,
+    uncounted_tools: Collection[str] = (),
 ) -> ModelBreakdown:
     """Models by tokens in ``start..end``; optionally for one tool or one person (company-wide from the
-    per-model rollup, one person's from ``usage_daily`` through its email index)."""
+    per-model rollup, one person's from ``usage_daily`` through its email index). ``uncounted_tools`` are
+    counted in something else than tokens (credits): their cost is in every figure, their tokens in none,
+    so token shares mean the same as everywhere else."""
     t = M if email is None else D
     stmt = select(t.model, t.tool, sum_tokens(t), sum_cost(t)).where(in_range(start, end, t)).group_by(t.model, t.tool)
     if tool:
@@ -63,7 +66,8 @@ def model_breakdown(
         name = model_label(model)
         # Two stored names can map to one label ('' and 'unknown'), so accumulate.
         per_tool = tokens.setdefault(name, {})
-        per_tool[row_tool] = per_tool.get(row_tool, 0) + int(row_tokens)
+        if row_tool not in uncounted_tools:
+            per_tool[row_tool] = per_tool.get(row_tool, 0) + int(row_tokens)
         per_cost = costs.setdefault(name, {})
         per_cost[row_tool] = per_cost.get(row_tool, Decimal(0)) + to_decimal(row_cost)
     total_tokens = sum(sum(t.values()) for t in tokens.values())
@@ -80,9 +84,9 @@ def model_breakdown(
         )
         for name in tokens
     ]
-    models.sort(key=lambda m: (-m.tokens, -m.cost_usd, m.model))
+    models.sort(key=lambda m: (-m.tokens, -m.cost_usd, m.model))  # a model counted only in credits goes last
     shown = models if limit is None else models[:limit]
-    tools = sorted({t for per_tool in tokens.values() for t in per_tool})
+    tools = sorted({t for per_tool in costs.values() for t in per_tool})
     return ModelBreakdown(
         models=shown,
         total_tokens=total_tokens,
