@@ -131,6 +131,14 @@ class SyncRequest:
     end: date | None = None
     org: str | None = None  # a key label or name; None: every configured org
 
+    def days(self, today: date, lookback_days: int) -> list[date]:
+        """The UTC days asked for, or by default the last ``lookback_days`` days up to today."""
+        if self.start is None:
+            start, end = today - timedelta(days=lookback_days - 1), today
+        else:
+            start, end = self.start, self.end or self.start
+        return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
 
 @dataclass(frozen=True, slots=True)
 class BackfillRequest:
@@ -138,6 +146,12 @@ class BackfillRequest:
     org: str | None = None
     max_windows: int | None = None  # None: the provider's per-run budget
     newest: date | None = None  # where a backfill with no cursor yet starts (default: below forward sync)
+
+    def start_before(self, today: date, lookback_days: int) -> date:
+        """Where a first backfill starts: just below the forward sync's window (which owns those days), or
+        below ``newest`` when that is older."""
+        below_sync = today - timedelta(days=lookback_days - 1)
+        return below_sync if self.newest is None else min(below_sync, self.newest + timedelta(days=1))
 
 
 @dataclass(frozen=True, slots=True)

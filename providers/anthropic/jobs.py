@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from providers.anthropic.client import AnthropicClient
 from providers.anthropic.settings import AnthropicSettings
 from providers.anthropic.sync import OrgSync, backfill_org, sync_org
@@ -44,11 +42,7 @@ def _summary(sync: OrgSync) -> str:
 def sync(ctx: JobContext[AnthropicSettings], request: SyncRequest) -> list[OrgResult]:
     settings = ctx.settings
     today = ctx.now().date()
-    if request.start is None:
-        start, end = today - timedelta(days=settings.claude_code_lookback_days - 1), today
-    else:
-        start, end = request.start, request.end or request.start
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    days = request.days(today, settings.claude_code_lookback_days)
     results = []
     for key in select_keys(settings.keys, request.org, TITLE):
         with client_for(settings, key) as client:
@@ -74,10 +68,7 @@ def sync(ctx: JobContext[AnthropicSettings], request: SyncRequest) -> list[OrgRe
 def backfill(ctx: JobContext[AnthropicSettings], request: BackfillRequest) -> list[OrgResult]:
     settings = ctx.settings
     today = ctx.now().date()
-    # Forward sync owns the rolling window; by default backfill starts just below it.
-    start_before = today - timedelta(days=settings.claude_code_lookback_days - 1)
-    if request.newest is not None:
-        start_before = min(start_before, request.newest + timedelta(days=1))
+    start_before = request.start_before(today, settings.claude_code_lookback_days)
     results = []
     for key in select_keys(settings.keys, request.org, TITLE):
         with client_for(settings, key) as client:

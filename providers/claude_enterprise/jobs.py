@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from providers.claude_enterprise.client import EARLIEST_DAY, EnterpriseClient
 from providers.claude_enterprise.settings import EnterpriseSettings
 from providers.claude_enterprise.sync import (
@@ -62,12 +60,7 @@ def _details(outcome: EnterpriseSync) -> dict[str, object]:
 def sync(ctx: Context, request: SyncRequest) -> list[OrgResult]:
     settings = ctx.settings
     today = ctx.now().date()
-    if request.start is None:
-        start, end = today - timedelta(days=settings.claude_enterprise_lookback_days - 1), today
-    else:
-        start, end = request.start, request.end or request.start
-    start = max(start, EARLIEST_DAY)
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    days = [day for day in request.days(today, settings.claude_enterprise_lookback_days) if day >= EARLIEST_DAY]
     results = []
     for key in select_keys(settings.keys, request.org, TITLE):
         org_id = org_id_of(key)
@@ -94,10 +87,7 @@ def sync(ctx: Context, request: SyncRequest) -> list[OrgResult]:
 def backfill(ctx: Context, request: BackfillRequest) -> list[OrgResult]:
     settings = ctx.settings
     today = ctx.now().date()
-    # The forward sync owns the restatement window; a backfill starts just below it.
-    start_before = today - timedelta(days=settings.claude_enterprise_lookback_days - 1)
-    if request.newest is not None:
-        start_before = min(start_before, request.newest + timedelta(days=1))
+    start_before = request.start_before(today, settings.claude_enterprise_lookback_days)
     days_per_run = request.max_windows or settings.claude_enterprise_backfill_days_per_run
     windows = max(1, -(-days_per_run // BACKFILL_WINDOW_DAYS))
     results = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 from providers.errors import ProviderError
@@ -63,11 +62,7 @@ def _details(outcome: OpenAISync) -> dict[str, object]:
 def sync(ctx: Context, request: SyncRequest) -> list[OrgResult]:
     settings = ctx.settings
     today = ctx.now().date()
-    if request.start is None:
-        start, end = today - timedelta(days=settings.openai_lookback_days - 1), today
-    else:
-        start, end = request.start, request.end or request.start
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    days = request.days(today, settings.openai_lookback_days)
     results = []
     for key in select_keys(settings.keys, request.org, TITLE):
         org_id = org_id_of(key)
@@ -90,10 +85,7 @@ def sync(ctx: Context, request: SyncRequest) -> list[OrgResult]:
 def backfill(ctx: Context, request: BackfillRequest) -> list[OrgResult]:
     settings = ctx.settings
     today = ctx.now().date()
-    # The forward sync owns the lookback window; a backfill starts just below it.
-    start_before = today - timedelta(days=settings.openai_lookback_days - 1)
-    if request.newest is not None:
-        start_before = min(start_before, request.newest + timedelta(days=1))
+    start_before = request.start_before(today, settings.openai_lookback_days)
     days_per_run = request.max_windows or settings.openai_backfill_days_per_run
     windows = max(1, -(-days_per_run // BACKFILL_WINDOW_DAYS))
     results = []
