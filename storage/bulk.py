@@ -3,8 +3,9 @@
 Rows arrive as tuples in a fixed column order (no dicts, no ORM objects: at a million rows every per-row
 allocation shows). Each batch is first bulk-loaded into a temporary staging table without keys or indexes
 (PostgreSQL ``COPY``; SQLite multi-row ``INSERT``s), with SQLAlchemy's own bind processors applied so no
-per-row SQLAlchemy work is paid, then merged with one ``INSERT … SELECT … ON CONFLICT DO UPDATE``: the
-statement SQLAlchemy generates from the table, so keys, defaults and the conflict rule are defined once.
+per-row SQLAlchemy work is paid, then merged with one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` (a plain
+``INSERT … SELECT`` when the caller knows the keys are new): the statement SQLAlchemy generates from the
+table, so keys, defaults and the conflict rule are defined once.
 
 One set-based statement replaces thousands of per-row executions, and it runs inside the database with
 Python's GIL released, so a caller can run it on a writer thread while it parses the next batch
@@ -78,11 +79,21 @@ def stage(session: Session, spec: UpsertSpec, rows: Sequence[Row]) -> int:
     return len(unique)
 
 
-def merge_staged(session: Session, spec: UpsertSpec) -> None:
-    """The second half of :func:`bulk_upsert`: merge the staging table into the target, then empty it."""
+def merge_staged(session: Session, spec: UpsertSpec, *, new_keys: bool = False) -> None:
+    """The second half of :func:`bulk_upsert`: merge the staging table into the target, then empty it.
+
+    ``new_keys``: the caller knows that none of the staged keys is stored yet, so the rows are inserted
+    plainly. Checking each key for a conflict is most of an upsert's cost (PostgreSQL, a million rows into
+    ``usage``: 20 s with ``ON CONFLICT``, either ``DO UPDATE`` or ``DO NOTHING``, 12 s without); a key that
+    is stored after all fails the statement with the unique constraint's error rather than overwriting.
+    """
     connection = session.connection()
-    connection.exec_driver_sql(_merge_sql(spec, connection.dialect))
-    connection.exec_driver_sql(f"DELETE FROM {spec.staging_table}")  # noqa: S608 - our own names
+    connection.exec_driver_sql(_merge_sql(spec, connection.dialect, upsert=not new_keys))
+    # TRUNCATE on PostgreSQL: a DELETE leaves every deleted row in the temporary table until the transaction
+    # ends, so an import of many batches would scan ever more dead rows; SQLite empties a table the same way
+    # for a DELETE without a WHERE.
+    empty = "TRUNCATE" if connection.dialect.name == "postgresql" else "DELETE FROM"
+    connection.exec_driver_sql(f"{empty} {spec.staging_table}")  # noqa: S608 - our own names
 
 
 def _stage(connection: Connection, spec: UpsertSpec, rows: list[Row]) -> None:
@@ -136,7 +147,7 @@ def _multirow_insert(table: str, columns: tuple[str, ...], rows: int) -> str:
 
 
 @cache
-def _merge_sql(spec: UpsertSpec, dialect: Dialect) -> str:
+def _merge_sql(spec: UpsertSpec, dialect: Dialect, *, upsert: bool = True) -> str:
     # Imported here: the PostgreSQL dialect package also loads its asyncio driver (and asyncio), which a
     # command on SQLite would otherwise pay for at start-up.
     insert: Callable[..., Any]
@@ -152,7 +163,7 @@ def _merge_sql(spec: UpsertSpec, dialect: Dialect) -> str:
     # WHERE true: SQLite cannot tell an upsert's ON CONFLICT from a join's ON after a bare FROM.
     source = select(*stage.c).where(true())
     stmt = insert(spec.table).from_select(list(spec.columns), source)
-    return str(_on_conflict(stmt, spec).compile(dialect=dialect))
+    return str((_on_conflict(stmt, spec) if upsert else stmt).compile(dialect=dialect))
 
 
 def _on_conflict(stmt: Any, spec: UpsertSpec) -> Any:

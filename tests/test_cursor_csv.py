@@ -387,11 +387,11 @@ def test_a_failing_write_on_the_writer_thread_stores_nothing(
     real_merge = cursor_csv.merge_staged
     calls = []
 
-    def merge_then_fail(session: Session, spec: object) -> None:
+    def merge_then_fail(session: Session, spec: object, *, new_keys: bool = False) -> None:
         calls.append(spec)
         if len(calls) == 3:
             raise RuntimeError("the database went away")
-        real_merge(session, spec)  # type: ignore[arg-type]
+        real_merge(session, spec, new_keys=new_keys)  # type: ignore[arg-type]
 
     monkeypatch.setattr(cursor_csv, "merge_staged", merge_then_fail)
     interval = sys.getswitchinterval()
@@ -401,3 +401,55 @@ def test_a_failing_write_on_the_writer_thread_stores_nothing(
     assert len(calls) == 3
     assert totals(engine) == before and _rollup(engine) == rollup_before
     assert sys.getswitchinterval() == interval
+
+
+def test_rows_of_days_the_team_had_nothing_on_go_in_without_conflict_checks(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_merge = cursor_csv.merge_staged
+    plain: list[bool] = []
+
+    def recording_merge(session: Session, spec: object, *, new_keys: bool = False) -> None:
+        plain.append(new_keys)
+        real_merge(session, spec, new_keys=new_keys)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cursor_csv, "merge_staged", recording_merge)
+    first = import_cursor_csv(engine, _days_file(tmp_path, days=3, per_day=10, newest_first=True), org_id=ORG)
+    assert plain == [True] and first.new_rows == 30
+
+    # The same three days again plus a fourth, newest first in batches of 7: the fourth day's own batch is
+    # inserted plainly; the batch that reaches into a stored day, and every later one, is an upsert.
+    plain.clear()
+    path = _days_file(tmp_path, days=4, per_day=10, newest_first=True)
+    second = import_cursor_csv(engine, path, org_id=ORG, batch_size=7)
+    assert plain == [True, False, False, False, False, False]
+    assert second.imported == 40 and second.new_rows == 10
+    assert totals(engine) == (40, 400, Decimal("0.40"))
+    during = _rollup(engine)
+    with transaction(engine) as s:
+        refresh_daily_rollup(s, {("cursor", day) for day in second.days})
+    assert _rollup(engine) == during
+
+
+def test_a_superset_file_is_read_again_once_its_first_rows_say_so(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every row fits only the superset reading (w/ includes w/o); the first read assumes disjoint, counts
+    # the sample's rows and starts again from the top, storing nothing of its own.
+    rows = [f"2025-08-01T{h:02d}:00:00.000Z,ann@example.com,gpt-5,30,10,100,5,135,0.01" for h in range(10, 0, -1)]
+    text = "Date,User,Model,Input (w/ Cache Write),Input (w/o Cache Write),Cache Read,Output Tokens,Total Tokens,Cost\n"
+    opened: list[int] = []
+    real_reader = cursor_csv._csv_reader
+
+    def counting_reader(path: Path):  # type: ignore[no-untyped-def]
+        opened.append(1)
+        return real_reader(path)
+
+    monkeypatch.setattr(cursor_csv, "_csv_reader", counting_reader)
+    monkeypatch.setattr(cursor_csv, "READING_SAMPLE", 3)
+    summary = import_cursor_csv(engine, write(tmp_path, text + "\n".join(rows) + "\n"), org_id=ORG, batch_size=1)
+    assert len(opened) == 2 and summary.reading == SUPERSET and summary.mismatched_rows == 0
+    assert summary.imported == 10 and summary.new_rows == 10
+    with transaction(engine) as s:
+        stored = s.execute(select(Usage.input_tokens, Usage.cache_write_tokens)).all()
+    assert {tuple(r) for r in stored} == {(10, 20)} and len(stored) == 10

@@ -306,11 +306,20 @@ class CursorEvent(NamedTuple):
 
     @property
     def identity(self) -> str:
-        """What the event is, as both the API and the CSV export state it (cost is left out: they disagree)."""
-        return (
-            f"{self.ts_ms}|{self.email}|{self.raw_model}|{self.input_tokens}|{self.cache_write_tokens}|"
-            f"{self.cache_read_tokens}|{self.output_tokens}"
-        )
+        return event_identity(*self[:7])
+
+
+def event_identity(
+    ts_ms: int,
+    email: str,
+    raw_model: str,
+    input_tokens: int,
+    cache_write_tokens: int,
+    cache_read_tokens: int,
+    output_tokens: int,
+) -> str:
+    """What an event is, as both the API and the CSV export state it (cost is left out: they disagree)."""
+    return f"{ts_ms}|{email}|{raw_model}|{input_tokens}|{cache_write_tokens}|{cache_read_tokens}|{output_tokens}"
 
 
 class BadEvent(ValueError):
@@ -406,26 +415,48 @@ def event_row(event: CursorEvent, *, org_id: str, occurrences: OccurrenceCounter
 
     ``occurrences`` numbers identical events, so each keeps its own row under a stable ``event_key``.
     """
-    identity = event.identity
-    ts_ms = event.ts_ms
+    return usage_row_of(*event, org_id=org_id, occurrences=occurrences, source=source)
+
+
+def usage_row_of(
+    ts_ms: int,
+    email: str,
+    raw_model: str,
+    input_tokens: int,
+    cache_write_tokens: int,
+    cache_read_tokens: int,
+    output_tokens: int,
+    cost_usd: Decimal,
+    kind: str | None,
+    max_mode: bool | None,
+    *,
+    org_id: str,
+    occurrences: OccurrenceCounter,
+    source: str,
+) -> tuple[Any, ...]:
+    """:func:`event_row` from the event's fields, in :class:`CursorEvent` order, for a caller that has them
+    apart (the CSV import, per row of files of millions of rows, builds no event)."""
+    identity = event_identity(
+        ts_ms, email, raw_model, input_tokens, cache_write_tokens, cache_read_tokens, output_tokens
+    )
     return (
         TOOL,
         ms_to_date(ts_ms),
         org_id,
-        event.email,
+        email,
         "user",
-        event.email,
-        event.raw_model,
-        normalize_model_name(event.raw_model),
+        email,
+        raw_model,
+        normalize_model_name(raw_model),
         "",
         event_key(identity, occurrences.next(ts_ms, identity)),
         ts_ms,
-        event.kind,
-        event.max_mode,
-        event.input_tokens,
-        event.cache_write_tokens,
-        event.cache_read_tokens,
-        event.output_tokens,
-        event.cost_usd,
+        kind,
+        max_mode,
+        input_tokens,
+        cache_write_tokens,
+        cache_read_tokens,
+        output_tokens,
+        cost_usd,
         source,
     )

@@ -24,14 +24,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from providers.cursor.client import TOOL, CursorEvent, OccurrenceCounter, canonical_model, event_row
+from providers.cursor.client import TOOL, OccurrenceCounter, canonical_model, usage_row_of
 from providers.write_behind import WriteBehind
 from storage.bulk import merge_staged, stage
 from storage.db import transaction
@@ -137,6 +136,8 @@ class _Layout:
 
 # Rows read before the token reading is chosen; the rest of the file only confirms the choice.
 READING_SAMPLE = 1_000
+# Lines named per reading whose tokens do not add up to Total Tokens, for the summary to point at.
+MISFIT_LINES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,10 +212,11 @@ def _run(
         months: set[tuple[str, date]] = set()  # filled by the writer thread, read after it has finished
         for batch in read.batches(batch_size):
             writer.wait()
+            new_keys = stored.before_writing({row[1] for row in batch})
             stage(session, USAGE_SPEC, batch)
             finished = read.finished_days() - rolled_up
             rolled_up |= finished
-            writer.submit(_write_staged, session, stored, {row[1] for row in batch}, finished, months)
+            writer.submit(_write_staged, session, new_keys, finished, months)
             report()
         writer.wait()
         read.finish()
@@ -226,13 +228,10 @@ def _run(
     return summary
 
 
-def _write_staged(
-    session: Session, stored: _StoredRows, days: set[date], finished: set[date], months: set[tuple[str, date]]
-) -> None:
+def _write_staged(session: Session, new_keys: bool, finished: set[date], months: set[tuple[str, date]]) -> None:
     """Merge the staged batch, then roll up the days no later row can touch (the rest wait for the end);
     their months are added to ``months`` and summed once at the end."""
-    stored.before_writing(days)
-    merge_staged(session, USAGE_SPEC)
+    merge_staged(session, USAGE_SPEC, new_keys=new_keys)
     months |= refresh_daily_rollup(session, {(TOOL, day) for day in finished}, months=False)
 
 
@@ -249,23 +248,6 @@ class _Read:
         self.misfit_count = {DISJOINT: 0, SUPERSET: 0}
         self.ascending = self.descending = True
         self.current_day: date | None = None  # the day of the last row turned into a usage row
-
-    def batches(self, size: int) -> Iterator[list[tuple[Any, ...]]]:
-        parsed: Iterator[_Parsed] = self._parsed()
-        if self.reading is None:
-            sample = list(islice(parsed, READING_SAMPLE))
-            self.reading = self._majority()
-            parsed = chain(sample, parsed)
-        batch: list[tuple[Any, ...]] = []
-        for row in parsed:
-            stored = self._usage_row(row)
-            if stored is not None:
-                batch.append(stored)
-                if len(batch) >= size:
-                    yield batch
-                    batch = []
-        if batch:
-            yield batch
 
     def finished_days(self) -> set[date]:
         """Days no row still to come can fall on: in a time-sorted file, every day read but the current one."""
@@ -288,8 +270,47 @@ class _Read:
         # The reading more rows agree with; the documented real exports are disjoint, so it wins ties.
         return SUPERSET if self.fits[SUPERSET] > self.fits[DISJOINT] else DISJOINT
 
-    def _parsed(self) -> Iterator[_Parsed]:
-        summary, fits = self.summary, self.fits
+    def batches(self, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """Every row of the file, checked, as its ``usage`` row (empty rows are counted and left out), in
+        batches of ``size``.
+
+        One loop with its state in local variables, written back to the summary before each batch is handed
+        on: at a million rows, every attribute update, method call and nested generator per row adds seconds.
+
+        Without a reading in the plan, rows are read as disjoint (what the documented exports are) while the
+        first ones are counted; when they turn out to say otherwise, the file is read again with the other
+        reading, which costs only those rows.
+        """
+        summary, fits, misfits, misfit_count = self.summary, self.fits, self.misfits, self.misfit_count
+        deciding = self.reading is None
+        reading = self.reading = self.reading or DISJOINT
+        disjoint = reading == DISJOINT
+        per_timestamp = self.plan.per_timestamp
+        org_id, occurrences = self.org_id, self.occurrences
+        days, users = summary.days, summary.users
+        ascending, descending = self.ascending, self.descending
+        rows, imported, empty = summary.rows, summary.imported, 0
+        input_sum, write_sum, read_sum, output_sum = (
+            summary.input_tokens,
+            summary.cache_write_tokens,
+            summary.cache_read_tokens,
+            summary.output_tokens,
+        )
+        cost_sum = summary.cost_usd
+        current_day = self.current_day
+
+        def write_back() -> None:
+            nonlocal empty
+            summary.rows, summary.imported = rows, imported
+            if empty:
+                summary.skipped[EMPTY_ROW] += empty
+                empty = 0
+            summary.input_tokens, summary.cache_write_tokens = input_sum, write_sum
+            summary.cache_read_tokens, summary.output_tokens = read_sum, output_sum
+            summary.cost_usd = cost_sum
+            self.ascending, self.descending, self.current_day = ascending, descending, current_day
+
+        batch: list[tuple[Any, ...]] = []
         parse: Callable[[int, list[str]], _Parsed] | None = None
         width = 0
         previous: int | None = None
@@ -306,90 +327,123 @@ class _Read:
                     continue
                 if len(cells) != width:
                     raise CsvImportError(line, f"expected {width} values as in the header, found {len(cells)}")
-                row = parse(line, cells)
-                summary.rows += 1
-                ts_ms, total = row[1], row[8]
+                ts_ms, email, model, with_cw, without_cw, cache_read, output, total, cost, kind, max_mode = parse(
+                    line, cells
+                )
+                rows += 1
                 if total is not None:
-                    with_cw, without_cw, cache_read, output = row[4:8]
                     if with_cw + without_cw + cache_read + output == total:
                         fits[DISJOINT] += 1
                     else:
-                        self._misfit(DISJOINT, line)
+                        misfit_count[DISJOINT] += 1
+                        if misfit_count[DISJOINT] <= MISFIT_LINES:
+                            misfits[DISJOINT].append(line)
                     if with_cw >= without_cw and with_cw + cache_read + output == total:
                         fits[SUPERSET] += 1
                     else:
-                        self._misfit(SUPERSET, line)
+                        misfit_count[SUPERSET] += 1
+                        if misfit_count[SUPERSET] <= MISFIT_LINES:
+                            misfits[SUPERSET].append(line)
+                if deciding and rows == READING_SAMPLE:
+                    deciding = False
+                    if self._majority() != reading:
+                        raise _ReadAgain(_Plan(reading=self._majority(), per_timestamp=per_timestamp))
                 if previous is not None and ts_ms != previous:
-                    self.ascending = self.ascending and ts_ms > previous
-                    self.descending = self.descending and ts_ms < previous
-                    if self.plan.per_timestamp and not (self.ascending or self.descending):
+                    ascending = ascending and ts_ms > previous
+                    descending = descending and ts_ms < previous
+                    if per_timestamp and not (ascending or descending):
                         # Identical events may now be far apart: number them across the whole file instead.
                         raise _ReadAgain(_Plan(reading=self.plan.reading, per_timestamp=False))
                 previous = ts_ms
-                yield row
+                # Disjoint: w/ is the cache write. Superset: w/ includes w/o, so the cache write is the difference.
+                cache_write = with_cw if disjoint else max(with_cw - without_cw, 0)
+                if not (without_cw or cache_write or cache_read or output or cost):
+                    empty += 1
+                    continue
+                stored = usage_row_of(
+                    ts_ms,
+                    email,
+                    model,
+                    without_cw,
+                    cache_write,
+                    cache_read,
+                    output,
+                    cost,
+                    kind,
+                    max_mode,
+                    org_id=org_id,
+                    occurrences=occurrences,
+                    source="csv",
+                )
+                imported += 1
+                day = stored[1]
+                if day is not current_day:
+                    days.add(day)
+                    current_day = day
+                users.add(email)
+                input_sum += without_cw
+                write_sum += cache_write
+                read_sum += cache_read
+                output_sum += output
+                cost_sum += cost
+                # The file's sums bound what any day's rollup of it adds up to: past what the columns hold,
+                # refuse here rather than fail (PostgreSQL) or overflow (SQLite) in the database.
+                if (
+                    input_sum | write_sum | read_sum | output_sum
+                ) > MAX_TOKENS or cost_sum.adjusted() >= MAX_COST_DIGITS:
+                    raise CsvImportError(
+                        line, "the file's tokens or cost add up to more than the database can store; split the file"
+                    )
+                batch.append(stored)
+                if len(batch) >= size:
+                    write_back()
+                    yield batch
+                    batch = []
+        write_back()
+        if batch:
+            yield batch
         if parse is None:
             raise CsvImportError(1, "the file is empty; expected a header row such as Date,User,Kind,Model,...")
 
-    def _misfit(self, reading: str, line: int) -> None:
-        self.misfit_count[reading] += 1
-        if self.misfit_count[reading] <= 10:
-            self.misfits[reading].append(line)
-
-    def _usage_row(self, row: _Parsed) -> tuple[Any, ...] | None:
-        _line, ts_ms, email, model, with_cw, without_cw, cache_read, output, _total, cost, kind, max_mode = row
-        # Disjoint: w/ is the cache write. Superset: w/ includes w/o, so the cache write is the difference.
-        cache_write = with_cw if self.reading == DISJOINT else max(with_cw - without_cw, 0)
-        event = CursorEvent(ts_ms, email, model, without_cw, cache_write, cache_read, output, cost, kind, max_mode)
-        summary = self.summary
-        if event.is_empty:
-            summary.skipped[EMPTY_ROW] += 1
-            return None
-        stored = event_row(event, org_id=self.org_id, occurrences=self.occurrences, source="csv")
-        summary.imported += 1
-        self.current_day = stored[1]
-        summary.days.add(stored[1])
-        summary.users.add(email)
-        summary.input_tokens += without_cw
-        summary.cache_write_tokens += cache_write
-        summary.cache_read_tokens += cache_read
-        summary.output_tokens += output
-        summary.cost_usd += cost
-        # The file's sums bound what any day's rollup of it adds up to: past what the columns hold, refuse here
-        # rather than fail (PostgreSQL) or overflow (SQLite) in the database.
-        sums = summary.input_tokens | summary.cache_write_tokens | summary.cache_read_tokens | summary.output_tokens
-        if sums > MAX_TOKENS or summary.cost_usd.adjusted() >= MAX_COST_DIGITS:
-            raise CsvImportError(
-                row[0], "the file's tokens or cost add up to more than the database can store; split the file"
-            )
-        return stored
-
 
 class _StoredRows:
-    """The team's rows on the file's days: counted per day before the import first writes to it, and after."""
+    """The team's rows on the file's days: counted per day before the import first writes to it, and after.
+
+    A day the team had no rows on is *fresh*: every row it gets comes from this file, and the file's keys
+    are unique (identical events are numbered), so its rows go in without a conflict check per row, which
+    is most of what an upsert costs. A first import of months of history is all fresh days.
+    """
 
     def __init__(self, session: Session, org_id: str) -> None:
         self.session, self.org_id = session, org_id
         self.days: set[date] = set()
+        self.fresh: set[date] = set()
         self.before = 0
 
-    def before_writing(self, days: set[date]) -> None:
+    def before_writing(self, days: set[date]) -> bool:
+        """Count the days not seen yet; whether every one of ``days`` is fresh."""
         new = days - self.days
         if new:
-            self.before += self._count(new)
+            counts = self._count(new)
+            self.before += sum(counts.values())
+            self.fresh |= {day for day in new if not counts.get(day)}
             self.days |= new
+        return days <= self.fresh
 
     def added(self) -> int:
-        return self._count(self.days) - self.before
+        return sum(self._count(self.days).values()) - self.before
 
-    def _count(self, days: set[date]) -> int:
+    def _count(self, days: set[date]) -> dict[date, int]:
         ordered = sorted(days)
-        total = 0
+        counts: dict[date, int] = {}
         for start in range(0, len(ordered), 500):
-            query = select(func.count()).where(
-                Usage.tool == TOOL, Usage.org_id == self.org_id, Usage.date.in_(ordered[start : start + 500])
+            query = (
+                select(Usage.date, func.count())
+                .where(Usage.tool == TOOL, Usage.org_id == self.org_id, Usage.date.in_(ordered[start : start + 500]))
+                .group_by(Usage.date)
             )
-            total += int(self.session.scalar(query) or 0)
-        return total
+            counts.update((day, int(count)) for day, count in self.session.execute(query))
+        return counts
 
 
 def _count_records(path: Path) -> int:
@@ -467,10 +521,10 @@ def _no_user(cell: str) -> str:
     return _PERSONAL.format(why=f"the User cell says {cell[:40]!r}, not an email")
 
 
-# (line, ts_ms, email, model, w/ cache write, w/o cache write, cache read, output, total or None, cost,
+# (ts_ms, email, model, w/ cache write, w/o cache write, cache read, output, total or None, cost,
 # kind, max mode). A plain tuple: one is built per row of files with millions of rows. The old one-column
 # `Tokens` is carried as w/o cache write (plain input), which both readings store as input.
-_Parsed = tuple[int, int, str, str, int, int, int, int, "int | None", Decimal, "str | None", "bool | None"]
+_Parsed = tuple[int, str, str, int, int, int, int, "int | None", Decimal, "str | None", "bool | None"]
 _MAX_MODE = {"yes": True, "true": True, "no": False, "false": False}
 _ZERO = Decimal(0)
 
@@ -521,7 +575,6 @@ def _row_parser(layout: _Layout, user: str | None) -> Callable[[int, list[str]],
             with_cw, without_cw, cache_read, output = 0, _tokens(line, "tokens", cells[at_tokens]), 0, 0
         kind = cells[at_kind].strip()[:64] or None if at_kind is not None else None
         return (
-            line,
             _timestamp(line, cells[at_date]),
             email,
             model,
@@ -597,7 +650,13 @@ def _cost(line: int, value: str) -> Decimal:
     nothing charged. An amount whose separators could be read two ways (``1,234``), or that NUMERIC(18,6)
     cannot hold exactly (twelve digits before the point, six after), is refused."""
     if value[:1] in _NUMBER_START and value.replace(".", "", 1).isdecimal():
-        amount = Decimal(value)  # the common case: a plain amount, which Decimal reads as it is
+        # The common case: a plain amount, which Decimal reads as it is. With at most twelve digits before
+        # the point and six after it fits the column exactly, and needs none of the checks below.
+        point = value.find(".")
+        whole = point if point >= 0 else len(value)
+        if whole <= MAX_COST_DIGITS and len(value) - whole <= 7:
+            return Decimal(value)
+        amount = Decimal(value)
     else:
         text = value.strip()
         if text.lower() in FREE_COSTS:
