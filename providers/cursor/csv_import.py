@@ -212,7 +212,7 @@ def _run(
         months: set[tuple[str, date]] = set()  # filled by the writer thread, read after it has finished
         for batch in read.batches(batch_size):
             writer.wait()
-            new_keys = stored.before_writing({row[1] for row in batch})
+            new_keys = stored.before_writing(batch)
             stage(session, USAGE_SPEC, batch)
             finished = read.finished_days() - rolled_up
             rolled_up |= finished
@@ -416,22 +416,30 @@ class _StoredRows:
 
     def __init__(self, session: Session, org_id: str) -> None:
         self.session, self.org_id = session, org_id
-        self.days: set[date] = set()
+        self.before: dict[date, int] = {}  # every day of the file seen so far: its rows before the import
         self.fresh: set[date] = set()
-        self.before = 0
+        self.upserted: set[date] = set()  # days some batch was merged into by key
+        self.inserted: Counter[date] = Counter()  # rows inserted plainly, per day
 
-    def before_writing(self, days: set[date]) -> bool:
-        """Count the days not seen yet; whether every one of ``days`` is fresh."""
-        new = days - self.days
+    def before_writing(self, batch: list[tuple[Any, ...]]) -> bool:
+        """Count the batch's days not seen yet; whether the batch goes in plainly (all its days fresh)."""
+        days = {row[1] for row in batch}
+        new = days - self.before.keys()
         if new:
             counts = self._count(new)
-            self.before += sum(counts.values())
+            self.before.update((day, counts.get(day, 0)) for day in new)
             self.fresh |= {day for day in new if not counts.get(day)}
-            self.days |= new
-        return days <= self.fresh
+        if days <= self.fresh:
+            self.inserted.update(row[1] for row in batch)
+            return True
+        self.upserted |= days
+        return False
 
     def added(self) -> int:
-        return sum(self._count(self.days).values()) - self.before
+        """Rows that did not exist before: those inserted plainly, and what the upserted days grew by."""
+        plain = sum(rows for day, rows in self.inserted.items() if day not in self.upserted)
+        after = self._count(self.upserted)
+        return plain + sum(after.get(day, 0) - self.before[day] for day in self.upserted)
 
     def _count(self, days: set[date]) -> dict[date, int]:
         ordered = sorted(days)
