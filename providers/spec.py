@@ -244,9 +244,10 @@ class LazyFunction:
 def lazy(module: str, name: str) -> LazyFunction:
     """``module.name``, imported on its first call: how a spec names its functions.
 
-    Its signature is only known once imported, so the type checker takes it for any function of the spec
-    field it is given to; a test calls :meth:`LazyFunction.resolve` on every spec's functions and checks that
-    each takes the arguments its field passes, so a misspelt name fails the tests, not a scheduled job.
+    What it takes and returns is only known once the module is imported, so the type checker accepts it for
+    any spec field and cannot check it against the field's type. ``tests/test_provider_specs.py`` does instead:
+    it resolves every spec's lazy functions and checks that each takes the arguments its field passes, so a
+    misspelt name fails the tests rather than a scheduled job.
     """
     return LazyFunction(module, name)
 
