@@ -8,19 +8,26 @@ Everything that loops over tools or providers (commands, answers, charts, the te
 status, gaps, doctor, config, the scheduler, digests) reads :mod:`providers.registry`, never a provider's
 name. A provider's settings are a pydantic model whose field aliases are the environment variables; the
 application reads them and hands each provider its own model, so no provider reads the environment.
+
+Every command reads the specs (the settings are built from them), so a spec holds plain data and names its
+functions with :func:`lazy`: the HTTP clients, sync code and price tables behind them are imported only by
+the commands and jobs that call them.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr
 
-from providers.sync_engine import BackfillOutcome
-from storage.analytics.status import FreshnessRule
+from storage.analytics.freshness import FreshnessRule
+
+if TYPE_CHECKING:
+    from providers.sync_engine import BackfillOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +216,40 @@ class DemoRequest:
     end: date
     now: datetime
     seed: int
+
+
+class LazyFunction:
+    """A function named by its module and attribute, imported when first called (see :func:`lazy`)."""
+
+    __slots__ = ("_function", "module", "name")
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+        self._function: Callable[..., Any] | None = None
+
+    def resolve(self) -> Callable[..., Any]:
+        """The function itself: its module is imported the first time, and the function kept."""
+        if self._function is None:
+            self._function = getattr(importlib.import_module(self.module), self.name)
+        return self._function
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.resolve()(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"lazy({self.module!r}, {self.name!r})"
+
+
+def lazy(module: str, name: str) -> LazyFunction:
+    """``module.name``, imported on its first call: how a spec names its functions.
+
+    What it takes and returns is only known once the module is imported, so the type checker accepts it for
+    any spec field and cannot check it against the field's type. ``tests/test_provider_specs.py`` does instead:
+    it resolves every spec's lazy functions and checks that each takes the arguments its field passes, so a
+    misspelt name fails the tests rather than a scheduled job.
+    """
+    return LazyFunction(module, name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,12 @@
 """Short commands start without what they do not use: `abacus --help` and `abacus stats` (run as a process
 of their own, as an operator runs them) load neither matplotlib nor the Slack SDK nor Alembic's migration
-machinery, and still answer. Loading those would cost several times the CPU of the answer itself."""
+machinery, nor any provider's HTTP client, jobs or price table, and still answer. Loading those would cost
+several times the CPU of the answer itself.
+
+The rule for providers: every command reads the registry, so each provider package (``providers.<name>``) and
+the module its settings model is defined in (``providers.<name>.settings``) are loaded, beside
+``providers.spec`` and ``providers.registry``; no other module under ``providers`` is (clients, jobs, sync,
+rows, demo data, price tables, the HTTP and sync helpers), and neither is httpx nor genai_prices."""
 
 from __future__ import annotations
 
@@ -12,12 +18,19 @@ from pathlib import Path
 
 import pytest
 
+from providers import registry
 from storage.db import make_engine, transaction
 from storage.migrate import upgrade
 from storage.writes import upsert_usage
 from tests.factories import usage
 
-NEVER = ("matplotlib", "slack_sdk", "slack_bolt", "alembic")
+NEVER = ("matplotlib", "slack_sdk", "slack_bolt", "alembic", "httpx", "genai_prices")
+# What of ``providers`` a short command may load: what the specs' data needs (see the module's docstring).
+SPEC_DATA = {"providers", "providers.spec", "providers.registry"} | {
+    module
+    for spec in registry.providers()
+    for module in (spec.settings.__module__, spec.settings.__module__.rpartition(".")[0])
+}
 # Runs the CLI as the console script does, then writes the names of every module it loaded to a file.
 PROBE = """
 import atexit, json, sys
@@ -42,11 +55,24 @@ def _run(tmp_path: Path, url: str, *args: str) -> tuple[subprocess.CompletedProc
 
 
 def _loaded(modules: set[str]) -> list[str]:
-    return sorted(m for m in modules if m.split(".")[0] in NEVER)
+    """What the command loaded that it should not have."""
+    never = {m for m in modules if m.split(".")[0] in NEVER}
+    providers = {m for m in modules if m.split(".")[0] == "providers" and m not in SPEC_DATA}
+    return sorted(never | providers)
+
+
+def test_each_provider_keeps_its_settings_in_its_settings_module() -> None:
+    """The rule allows a provider's settings module because it holds only the settings model: a model defined
+    in, say, its jobs module would let that module (and its client) through unnoticed."""
+    for spec in registry.providers():
+        package, _, module = spec.settings.__module__.rpartition(".")
+        assert (package.split(".")[0], package.count("."), module) == ("providers", 1, "settings"), spec.id
 
 
 @pytest.mark.parametrize("args", [("--help",), ("stats",), ("stats", "--json")])
-def test_short_commands_load_no_charts_slack_or_migrations(tmp_path: Path, args: tuple[str, ...]) -> None:
+def test_short_commands_load_no_charts_slack_migrations_or_provider_clients(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
     url = f"sqlite:///{tmp_path / 'abacus.db'}"
     engine = make_engine(url)
     upgrade(engine)

@@ -15,10 +15,10 @@ from sqlalchemy import Engine, func, select
 
 from providers.errors import AuthError, ProviderError
 from providers.http import RetryPolicy
-from providers.openai import _status_notes
 from providers.openai.client import OpenAIClient
 from providers.openai.pricing import price
 from providers.openai.rows import NO_ACTOR, costs_by_day, usage_by_day, user_emails
+from providers.openai.status import status_notes
 from providers.openai.sync import STATE_KEY, backfill_org, org_id_for_key, sync_org
 from storage.db import transaction
 from storage.mappings import set_mapping, unmapped_keys
@@ -418,7 +418,7 @@ def test_status_compares_computed_with_reported_cost_and_names_unpriced_models(
     with client_for(fake) as client:
         sync_org(engine, client, ORG, DAYS, now=lambda: NOW)
     with transaction(engine) as s:
-        notes = _status_notes(s, ORG, NOW)
+        notes = status_notes(s, ORG, NOW)
     assert notes[0].startswith("Cost 2026-11-19 to 2026-11-21 (3 days): computed $1.25 from list prices, OpenAI")
     assert "reports $1.28" in notes[0] and "difference -$0.03 (-2.5%)" in notes[0]
     assert notes[1].startswith(f"No price known for {UNKNOWN}: 5,500 tokens")

@@ -6,7 +6,8 @@ from providers.anthropic.client import AnthropicClient
 from providers.anthropic.settings import AnthropicSettings
 from providers.anthropic.sync import OrgSync, backfill_org, sync_org
 from providers.errors import ProviderError
-from providers.spec import BackfillRequest, JobContext, OrgResult, ProviderKey, SyncRequest, select_keys
+from providers.http import ONE_TRY
+from providers.spec import BackfillRequest, JobContext, OrgResult, Probe, ProviderKey, SyncRequest, select_keys
 
 TITLE = "Claude Code"
 
@@ -105,3 +106,15 @@ def org_ids(ctx: JobContext[AnthropicSettings], org: str | None) -> list[str]:
         with client_for(ctx.settings, key) as client:
             ids.append(client.organization().id)
     return ids
+
+
+def probe(settings: AnthropicSettings, key: ProviderKey, timeout: float) -> Probe:
+    with AnthropicClient(
+        key.key.get_secret_value(),
+        who=f"Anthropic ({key.name})",
+        base_url=settings.anthropic_base_url,
+        timeout=timeout,
+        policy=ONE_TRY,
+    ) as client:
+        org = client.organization()
+    return Probe(org.id, f"valid for organisation {org.name or org.id}")

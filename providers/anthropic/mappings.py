@@ -16,7 +16,7 @@ from providers.anthropic.jobs import TITLE, client_for
 from providers.anthropic.settings import AnthropicSettings
 from providers.anthropic.sync import KeyDirectory
 from providers.errors import ProviderError
-from providers.spec import select_keys, utc_now
+from providers.spec import JobContext, select_keys, utc_now
 from storage.db import transaction
 from storage.mappings import CLAUDE_CODE, set_mapping
 from storage.models import IdentityMapping
@@ -92,3 +92,10 @@ def sync_mappings(
             )
         )
     return results
+
+
+def mappings_job(ctx: JobContext[AnthropicSettings]) -> tuple[int, str | None]:
+    """The scheduled API key mappings sync: mappings made or changed, and what failed (None when nothing did)."""
+    results = sync_mappings(ctx.settings, ctx.engine, now=ctx.now)
+    failed = [f"{r.org}: {r.error}" for r in results if not r.ok]
+    return sum(r.created + r.updated for r in results), "; ".join(failed) or None

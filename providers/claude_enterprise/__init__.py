@@ -8,29 +8,12 @@ stays visible in status, gaps and doctor.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from providers.anthropic import CLAUDE_CODE
-from providers.claude_enterprise import jobs
-from providers.claude_enterprise.client import EnterpriseClient
-from providers.claude_enterprise.settings import EnterpriseSettings
-from providers.claude_enterprise.sync import STATE_KEY
-from providers.http import ONE_TRY
-from providers.spec import Probe, ProviderKey, ProviderSpec
-from storage.analytics.status import FreshnessRule
-
-
-def _probe(settings: EnterpriseSettings, key: ProviderKey, timeout: float) -> Probe:
-    with EnterpriseClient(
-        key.key.get_secret_value(),
-        who=f"Claude Enterprise ({key.name})",
-        base_url=settings.anthropic_base_url,
-        retry=ONE_TRY,
-        timeout=timeout,
-    ) as client:
-        organization = client.check(datetime.now(UTC).date())
-    return Probe(jobs.org_id_of(key), f"valid (read:analytics) for organisation {organization or 'unknown'}")
-
+from providers.claude_enterprise.settings import STATE_KEY, EnterpriseSettings
+from providers.spec import ProviderSpec, lazy
+from storage.analytics.freshness import FreshnessRule
 
 SPEC = ProviderSpec(
     id="claude-enterprise",
@@ -46,10 +29,10 @@ SPEC = ProviderSpec(
     # ago, with a successful run in the last day, is up to date.
     freshness=FreshnessRule(max_complete_day_lag=3, max_success_age=timedelta(hours=25)),
     sync_every=lambda s: timedelta(hours=s.schedule_claude_enterprise_sync_hours),
-    sync=jobs.sync,
-    backfill=jobs.backfill,
-    org_ids=jobs.org_ids,
-    probe=_probe,
+    sync=lazy("providers.claude_enterprise.jobs", "sync"),
+    backfill=lazy("providers.claude_enterprise.jobs", "backfill"),
+    org_ids=lazy("providers.claude_enterprise.jobs", "org_ids"),
+    probe=lazy("providers.claude_enterprise.jobs", "probe"),
     secret_patterns=(r"sk-ant-[A-Za-z0-9_\-]{8,}",),
     backfill_takes_newest=True,
     notes=("Cost on seat-based Enterprise plans covers extra usage only (usage included in a seat shows no cost).",),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from providers.claude_enterprise.client import EARLIEST_DAY, EnterpriseClient
 from providers.claude_enterprise.settings import EnterpriseSettings
 from providers.claude_enterprise.sync import (
@@ -12,8 +14,9 @@ from providers.claude_enterprise.sync import (
     sync_org,
 )
 from providers.errors import ProviderError
+from providers.http import ONE_TRY
 from providers.pacing import RatePacer
-from providers.spec import BackfillRequest, JobContext, OrgResult, ProviderKey, SyncRequest, select_keys
+from providers.spec import BackfillRequest, JobContext, OrgResult, Probe, ProviderKey, SyncRequest, select_keys
 
 TITLE = "Claude Code (Enterprise)"
 Context = JobContext[EnterpriseSettings]
@@ -125,3 +128,15 @@ def backfill(ctx: Context, request: BackfillRequest) -> list[OrgResult]:
 
 def org_ids(ctx: Context, org: str | None) -> list[str]:
     return [org_id_of(key) for key in select_keys(ctx.settings.keys, org, TITLE)]
+
+
+def probe(settings: EnterpriseSettings, key: ProviderKey, timeout: float) -> Probe:
+    with EnterpriseClient(
+        key.key.get_secret_value(),
+        who=f"Claude Enterprise ({key.name})",
+        base_url=settings.anthropic_base_url,
+        retry=ONE_TRY,
+        timeout=timeout,
+    ) as client:
+        organization = client.check(datetime.now(UTC).date())
+    return Probe(org_id_of(key), f"valid (read:analytics) for organisation {organization or 'unknown'}")

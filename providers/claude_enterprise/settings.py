@@ -6,6 +6,9 @@ from pydantic import Field, SecretStr
 
 from providers.spec import BaseUrl, ProviderKey, ProviderSettings, parse_provider_keys, secret_value
 
+# The sync_state provider key and the lock prefix.
+STATE_KEY = "claude-enterprise"
+
 
 class EnterpriseSettings(ProviderSettings):
     anthropic_analytics_key: SecretStr | None = Field(None, alias="ANTHROPIC_ANALYTICS_KEY")

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, delete
 
 from providers.claude_enterprise.client import EARLIEST_DAY, EnterpriseClient
 from providers.claude_enterprise.rows import TOOL, activity_records, rows_by_day, usage_records, user_identities
+from providers.claude_enterprise.settings import STATE_KEY
 from providers.errors import ProviderError
 from providers.sync_engine import BackfillOutcome, run_backfill, utc_midnight
 from storage.db import transaction
@@ -35,8 +36,6 @@ from storage.writes import ActivityRecord, UsageRecord, refresh_daily_rollup, up
 
 log = logging.getLogger(__name__)
 
-# The sync_state provider key and the lock prefix.
-STATE_KEY = "claude-enterprise"
 # claude.ai user id -> email pairs are remembered under this identity-mapping source, so a user's usage
 # can still be attributed after the account is deleted (the API then reports the email as null).
 IDENTITY_SOURCE = "claude-enterprise"

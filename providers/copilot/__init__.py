@@ -13,17 +13,11 @@ login as unattributed usage, listed by `abacus mappings`.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from providers.copilot import demo, jobs
-from providers.copilot.client import CopilotClient
-from providers.copilot.settings import STATE_KEY, CopilotSettings
-from providers.copilot.sync import SETTLING_DAYS
-from providers.http import ONE_TRY
-from providers.spec import Probe, ProviderKey, ProviderSpec, Tool
-from storage import copilot_activity
-from storage.analytics.status import FreshnessRule
+from providers.copilot.settings import SETTLING_DAYS, STATE_KEY, CopilotSettings
+from providers.spec import ProviderSpec, Tool, lazy
+from storage.analytics.freshness import FreshnessRule
 
 COPILOT = Tool(
     id="copilot",
@@ -40,33 +34,6 @@ COPILOT = Tool(
 )
 
 
-def _activity(session: Any, email: str, start: date, end: date) -> str | None:
-    a = copilot_activity.totals(session, start, end, email)
-    if not (a.interactions or a.code_generations or a.lines_added or a.cli_sessions):
-        return None
-    accepted = f" ({a.code_acceptances / a.code_generations:.0%} accepted)" if a.code_generations else ""
-    return (
-        f"GitHub Copilot: {a.interactions:,} prompts · {a.code_generations:,} suggestions{accepted} · "
-        f"{a.lines_added:,} lines added · {a.cli_sessions:,} CLI sessions · {a.credits:,.2f} credits"
-    )
-
-
-def _probe(settings: CopilotSettings, key: ProviderKey, timeout: float) -> Probe:
-    scope = settings.scope(key.name)
-    day = datetime.now(UTC).date() - timedelta(days=SETTLING_DAYS)
-    with CopilotClient(
-        key.key.get_secret_value(),
-        who=f"GitHub Copilot {scope.title}",
-        scope_path=scope.path,
-        base_url=settings.github_api_url,
-        retry=ONE_TRY,
-        timeout=timeout,
-    ) as client:
-        has_report = client.check(day)
-    found = f"a report for {day}" if has_report else f"no report for {day} yet"
-    return Probe(scope.org_id, f"reads the Copilot usage reports of {scope.title} ({found})")
-
-
 SPEC = ProviderSpec(
     id="copilot",
     title="GitHub Copilot",
@@ -80,14 +47,14 @@ SPEC = ProviderSpec(
     # A day's report exists within two full UTC days and is final within three.
     freshness=FreshnessRule(max_complete_day_lag=SETTLING_DAYS + 1, max_success_age=timedelta(hours=25)),
     sync_every=lambda s: timedelta(hours=s.schedule_copilot_sync_hours),
-    sync=jobs.sync,
-    backfill=jobs.backfill,
-    org_ids=jobs.org_ids,
-    probe=_probe,
+    sync=lazy("providers.copilot.jobs", "sync"),
+    backfill=lazy("providers.copilot.jobs", "backfill"),
+    org_ids=lazy("providers.copilot.jobs", "org_ids"),
+    probe=lazy("providers.copilot.jobs", "probe"),
     secret_patterns=(r"gh[pousr]_[A-Za-z0-9]{16,}", r"github_pat_[A-Za-z0-9_]{20,}"),
     backfill_takes_newest=True,
-    demo=demo.generate,
-    activity=_activity,
+    demo=lazy("providers.copilot.demo", "generate"),
+    activity=lazy("providers.copilot.activity", "activity"),
     notes=(
         "Copilot's cost is AI credits at list value ($0.01 each): included credits are pooled, "
         "so it is not the invoice.",

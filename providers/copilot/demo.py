@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from providers.copilot.rows import activity_records, parse_day, usage_records
-from providers.copilot.settings import STATE_KEY
-from providers.copilot.sync import DAY, SETTLING_DAYS
+from providers.copilot.settings import SETTLING_DAYS, STATE_KEY
+from providers.copilot.sync import DAY
 from providers.spec import DemoRequest
 from providers.sync_engine import utc_midnight
 from storage.copilot_activity import replace_day

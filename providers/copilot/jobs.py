@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from providers.copilot.client import CopilotClient
-from providers.copilot.settings import STATE_KEY, CopilotSettings, Scope
+from providers.copilot.settings import SETTLING_DAYS, STATE_KEY, CopilotSettings, Scope
 from providers.copilot.sync import CopilotSync, backfill_org, earliest_day, sync_org
 from providers.errors import ProviderError
-from providers.spec import BackfillRequest, JobContext, OrgResult, ProviderKey, SyncRequest, select_keys
+from providers.http import ONE_TRY
+from providers.spec import BackfillRequest, JobContext, OrgResult, Probe, ProviderKey, SyncRequest, select_keys
 from providers.sync_engine import DAY
 from storage.db import transaction
 from storage.sync_state import get_state
@@ -135,3 +136,19 @@ def backfill(ctx: Context, request: BackfillRequest) -> list[OrgResult]:
 
 def org_ids(ctx: Context, org: str | None) -> list[str]:
     return [ctx.settings.scope(key.name).org_id for key in select_keys(ctx.settings.keys, org, TITLE)]
+
+
+def probe(settings: CopilotSettings, key: ProviderKey, timeout: float) -> Probe:
+    scope = settings.scope(key.name)
+    day = datetime.now(UTC).date() - timedelta(days=SETTLING_DAYS)
+    with CopilotClient(
+        key.key.get_secret_value(),
+        who=f"GitHub Copilot {scope.title}",
+        scope_path=scope.path,
+        base_url=settings.github_api_url,
+        retry=ONE_TRY,
+        timeout=timeout,
+    ) as client:
+        has_report = client.check(day)
+    found = f"a report for {day}" if has_report else f"no report for {day} yet"
+    return Probe(scope.org_id, f"reads the Copilot usage reports of {scope.title} ({found})")

@@ -9,6 +9,8 @@ from pydantic import Field, SecretStr
 from providers.spec import BaseUrl, ProviderKey, ProviderSettings, secret_value
 
 STATE_KEY = "copilot"
+# A day's report is final three full UTC days after the day ends.
+SETTLING_DAYS = 3
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, delete
 
 from providers.copilot.client import CopilotClient
 from providers.copilot.rows import TOOL, UserDay, activity_records, parse_day, seat_emails, usage_records
-from providers.copilot.settings import STATE_KEY, Scope
+from providers.copilot.settings import SETTLING_DAYS, STATE_KEY, Scope
 from providers.errors import AuthError, ProviderError
 from providers.sync_engine import BackfillOutcome, run_backfill, utc_midnight
 from storage.copilot_activity import replace_day
@@ -38,8 +38,6 @@ IDENTITY_SOURCE = TOOL
 # Reports exist from these days on (organisation reports started later than enterprise ones).
 EARLIEST_ORG_DAY = date(2025, 12, 12)
 EARLIEST_ENTERPRISE_DAY = date(2025, 10, 10)
-# A day is final three full UTC days after it ends.
-SETTLING_DAYS = 3
 DAY = timedelta(days=1)
 
 

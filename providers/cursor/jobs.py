@@ -15,8 +15,9 @@ from providers.cursor import sync as cursor_sync
 from providers.cursor.client import TOOL, CursorClient, org_id_for_key
 from providers.cursor.settings import CursorSettings
 from providers.errors import ProviderError
+from providers.http import ONE_TRY
 from providers.pacing import RatePacer
-from providers.spec import BackfillRequest, JobContext, OrgResult, ProviderKey, SyncRequest, select_keys
+from providers.spec import BackfillRequest, JobContext, OrgResult, Probe, ProviderKey, SyncRequest, select_keys
 from storage.locks import hold_lock
 
 log = logging.getLogger(__name__)
@@ -176,4 +177,18 @@ def _prefixed(ctx: Context, key: ProviderKey) -> Callable[[str], None]:
     return lambda line: ctx.report(f"{key.name}: {line}")
 
 
+def probe(settings: CursorSettings, key: ProviderKey, timeout: float) -> Probe:
+    with CursorClient(
+        key.key.get_secret_value(),
+        who=f"Cursor ({key.name})",
+        base_url=settings.cursor_base_url,
+        timeout=timeout,
+        policy=ONE_TRY,
+    ) as client:
+        members = client.members()
+    return Probe(org_id_of(key), f"valid for a team of {len(members)}")
+
+
+# The jobs the provider's spec runs, with real clients; tests make their own with a fake clock.
 JOBS = make_jobs()
+sync, backfill, org_ids = JOBS.sync, JOBS.backfill, JOBS.org_ids

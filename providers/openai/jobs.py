@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from providers.errors import ProviderError
+from providers.http import ONE_TRY
 from providers.openai.client import OpenAIClient
 from providers.openai.settings import OpenAISettings
+from providers.openai.status import usd
 from providers.openai.sync import BACKFILL_WINDOW_DAYS, OpenAISync, backfill_org, org_id_for_key, sync_org
-from providers.spec import BackfillRequest, JobContext, OrgResult, ProviderKey, SyncRequest, select_keys
+from providers.spec import BackfillRequest, JobContext, OrgResult, Probe, ProviderKey, SyncRequest, select_keys
 
 TITLE = "OpenAI"
 Context = JobContext[OpenAISettings]
 # A backfill is complete after this many windows in a row (about three months) without any usage.
 EMPTY_WINDOWS_TO_COMPLETE = 3
-
-
-def usd(value: Decimal) -> str:
-    return f"${value:,.2f}"
 
 
 def org_id_of(key: ProviderKey) -> str:
@@ -122,3 +118,15 @@ def backfill(ctx: Context, request: BackfillRequest) -> list[OrgResult]:
 
 def org_ids(ctx: Context, org: str | None) -> list[str]:
     return [org_id_of(key) for key in select_keys(ctx.settings.keys, org, TITLE)]
+
+
+def probe(settings: OpenAISettings, key: ProviderKey, timeout: float) -> Probe:
+    with OpenAIClient(
+        key.key.get_secret_value(),
+        who=f"OpenAI ({key.name})",
+        base_url=settings.openai_base_url,
+        retry=ONE_TRY,
+        timeout=timeout,
+    ) as client:
+        client.check()
+    return Probe(org_id_of(key), "valid Admin key (reads the organisation's usage, costs and users)")

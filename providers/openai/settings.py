@@ -6,6 +6,9 @@ from pydantic import Field, SecretStr
 
 from providers.spec import BaseUrl, ProviderKey, ProviderSettings, parse_provider_keys, secret_value
 
+# The sync_state provider key, the lock prefix and the prefix of the org ids it stores.
+STATE_KEY = "openai"
+
 
 class OpenAISettings(ProviderSettings):
     openai_admin_key: SecretStr | None = Field(None, alias="OPENAI_ADMIN_KEY")

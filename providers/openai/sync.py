@@ -23,6 +23,7 @@ from sqlalchemy import Engine, delete
 from providers.errors import ProviderError
 from providers.openai.client import OpenAIClient
 from providers.openai.rows import TOOL, DayUsage, bucket_day, costs_by_day, usage_by_day, user_emails
+from providers.openai.settings import STATE_KEY
 from providers.sync_engine import BackfillOutcome, run_backfill, utc_midnight
 from storage.db import transaction
 from storage.locks import hold_lock
@@ -34,7 +35,6 @@ from storage.writes import refresh_daily_rollup, upsert_usage
 
 log = logging.getLogger(__name__)
 
-STATE_KEY = "openai"
 # OpenAI user id -> email pairs are remembered under this source, so usage of a user who has since left the
 # organisation (and the users list) is still attributed to the email seen for them before.
 USER_SOURCE = "openai-users"

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.analytics.common import D, sum_cost, sum_tokens, to_decimal
+from storage.analytics.freshness import FreshnessRule
 from storage.models import IdentityMapping, SyncState
 
 Freshness = Literal["never_synced", "up_to_date", "behind"]
@@ -29,20 +30,6 @@ SourceOf = Callable[[str, str], str]
 def tool_is_source(tool: str, _org_id: str) -> str:
     """Where one provider feeds each tool, the provider's state is kept under the tool's name."""
     return tool
-
-
-@dataclass(frozen=True, slots=True)
-class FreshnessRule:
-    """When a provider's data counts as up to date. Every limit that is set must hold.
-
-    ``max_complete_day_lag``: the newest complete day is at least ``today - lag`` (UTC).
-    ``max_success_age``: the last successful sync is at most this old.
-    ``max_watermark_age``: the forward watermark is at most this far behind now.
-    """
-
-    max_complete_day_lag: int | None = None
-    max_success_age: timedelta | None = None
-    max_watermark_age: timedelta | None = None
 
 
 # A provider without a rule of its own is judged like a daily one.
