@@ -213,7 +213,8 @@ def _run(
         for batch in read.batches(batch_size):
             writer.wait()
             new_keys = stored.before_writing(batch)
-            stage(session, USAGE_SPEC, batch)
+            # The file gives every row its own key (identical events are numbered), so no batch repeats one.
+            stage(session, USAGE_SPEC, batch, distinct=True)
             finished = read.finished_days() - rolled_up
             rolled_up |= finished
             writer.submit(_write_staged, session, new_keys, finished, months)
