@@ -264,25 +264,29 @@ def month_end(month: date) -> date:
     return month.replace(month=month.month + 1, day=1) - timedelta(days=1)
 
 
-# A day of a per-event tool is tens of thousands of rows (2,000 people's events), grouped by four text
+# A day of a per-event tool is tens of thousands of rows (2,000 people's events), grouped by five text
 # columns. PostgreSQL plans the grouping by its statistics, which overestimate the groups of a stored table
 # (it expects one per row and sorts, in the default 4 MB of work memory on disk) and which a table filled
 # in this very transaction does not have (a first import: it expects one row and sorts). Sorting text is
 # what costs; hashing the same rows costs less (a day of 33,000 events: 156 ms sorted on disk against 68 ms
 # hashed; in a first import of a million rows, 31 days' refreshes took 6.6 s instead of 7.7-8.3 s). So while
-# the rollups are refreshed, sorting is discouraged and grouping has room; both settings are back to the
-# server's once the refresh is done.
+# the rollups are refreshed, sorting is discouraged and grouping has 32 MB (a hash may take twice that on
+# PostgreSQL 15: a day's groups need a few MB, the planner's overestimate of them tens), and afterwards both
+# settings are what they were, for the rest of the transaction only, as SET LOCAL made them.
+_READ_GROUPING = text("SELECT current_setting('work_mem'), current_setting('enable_sort')")
+_SET_GROUPING = text("SELECT set_config('work_mem', :work_mem, true), set_config('enable_sort', :enable_sort, true)")
+
+
 @contextmanager
 def _grouped_by_hashing(session: Session) -> Iterator[None]:
     if session.get_bind().dialect.name != "postgresql":
         yield
         return
-    session.execute(text("SET LOCAL work_mem = '64MB'"))
-    session.execute(text("SET LOCAL enable_sort = off"))
+    work_mem, enable_sort = session.execute(_READ_GROUPING).one()
+    session.execute(_SET_GROUPING, {"work_mem": "32MB", "enable_sort": "off"})
     yield
     # Not on the way out of a failure: the transaction is lost then, and its settings with it.
-    session.execute(text("RESET enable_sort"))
-    session.execute(text("RESET work_mem"))
+    session.execute(_SET_GROUPING, {"work_mem": work_mem, "enable_sort": enable_sort})
 
 
 def refresh_monthly_rollup(session: Session, months: Iterable[tuple[str, date]]) -> None:

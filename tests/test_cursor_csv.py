@@ -453,3 +453,16 @@ def test_a_superset_file_is_read_again_once_its_first_rows_say_so(
     with transaction(engine) as s:
         stored = s.execute(select(Usage.input_tokens, Usage.cache_write_tokens)).all()
     assert {tuple(r) for r in stored} == {(10, 20)} and len(stored) == 10
+
+
+def test_sums_past_the_columns_under_the_assumed_reading_ask_for_the_other_one_first(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Read as disjoint, two rows' cache writes add up past BIGINT; read as superset (as their totals say),
+    # the cache write is ten tokens a row and the file fits.
+    big, plain = 2**62, 2**62 - 10
+    rows = [f"2025-08-01T{h:02d}:00:00.000Z,ann@example.com,gpt-5,{big},{plain},1,1,{big + 2},0.01" for h in (11, 10)]
+    text = "Date,User,Model,Input (w/ Cache Write),Input (w/o Cache Write),Cache Read,Output Tokens,Total Tokens,Cost\n"
+    monkeypatch.setattr(cursor_csv, "READING_SAMPLE", 1_000)
+    summary = import_cursor_csv(engine, write(tmp_path, text + "\n".join(rows) + "\n"), org_id=ORG)
+    assert summary.reading == SUPERSET and summary.cache_write_tokens == 20 and summary.input_tokens == 2 * plain

@@ -63,6 +63,9 @@ def test_each_lazy_function_resolves_to_a_function_taking_its_fields_arguments(
 def test_every_provider_names_its_jobs_and_probe_lazily(spec: ProviderSpec[Any]) -> None:
     eager = [name for name in ALWAYS_LAZY if not isinstance(getattr(spec, name), LazyFunction)]
     assert eager == [], f"{spec.id} imports these at start-up; name them with lazy(module, name)"
+    # sync, backfill and org_ids take the same arguments, so only the names tell a swapped pair apart.
+    misnamed = [name for name in ALWAYS_LAZY if getattr(spec, name).name != name]
+    assert misnamed == [], f"{spec.id}: these name a function of another name: {misnamed}"
 
 
 def test_a_lazy_function_forwards_its_arguments_and_keeps_what_it_found() -> None:

@@ -2,7 +2,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.analytics.profile import find_person
@@ -174,3 +174,19 @@ def test_emails_are_stored_lower_case_so_people_are_found_by_index(engine: Engin
         assert find_person(s, "DANA.LOVELACE@example.com") == "dana.lovelace@example.com"
         assert find_person(s, "Dana.Lovelace") == "dana.lovelace@example.com"
         assert find_person(s, "dana") is None and find_person(s, "dana_lovelace") is None
+
+
+def test_the_rollup_refresh_leaves_the_transactions_settings_as_it_found_them(engine: Engine) -> None:
+    # PostgreSQL groups the refresh by hashing with more work memory; what the transaction had set before,
+    # and the connection's own settings after it, are untouched.
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no such settings")
+    settings = text("SELECT current_setting('work_mem'), current_setting('enable_sort')")
+    with engine.connect() as conn:
+        connection_before = conn.execute(settings).one()
+    with transaction(engine) as s:
+        s.execute(text("SET LOCAL work_mem = '7MB'"))
+        upsert_usage(s, [usage(), usage(actor="zoe@example.com", email="zoe@example.com")])
+        assert s.execute(settings).one() == ("7MB", "on")
+    with engine.connect() as conn:
+        assert conn.execute(settings).one() == connection_before

@@ -172,7 +172,8 @@ def import_cursor_csv(
     user = user.strip().lower() if user else None
     expected = _count_records(path)
     plan = _Plan()
-    # At most three reads: one that learns the file is unsorted, one that learns the reading, one with both.
+    # Each read that finds an assumption wrong fixes it for the next: whether the file is sorted, and the
+    # reading (chosen from the first rows, then confirmed by the whole file). At most four reads.
     while True:
         read = _Read(path, user=user, org_id=org_id, plan=plan, summary=CsvSummary(str(path), org_id, dry_run))
         try:
@@ -267,6 +268,26 @@ class _Read:
         summary.mismatched_lines = self.misfits[majority]
         summary.sorted_by_time = self.ascending or self.descending
 
+    def _tally(
+        self,
+        rows: int,
+        imported: int,
+        empty: int,
+        tokens: tuple[int, int, int, int],
+        cost: Decimal,
+        ascending: bool,
+        descending: bool,
+        current_day: date | None,
+    ) -> None:
+        """The row loop's counts so far, into the summary (and what :meth:`finished_days` reads)."""
+        summary = self.summary
+        summary.rows, summary.imported = rows, imported
+        if empty:
+            summary.skipped[EMPTY_ROW] = empty
+        summary.input_tokens, summary.cache_write_tokens, summary.cache_read_tokens, summary.output_tokens = tokens
+        summary.cost_usd = cost
+        self.ascending, self.descending, self.current_day = ascending, descending, current_day
+
     def _majority(self) -> str:
         # The reading more rows agree with; the documented real exports are disjoint, so it wins ties.
         return SUPERSET if self.fits[SUPERSET] > self.fits[DISJOINT] else DISJOINT
@@ -275,8 +296,8 @@ class _Read:
         """Every row of the file, checked, as its ``usage`` row (empty rows are counted and left out), in
         batches of ``size``.
 
-        One loop with its state in local variables, written back to the summary before each batch is handed
-        on: at a million rows, every attribute update, method call and nested generator per row adds seconds.
+        One loop with its state in local variables, tallied into the summary before each batch is handed on:
+        at a million rows, every attribute update, method call and nested generator per row adds seconds.
 
         Without a reading in the plan, rows are read as disjoint (what the documented exports are) while the
         first ones are counted; when they turn out to say otherwise, the file is read again with the other
@@ -289,27 +310,11 @@ class _Read:
         per_timestamp = self.plan.per_timestamp
         org_id, occurrences = self.org_id, self.occurrences
         days, users = summary.days, summary.users
-        ascending, descending = self.ascending, self.descending
-        rows, imported, empty = summary.rows, summary.imported, 0
-        input_sum, write_sum, read_sum, output_sum = (
-            summary.input_tokens,
-            summary.cache_write_tokens,
-            summary.cache_read_tokens,
-            summary.output_tokens,
-        )
-        cost_sum = summary.cost_usd
-        current_day = self.current_day
-
-        def write_back() -> None:
-            nonlocal empty
-            summary.rows, summary.imported = rows, imported
-            if empty:
-                summary.skipped[EMPTY_ROW] += empty
-                empty = 0
-            summary.input_tokens, summary.cache_write_tokens = input_sum, write_sum
-            summary.cache_read_tokens, summary.output_tokens = read_sum, output_sum
-            summary.cost_usd = cost_sum
-            self.ascending, self.descending, self.current_day = ascending, descending, current_day
+        ascending = descending = True
+        rows = imported = empty = 0
+        input_sum = write_sum = read_sum = output_sum = 0
+        cost_sum = _ZERO
+        current_day: date | None = None
 
         batch: list[tuple[Any, ...]] = []
         parse: Callable[[int, list[str]], _Parsed] | None = None
@@ -389,18 +394,22 @@ class _Read:
                 cost_sum += cost
                 # The file's sums bound what any day's rollup of it adds up to: past what the columns hold,
                 # refuse here rather than fail (PostgreSQL) or overflow (SQLite) in the database.
-                if (
-                    input_sum | write_sum | read_sum | output_sum
-                ) > MAX_TOKENS or cost_sum.adjusted() >= MAX_COST_DIGITS:
+                sums = input_sum | write_sum | read_sum | output_sum
+                if sums > MAX_TOKENS or cost_sum.adjusted() >= MAX_COST_DIGITS:
+                    if deciding and self._majority() != reading:
+                        # Summed under the reading only assumed so far: the other one may well fit.
+                        raise _ReadAgain(_Plan(reading=self._majority(), per_timestamp=per_timestamp))
                     raise CsvImportError(
                         line, "the file's tokens or cost add up to more than the database can store; split the file"
                     )
                 batch.append(stored)
                 if len(batch) >= size:
-                    write_back()
+                    tokens = (input_sum, write_sum, read_sum, output_sum)
+                    self._tally(rows, imported, empty, tokens, cost_sum, ascending, descending, current_day)
                     yield batch
                     batch = []
-        write_back()
+        tokens = (input_sum, write_sum, read_sum, output_sum)
+        self._tally(rows, imported, empty, tokens, cost_sum, ascending, descending, current_day)
         if batch:
             yield batch
         if parse is None:
@@ -418,7 +427,6 @@ class _StoredRows:
     def __init__(self, session: Session, org_id: str) -> None:
         self.session, self.org_id = session, org_id
         self.before: dict[date, int] = {}  # every day of the file seen so far: its rows before the import
-        self.fresh: set[date] = set()
         self.upserted: set[date] = set()  # days some batch was merged into by key
         self.inserted: Counter[date] = Counter()  # rows inserted plainly, per day
 
@@ -429,8 +437,7 @@ class _StoredRows:
         if new:
             counts = self._count(new)
             self.before.update((day, counts.get(day, 0)) for day in new)
-            self.fresh |= {day for day in new if not counts.get(day)}
-        if days <= self.fresh:
+        if not any(self.before[day] for day in days):
             self.inserted.update(row[1] for row in batch)
             return True
         self.upserted |= days
@@ -661,11 +668,11 @@ def _cost(line: int, value: str) -> Decimal:
     if value[:1] in _NUMBER_START and value.replace(".", "", 1).isdecimal():
         # The common case: a plain amount, which Decimal reads as it is. With at most twelve digits before
         # the point and six after it fits the column exactly, and needs none of the checks below.
+        amount = Decimal(value)
         point = value.find(".")
         whole = point if point >= 0 else len(value)
         if whole <= MAX_COST_DIGITS and len(value) - whole <= 7:
-            return Decimal(value)
-        amount = Decimal(value)
+            return amount
     else:
         text = value.strip()
         if text.lower() in FREE_COSTS:
