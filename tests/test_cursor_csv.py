@@ -6,9 +6,11 @@ from __future__ import annotations
 import sys
 import tracemalloc
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -441,7 +443,7 @@ def test_a_superset_file_is_read_again_once_its_first_rows_say_so(
     opened: list[int] = []
     real_reader = cursor_csv._csv_reader
 
-    def counting_reader(path: Path):  # type: ignore[no-untyped-def]
+    def counting_reader(path: Path) -> AbstractContextManager[Any]:
         opened.append(1)
         return real_reader(path)
 
