@@ -14,6 +14,8 @@ from typing import Any, Literal
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -226,3 +228,56 @@ def bar_xlim(axes: Axes, count: int, *, min_slots: int = 7) -> None:
     """Room for at least ``min_slots`` bars, centred, so one day is a bar and not a wall of colour."""
     pad = max(min_slots - count, 0) / 2
     axes.set_xlim(-0.6 - pad, count - 0.4 + pad)
+
+
+def draw_bars(
+    axes: Axes,
+    positions: Sequence[float],
+    lengths: Sequence[float],
+    starts: Sequence[float],
+    *,
+    thickness: float,
+    color: str,
+    alphas: Sequence[float | None] | None = None,
+    alpha: float | None = None,
+    hatch: str | None = None,
+    horizontal: bool = False,
+) -> None:
+    """One series' bars, centred on ``positions``, from ``starts`` to ``starts + lengths`` (upwards, or to the
+    right when ``horizontal``), ``thickness`` wide; ``alphas`` per bar, ``alpha`` and ``hatch`` for all.
+
+    The same pixels as ``Axes.bar`` in a fraction of its time. ``Axes.bar`` makes one Rectangle artist per
+    bar, and each widens the axes' data limits when added and is drawn on its own; one collection hands all
+    of a series' rectangles to the renderer at once, which fills, antialiases and snaps each to the pixel
+    grid exactly as it does a lone rectangle. A bar of zero length covers no pixel and is left out: drawn,
+    a hatched one still costs about a millisecond (its hatch tile is rendered for every rectangle), and a
+    chart of 30 days has a projected part on one or two of them. The collection does not touch the axes'
+    limits: callers set both.
+    """
+    rects: list[tuple[tuple[float, float], ...]] = []
+    faces: list[tuple[float, float, float, float]] = []
+    for i, (position, length, start) in enumerate(zip(positions, lengths, starts, strict=True)):
+        if not length:
+            continue
+        # A Rectangle's corners, in its order and computed with its arithmetic, so each edge rounds to the
+        # same pixel as the bar drawn by Axes.bar did.
+        low = position - thickness / 2
+        high = low + thickness
+        end = start + length
+        if horizontal:
+            rects.append(((start, low), (end, low), (end, high), (start, high)))
+        else:
+            rects.append(((low, start), (high, start), (high, end), (low, end)))
+        faces.append(to_rgba(color, alphas[i] if alphas is not None else None))
+    if not rects:
+        return
+    collection = PolyCollection(
+        rects,
+        facecolors=faces,
+        # The edge is not drawn (width 0), but a hatch takes its colour, as a hatched bar's did.
+        edgecolors=color,
+        linewidths=0,
+        alpha=alpha,
+        hatch=hatch,
+    )
+    axes.add_collection(collection, autolim=False)
