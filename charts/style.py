@@ -18,6 +18,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from PIL import Image
 
 DPI = 150
 WIDTH_IN, HEIGHT_IN = 8.0, 4.0
@@ -213,10 +214,25 @@ def no_data(figure: Figure, axes: Axes, message: str) -> None:
     axes.text(0.5, 0.45, message, ha="center", va="center", fontsize=LABEL_PT, fontfamily=FONT, color=MUTED)
 
 
+# zlib's level 3, the strongest of its fast levels, against Pillow's default 6: measured on the six everyday
+# charts, 17 ms instead of 29 ms per chart (with the RGB below) for files 7% larger than before (~82 KB
+# against ~77 KB). When many people ask at once the CPU is what runs short, not a few KB of upload.
+PNG_COMPRESS_LEVEL = 3
+
+
 def to_png(figure: Figure) -> bytes:
-    """PNG bytes with no software/version or time metadata, so equal data gives equal bytes."""
+    """PNG bytes with no software/version or time metadata, so equal data gives equal bytes.
+
+    RGB, not RGBA: the figure's opaque white background is painted first over the whole canvas, so every
+    pixel's alpha is 255 and a fourth channel only costs encoding time and bytes. The canvas is drawn and
+    encoded here rather than by ``savefig``, which always writes RGBA; the pixels are the same.
+    """
+    canvas = figure.canvas if isinstance(figure.canvas, FigureCanvasAgg) else FigureCanvasAgg(figure)
+    canvas.draw()
+    size = canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None}, facecolor="white")
+    image.save(buffer, format="png", compress_level=PNG_COMPRESS_LEVEL, dpi=(DPI, DPI))
     return buffer.getvalue()
 
 
@@ -246,21 +262,23 @@ def draw_bars(
     """One series' bars, centred on ``positions``, from ``starts`` to ``starts + lengths`` (upwards, or to the
     right when ``horizontal``), ``thickness`` wide; ``alphas`` per bar, ``alpha`` and ``hatch`` for all.
 
-    The same pixels as ``Axes.bar`` in a fraction of its time. ``Axes.bar`` makes one Rectangle artist per
-    bar, and each widens the axes' data limits when added and is drawn on its own; one collection hands all
-    of a series' rectangles to the renderer at once, which fills, antialiases and snaps each to the pixel
-    grid exactly as it does a lone rectangle. A bar of zero length covers no pixel and is left out: drawn,
-    a hatched one still costs about a millisecond (its hatch tile is rendered for every rectangle), and a
-    chart of 30 days has a projected part on one or two of them. The collection does not touch the axes'
-    limits: callers set both.
+    The pixels of ``Axes.bar`` in a fraction of its time. ``Axes.bar`` makes one Rectangle artist per bar,
+    and each widens the axes' data limits when added and is drawn on its own; one collection hands all of a
+    series' rectangles to the renderer at once, which fills, antialiases and snaps each to the pixel grid
+    as it does a lone rectangle. One difference remains: a Rectangle reaches its far edge by scaling its
+    size, this by adding the length first, so the two round that edge's last bit differently, and an edge
+    that falls exactly halfway between two pixels may go to the other one (the bar one pixel longer or
+    shorter, in 2 of 228 random charts measured). A bar of zero length covers no pixel and is left out:
+    drawn, a hatched one still costs about a millisecond (its hatch tile is rendered for every rectangle),
+    and a chart of 30 days has a projected part on one or two of them. The collection does not touch the
+    axes' limits: callers set both.
     """
     rects: list[tuple[tuple[float, float], ...]] = []
     faces: list[tuple[float, float, float, float]] = []
     for i, (position, length, start) in enumerate(zip(positions, lengths, starts, strict=True)):
         if not length:
             continue
-        # A Rectangle's corners, in its order and computed with its arithmetic, so each edge rounds to the
-        # same pixel as the bar drawn by Axes.bar did.
+        # A Rectangle's corners in its order; the near edges computed as Axes.bar computes them.
         low = position - thickness / 2
         high = low + thickness
         end = start + length
