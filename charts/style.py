@@ -266,10 +266,10 @@ def draw_bars(
     The pixels of ``Axes.bar`` in a fraction of its time. ``Axes.bar`` makes one Rectangle artist per bar,
     and each widens the axes' data limits when added and is drawn on its own; one collection hands all of a
     series' rectangles to the renderer at once, which fills, antialiases and snaps each to the pixel grid
-    as it does a lone rectangle. One difference remains: a Rectangle reaches its far edge by scaling its
-    size, this by adding the length first, so the two round that edge's last bit differently, and an edge
-    that falls exactly halfway between two pixels may go to the other one (the bar one pixel longer or
-    shorter, in 2 of 228 random charts measured). A bar of zero length covers no pixel and is left out:
+    as it does a lone rectangle. One difference remains: a Rectangle reaches its far edges by scaling a unit
+    square, this by adding thickness and length first, so the two may round an edge's last bit differently,
+    and an edge that falls exactly halfway between two pixels may go to the other one (a bar one pixel wider
+    or narrower, in 2 of 228 random charts measured). A bar of zero length covers no pixel and is left out:
     drawn, a hatched one still costs about a millisecond (its hatch tile is rendered for every rectangle),
     and a chart of 30 days has a projected part on one or two of them. The collection does not touch the
     axes' limits: callers set both.
