@@ -21,6 +21,7 @@ from charts.style import (
     WIDTH_IN,
     color_for,
     cost_series_name,
+    draw_bars,
     left_out_note,
     legend,
     new_figure,
@@ -116,7 +117,7 @@ def _bar_chart(
     lefts = [0.0] * len(bars)
     for key in keys:
         widths = [b.values.get(key, 0.0) for b in bars]
-        axes.barh(positions, widths, left=lefts, height=0.7, color=color_for(key), linewidth=0)
+        draw_bars(axes, positions, widths, lefts, thickness=0.7, color=color_for(key), horizontal=True)
         lefts = [lft + w for lft, w in zip(lefts, widths, strict=True)]
     for position, bar in zip(positions, bars, strict=True):
         axes.text(
@@ -128,6 +129,12 @@ def _bar_chart(
             fontfamily=FONT,
             color=MUTED,
         )
+    # The bars' slots with matplotlib's default 5% margin above and below, as its autoscaling framed them:
+    # the rectangles leave the limits to the chart, and a zero bar keeps its row.
+    low = -0.7 / 2
+    high = (len(bars) - 1 - 0.7 / 2) + 0.7
+    margin = (high - low) * 0.05
+    axes.set_ylim(low - margin, high + margin)
     axes.set_yticks(positions)
     axes.set_yticklabels([b.label for b in bars])
     axes.set_xlim(0, max(b.total for b in bars) * 1.22)

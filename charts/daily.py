@@ -30,6 +30,7 @@ from charts.style import (
     color_for,
     cost_total_name,
     counted_in_tokens,
+    draw_bars,
     left_out_note,
     legend,
     new_figure,
@@ -177,23 +178,20 @@ def _draw_bars(axes: Axes, days: Sequence[StackedDay], keys: list[str], dimmed: 
     for key in keys:
         actual = [d.values.get(key, 0.0) for d in days]
         extra = [max(d.projected.get(key, 0.0) - d.values.get(key, 0.0), 0.0) for d in days]
-        bars = axes.bar(positions, actual, width=width, bottom=bottoms, color=color_for(key), linewidth=0)
-        for bar, dim in zip(bars, dimmed, strict=True):
-            if dim:
-                bar.set_alpha(DIMMED_ALPHA)
+        alphas = [DIMMED_ALPHA if dim else None for dim in dimmed]
+        draw_bars(axes, positions, actual, bottoms, thickness=width, color=color_for(key), alphas=alphas)
         bottoms = [b + a for b, a in zip(bottoms, actual, strict=True)]
         if any(extra):
             projected_any = True
-            axes.bar(
+            draw_bars(
+                axes,
                 positions,
                 extra,
-                width=width,
-                bottom=bottoms,
+                bottoms,
+                thickness=width,
                 color=color_for(key),
                 alpha=PROJECTED_ALPHA,
                 hatch=PROJECTED_HATCH,
-                edgecolor=color_for(key),
-                linewidth=0,
             )
             bottoms = [b + e for b, e in zip(bottoms, extra, strict=True)]
     bar_xlim(axes, len(days))

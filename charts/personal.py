@@ -23,6 +23,7 @@ from charts.style import (
     bar_xlim,
     color_for,
     cost_total_name,
+    draw_bars,
     left_out_note,
     legend,
     new_figure,
@@ -59,7 +60,7 @@ def personal_trend_chart(days: Sequence[PersonalDay], *, period_label: str, who:
     bottoms = [0.0] * len(days)
     for key in keys:
         values = [d.tokens.get(key, 0.0) for d in days]
-        axes.bar(positions, values, bottom=bottoms, width=0.8, color=color_for(key), linewidth=0)
+        draw_bars(axes, positions, values, bottoms, thickness=0.8, color=color_for(key))
         bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
     value_axis(axes, fmt.tokens_axis)
     top = max(d.total_tokens for d in days) or 1.0

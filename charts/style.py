@@ -14,8 +14,11 @@ from typing import Any, Literal
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from PIL import Image
 
 DPI = 150
 WIDTH_IN, HEIGHT_IN = 8.0, 4.0
@@ -211,10 +214,26 @@ def no_data(figure: Figure, axes: Axes, message: str) -> None:
     axes.text(0.5, 0.45, message, ha="center", va="center", fontsize=LABEL_PT, fontfamily=FONT, color=MUTED)
 
 
+# zlib's level 3, the strongest of its fast levels, against the level 6 that savefig used: measured on charts
+# with data, encoding takes 17 ms instead of 29 ms, and with RGB (below) the files come out a little smaller
+# than before (77 KB against 80 KB on average; nearly empty charts grow by a few KB). When many people ask at
+# once it is the CPU that runs short, not the upload.
+PNG_COMPRESS_LEVEL = 3
+
+
 def to_png(figure: Figure) -> bytes:
-    """PNG bytes with no software/version or time metadata, so equal data gives equal bytes."""
+    """PNG bytes with no software/version or time metadata, so equal data gives equal bytes.
+
+    RGB, not RGBA: the figure's opaque white background is painted first over the whole canvas, so every
+    pixel's alpha is 255 and a fourth channel only costs encoding time and bytes. The canvas is drawn and
+    encoded here rather than by ``savefig``, which always writes RGBA; the pixels are the same.
+    """
+    canvas = figure.canvas if isinstance(figure.canvas, FigureCanvasAgg) else FigureCanvasAgg(figure)
+    canvas.draw()
+    size = canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None}, facecolor="white")
+    image.save(buffer, format="png", compress_level=PNG_COMPRESS_LEVEL, dpi=(DPI, DPI))
     return buffer.getvalue()
 
 
@@ -226,3 +245,58 @@ def bar_xlim(axes: Axes, count: int, *, min_slots: int = 7) -> None:
     """Room for at least ``min_slots`` bars, centred, so one day is a bar and not a wall of colour."""
     pad = max(min_slots - count, 0) / 2
     axes.set_xlim(-0.6 - pad, count - 0.4 + pad)
+
+
+def draw_bars(
+    axes: Axes,
+    positions: Sequence[float],
+    lengths: Sequence[float],
+    starts: Sequence[float],
+    *,
+    thickness: float,
+    color: str,
+    alphas: Sequence[float | None] | None = None,
+    alpha: float | None = None,
+    hatch: str | None = None,
+    horizontal: bool = False,
+) -> None:
+    """One series' bars, centred on ``positions``, from ``starts`` to ``starts + lengths`` (upwards, or to the
+    right when ``horizontal``), ``thickness`` wide; ``alphas`` per bar, ``alpha`` and ``hatch`` for all.
+
+    The pixels of ``Axes.bar`` in a fraction of its time. ``Axes.bar`` makes one Rectangle artist per bar,
+    and each widens the axes' data limits when added and is drawn on its own; one collection hands all of a
+    series' rectangles to the renderer at once, which fills, antialiases and snaps each to the pixel grid
+    as it does a lone rectangle. One difference remains: a Rectangle reaches its far edges by scaling a unit
+    square, this by adding thickness and length first, so the two may round an edge's last bit differently,
+    and an edge that falls exactly halfway between two pixels may go to the other one (a bar one pixel wider
+    or narrower, in 2 of 228 random charts measured). A bar of zero length covers no pixel and is left out:
+    drawn, a hatched one still costs about a millisecond (its hatch tile is rendered for every rectangle),
+    and a chart of 30 days has a projected part on one or two of them. The collection does not touch the
+    axes' limits: callers set both.
+    """
+    rects: list[tuple[tuple[float, float], ...]] = []
+    faces: list[tuple[float, float, float, float]] = []
+    for i, (position, length, start) in enumerate(zip(positions, lengths, starts, strict=True)):
+        if not length:
+            continue
+        # A Rectangle's corners in its order; the near edges computed as Axes.bar computes them.
+        low = position - thickness / 2
+        high = low + thickness
+        end = start + length
+        if horizontal:
+            rects.append(((start, low), (end, low), (end, high), (start, high)))
+        else:
+            rects.append(((low, start), (high, start), (high, end), (low, end)))
+        faces.append(to_rgba(color, alphas[i] if alphas is not None else None))
+    if not rects:
+        return
+    collection = PolyCollection(
+        rects,
+        facecolors=faces,
+        # The edge is not drawn (width 0), but a hatch takes its colour, as a hatched bar's did.
+        edgecolors=color,
+        linewidths=0,
+        alpha=alpha,
+        hatch=hatch,
+    )
+    axes.add_collection(collection, autolim=False)

@@ -13,6 +13,7 @@ import pytest
 from charts.bars import model_chart, top_users_chart
 from charts.daily import daily_usage_chart, digest_chart
 from charts.data import Bar, Chart, PersonalDay, StackedDay
+from charts.style import draw_bars, new_figure
 
 START = date(2025, 11, 1)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -76,6 +77,7 @@ def test_renders_png_of_slack_preview_size(kind: str, size: int) -> None:
 def test_same_data_same_bytes_and_no_software_metadata(kind: str) -> None:
     first, second = render(kind, 30), render(kind, 30)
     assert first.png == second.png
+    assert first.png[24:26] == b"\x08\x02"  # 8-bit RGB: the background is opaque, so no alpha channel
     assert b"matplotlib" not in first.png.lower() and b"Software" not in first.png
     assert render(kind, 3).png != render(kind, 4).png
 
@@ -126,3 +128,57 @@ def test_renders_in_parallel_threads_identically() -> None:
     for t in threads:
         t.join()
     assert not errors and len(set(results)) == 1
+
+
+@pytest.mark.parametrize("horizontal", [False, True])
+def test_bars_paint_the_pixels_of_matplotlibs_own_bars(horizontal: bool) -> None:
+    """The charts draw each series' bars as one collection, for speed; the picture must stay the one that
+    ``Axes.bar`` painted: plain, dimmed per bar, hatched and translucent, zero-length bars among them.
+
+    The two compute a bar's far edge in a different order, so an edge that falls exactly halfway between
+    two pixels may land on either; the limits here put no edge there."""
+    positions = list(range(7))
+    lengths = [3.3, 0.0, 5.17, 1.01, 7.5, 0.0, 2.25]
+    starts = [0.5, 1.0, 0.0, 2.37, 0.25, 0.0, 4.4]
+    shifted = [s + 2 for s in starts]
+    alphas = [None, None, 0.4, 0.4, None, 0.4, None]
+
+    def pixels(collections: bool) -> bytes:
+        figure, axes = new_figure()
+        (axes.set_ylim if horizontal else axes.set_xlim)(-0.63, 6.71)
+        (axes.set_xlim if horizontal else axes.set_ylim)(0, 10.3)
+        if collections:
+            draw_bars(
+                axes, positions, lengths, starts, thickness=0.8, color="#D97757", alphas=alphas, horizontal=horizontal
+            )
+            draw_bars(
+                axes,
+                positions,
+                lengths,
+                shifted,
+                thickness=0.8,
+                color="#3B82F6",
+                alpha=0.35,
+                hatch="////",
+                horizontal=horizontal,
+            )
+        else:
+            draw = axes.barh if horizontal else axes.bar
+            bars = draw(positions, lengths, 0.8, starts, color="#D97757", linewidth=0)
+            for bar, alpha in zip(bars, alphas, strict=True):
+                bar.set_alpha(alpha)
+            draw(
+                positions,
+                lengths,
+                0.8,
+                shifted,
+                color="#3B82F6",
+                alpha=0.35,
+                hatch="////",
+                edgecolor="#3B82F6",
+                linewidth=0,
+            )
+        figure.canvas.draw()
+        return bytes(figure.canvas.buffer_rgba())  # type: ignore[attr-defined]
+
+    assert pixels(collections=True) == pixels(collections=False)
