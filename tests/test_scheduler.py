@@ -428,3 +428,46 @@ def test_serve_runs_the_scheduler_by_default_only_with_sqlite(
     assert main(["serve", "--port", "3999", "--with-scheduler"]) == 0
     assert main(["serve", "--port", "3999", "--without-scheduler"]) == 0
     assert chosen == [engine.dialect.name == "sqlite", True, False]
+
+
+def test_a_scheduler_stopped_while_it_starts_exits_at_once(tmp_path: Path, slack: FakeSlack) -> None:
+    """SIGTERM as soon as the schedule is printed, before the scheduler runs: the process leaves, cleanly,
+    rather than ignore it and block until a process manager kills it."""
+    import os
+    import select
+    import signal
+    import subprocess
+    import sys
+
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'early.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ABACUS_", "SLACK_", "ANTHROPIC_", "CURSOR_"))} | {
+        "DATABASE_URL": url,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_URL": slack.api_url,
+    }
+    exe = Path(sys.executable).with_name("abacus")
+    proc = subprocess.Popen(
+        [str(exe), "scheduler"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0
+    )
+    try:
+        assert proc.stdout is not None
+        # Up to the schedule's first line (APScheduler logs before it): the handler is installed by then.
+        deadline, seen = time.monotonic() + 20, b""
+        while b"misfire grace" not in seen:
+            assert time.monotonic() < deadline, f"no schedule printed in 20 s: {seen!r}"
+            if select.select([proc.stdout], [], [], 0.5)[0]:
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                assert chunk, f"the scheduler ended before printing its schedule: {seen!r}"
+                seen += chunk
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
