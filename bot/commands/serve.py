@@ -88,6 +88,11 @@ class _Gunicorn:
                     "threads": settings.web_threads,
                     "worker_class": "gthread",
                     "timeout": 60,
+                    # Idle keep-alive connections stay open longer than a router or load balancer in front keeps
+                    # them (Heroku's router: 90 s; AWS's load balancers: 60 s by default), so that the front,
+                    # never gunicorn, closes them: with gunicorn's default of a few seconds it can close one just
+                    # as a request is sent on it, which then fails with "connection reset" (seen once under load).
+                    "keepalive": 95,
                     "accesslog": "-",
                 }
                 for key, value in options.items():
