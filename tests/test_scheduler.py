@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -355,27 +357,31 @@ def test_status_shows_the_last_run_of_each_job(
     assert "HTTP 401" not in member and "admins can see why" in member
 
 
-def test_two_scheduler_processes_one_leads_and_both_stop_cleanly(tmp_path: Path, slack: FakeSlack) -> None:
-    """`abacus scheduler` as the Procfile runs it: two processes on one SQLite database, SIGTERM ends both."""
-    import os
-    import signal
-    import subprocess
-    import sys
-
+def _scheduler_env(url: str, slack: FakeSlack, **extra: str) -> dict[str, str]:
+    """A migrated SQLite database at ``url`` and the environment of an `abacus scheduler` process using it
+    and the fake Slack, without the settings of the environment the tests run in."""
     from storage.db import make_engine
     from storage.migrate import upgrade
 
-    url = f"sqlite:///{tmp_path / 'procs.db'}"
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ABACUS_", "SLACK_", "ANTHROPIC_", "CURSOR_"))} | {
-        "DATABASE_URL": url,
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_API_URL": slack.api_url,
-        "ANTHROPIC_ADMIN_KEY": "sk-ant-admin01-unused",
-        "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
-    }
+    prefixes = ("ABACUS_", "SLACK_", "ANTHROPIC_", "CURSOR_")
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    return inherited | {"DATABASE_URL": url, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": slack.api_url} | extra
+
+
+def test_two_scheduler_processes_one_leads_and_both_stop_cleanly(tmp_path: Path, slack: FakeSlack) -> None:
+    """`abacus scheduler` as the Procfile runs it: two processes on one SQLite database, SIGTERM ends both."""
+    import signal
+    import subprocess
+
+    from storage.db import make_engine
+
+    url = f"sqlite:///{tmp_path / 'procs.db'}"
+    env = _scheduler_env(
+        url, slack, ANTHROPIC_ADMIN_KEY="sk-ant-admin01-unused", ANTHROPIC_BASE_URL="http://127.0.0.1:9"
+    )
     exe = Path(sys.executable).with_name("abacus")
     procs = []
     logs = []
@@ -435,24 +441,11 @@ def test_serve_runs_the_scheduler_by_default_only_with_sqlite(
 def test_a_scheduler_stopped_while_it_starts_exits_at_once(tmp_path: Path, slack: FakeSlack) -> None:
     """SIGTERM as soon as the schedule is printed, before the scheduler runs: the process leaves, cleanly,
     rather than ignore it and block until a process manager kills it."""
-    import os
     import select
     import signal
     import subprocess
-    import sys
 
-    from storage.db import make_engine
-    from storage.migrate import upgrade
-
-    url = f"sqlite:///{tmp_path / 'early.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ABACUS_", "SLACK_", "ANTHROPIC_", "CURSOR_"))} | {
-        "DATABASE_URL": url,
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_API_URL": slack.api_url,
-    }
+    env = _scheduler_env(f"sqlite:///{tmp_path / 'early.db'}", slack)
     exe = Path(sys.executable).with_name("abacus")
     proc = subprocess.Popen(
         [str(exe), "scheduler"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0
