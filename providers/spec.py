@@ -319,6 +319,27 @@ def select_keys(keys: list[ProviderKey], org: str | None, title: str) -> list[Pr
     return chosen
 
 
+def each_org(
+    keys: list[ProviderKey],
+    org: str | None,
+    title: str,
+    org_id: Callable[[ProviderKey], str],
+    run: Callable[[ProviderKey], OrgResult],
+) -> list[OrgResult]:
+    """``run`` for every key :func:`select_keys` selects, in order. A key whose provider cannot be reached
+    at all (a :class:`ProviderError`: a bad key, an outage) is reported as unreachable under ``org_id(key)``,
+    and the other keys still run."""
+    from providers.errors import ProviderError
+
+    results = []
+    for key in select_keys(keys, org, title):
+        try:
+            results.append(run(key))
+        except ProviderError as exc:
+            results.append(OrgResult.unreachable(key.name, org_id(key), exc))
+    return results
+
+
 def parse_clock(value: str) -> str:
     """'9:5', '09:05' -> '09:05'; anything else is a ValueError that says the expected form."""
     hours, sep, minutes = value.strip().partition(":")

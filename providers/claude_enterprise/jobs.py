@@ -13,10 +13,18 @@ from providers.claude_enterprise.sync import (
     org_id_for_key,
     sync_org,
 )
-from providers.errors import ProviderError
 from providers.http import ONE_TRY
 from providers.pacing import RatePacer
-from providers.spec import BackfillRequest, JobContext, OrgResult, Probe, ProviderKey, SyncRequest, select_keys
+from providers.spec import (
+    BackfillRequest,
+    JobContext,
+    OrgResult,
+    Probe,
+    ProviderKey,
+    SyncRequest,
+    each_org,
+    select_keys,
+)
 
 TITLE = "Claude Code (Enterprise)"
 Context = JobContext[EnterpriseSettings]
@@ -64,27 +72,22 @@ def sync(ctx: Context, request: SyncRequest) -> list[OrgResult]:
     settings = ctx.settings
     today = ctx.now().date()
     days = [day for day in request.days(today, settings.claude_enterprise_lookback_days) if day >= EARLIEST_DAY]
-    results = []
-    for key in select_keys(settings.keys, request.org, TITLE):
+
+    def one(key: ProviderKey) -> OrgResult:
         org_id = org_id_of(key)
-        try:
-            with client_for(settings, key) as client:
-                outcome = sync_org(ctx.engine, client, org_id, days, now=ctx.now, report=ctx.report)
-        except ProviderError as exc:
-            results.append(OrgResult.unreachable(key.name, org_id, exc))
-            continue
-        results.append(
-            OrgResult.synced(
-                key.name,
-                org_id,
-                error=outcome.error,
-                records=outcome.rows,
-                days=len(outcome.days_done),
-                message=_summary(outcome),
-                details=_details(outcome),
-            )
+        with client_for(settings, key) as client:
+            outcome = sync_org(ctx.engine, client, org_id, days, now=ctx.now, report=ctx.report)
+        return OrgResult.synced(
+            key.name,
+            org_id,
+            error=outcome.error,
+            records=outcome.rows,
+            days=len(outcome.days_done),
+            message=_summary(outcome),
+            details=_details(outcome),
         )
-    return results
+
+    return each_org(settings.keys, request.org, TITLE, org_id_of, one)
 
 
 def backfill(ctx: Context, request: BackfillRequest) -> list[OrgResult]:
@@ -93,37 +96,32 @@ def backfill(ctx: Context, request: BackfillRequest) -> list[OrgResult]:
     start_before = request.start_before(today, settings.claude_enterprise_lookback_days)
     days_per_run = request.max_windows or settings.claude_enterprise_backfill_days_per_run
     windows = max(1, -(-days_per_run // BACKFILL_WINDOW_DAYS))
-    results = []
-    for key in select_keys(settings.keys, request.org, TITLE):
+
+    def one(key: ProviderKey) -> OrgResult:
         org_id = org_id_of(key)
-        try:
-            with client_for(settings, key) as client:
-                outcome, totals = backfill_org(
-                    ctx.engine,
-                    client,
-                    org_id,
-                    target=request.target,
-                    start_before=start_before,
-                    max_windows=windows,
-                    # The API holds no data before its first day, so emptiness is no sign of the end.
-                    complete_after_empty=10_000,
-                    now=ctx.now,
-                    report=ctx.report,
-                )
-        except ProviderError as exc:
-            results.append(OrgResult.unreachable(key.name, org_id, exc))
-            continue
-        results.append(
-            OrgResult.backfilled(
-                key.name,
+        with client_for(settings, key) as client:
+            outcome, totals = backfill_org(
+                ctx.engine,
+                client,
                 org_id,
-                outcome,
-                records=totals.rows,
-                done=f"{totals.rows} usage row(s) over {outcome.windows} week(s)",
-                details=_details(totals),
+                target=request.target,
+                start_before=start_before,
+                max_windows=windows,
+                # The API holds no data before its first day, so emptiness is no sign of the end.
+                complete_after_empty=10_000,
+                now=ctx.now,
+                report=ctx.report,
             )
+        return OrgResult.backfilled(
+            key.name,
+            org_id,
+            outcome,
+            records=totals.rows,
+            done=f"{totals.rows} usage row(s) over {outcome.windows} week(s)",
+            details=_details(totals),
         )
-    return results
+
+    return each_org(settings.keys, request.org, TITLE, org_id_of, one)
 
 
 def org_ids(ctx: Context, org: str | None) -> list[str]:

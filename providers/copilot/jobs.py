@@ -7,9 +7,17 @@ from datetime import UTC, date, datetime, timedelta
 from providers.copilot.client import CopilotClient
 from providers.copilot.settings import SETTLING_DAYS, STATE_KEY, CopilotSettings, Scope
 from providers.copilot.sync import CopilotSync, backfill_org, earliest_day, sync_org
-from providers.errors import ProviderError
 from providers.http import ONE_TRY
-from providers.spec import BackfillRequest, JobContext, OrgResult, Probe, ProviderKey, SyncRequest, select_keys
+from providers.spec import (
+    BackfillRequest,
+    JobContext,
+    OrgResult,
+    Probe,
+    ProviderKey,
+    SyncRequest,
+    each_org,
+    select_keys,
+)
 from providers.sync_engine import DAY
 from storage.db import transaction
 from storage.sync_state import get_state
@@ -65,8 +73,8 @@ def _forward_days(ctx: Context, scope: Scope, today: date) -> list[date]:
 def sync(ctx: Context, request: SyncRequest) -> list[OrgResult]:
     settings = ctx.settings
     today = ctx.now().date()
-    results = []
-    for key in select_keys(settings.keys, request.org, TITLE):
+
+    def one(key: ProviderKey) -> OrgResult:
         scope = settings.scope(key.name)
         if request.start is None:
             days = _forward_days(ctx, scope, today)
@@ -75,24 +83,19 @@ def sync(ctx: Context, request: SyncRequest) -> list[OrgResult]:
             days = [request.start + timedelta(days=i) for i in range((end - request.start).days + 1)]
         # Today's report never exists yet; asking for it would only cost a request.
         days = [day for day in days if day < today]
-        try:
-            with client_for(settings, key, scope) as client:
-                outcome = sync_org(ctx.engine, client, scope, days, now=ctx.now, report=ctx.report)
-        except ProviderError as exc:
-            results.append(OrgResult.unreachable(key.name, scope.org_id, exc))
-            continue
-        results.append(
-            OrgResult.synced(
-                key.name,
-                scope.org_id,
-                error=outcome.error,
-                records=outcome.rows,
-                days=len(outcome.days_done),
-                message=_summary(outcome),
-                details=_details(outcome),
-            )
+        with client_for(settings, key, scope) as client:
+            outcome = sync_org(ctx.engine, client, scope, days, now=ctx.now, report=ctx.report)
+        return OrgResult.synced(
+            key.name,
+            scope.org_id,
+            error=outcome.error,
+            records=outcome.rows,
+            days=len(outcome.days_done),
+            message=_summary(outcome),
+            details=_details(outcome),
         )
-    return results
+
+    return each_org(settings.keys, request.org, TITLE, lambda key: settings.scope(key.name).org_id, one)
 
 
 def backfill(ctx: Context, request: BackfillRequest) -> list[OrgResult]:
@@ -103,35 +106,30 @@ def backfill(ctx: Context, request: BackfillRequest) -> list[OrgResult]:
     if request.newest is not None:
         start_before = min(start_before, request.newest + DAY)
     max_windows = request.max_windows or settings.copilot_backfill_days_per_run
-    results = []
-    for key in select_keys(settings.keys, request.org, TITLE):
+
+    def one(key: ProviderKey) -> OrgResult:
         scope = settings.scope(key.name)
-        try:
-            with client_for(settings, key, scope) as client:
-                outcome, totals = backfill_org(
-                    ctx.engine,
-                    client,
-                    scope,
-                    target=max(request.target, earliest_day(scope)),
-                    start_before=start_before,
-                    max_windows=max_windows,
-                    now=ctx.now,
-                    report=ctx.report,
-                )
-        except ProviderError as exc:
-            results.append(OrgResult.unreachable(key.name, scope.org_id, exc))
-            continue
-        results.append(
-            OrgResult.backfilled(
-                key.name,
-                scope.org_id,
-                outcome,
-                records=totals.rows,
-                done=f"{totals.rows} person-day(s) over {outcome.windows} day(s)",
-                details=_details(totals),
+        with client_for(settings, key, scope) as client:
+            outcome, totals = backfill_org(
+                ctx.engine,
+                client,
+                scope,
+                target=max(request.target, earliest_day(scope)),
+                start_before=start_before,
+                max_windows=max_windows,
+                now=ctx.now,
+                report=ctx.report,
             )
+        return OrgResult.backfilled(
+            key.name,
+            scope.org_id,
+            outcome,
+            records=totals.rows,
+            done=f"{totals.rows} person-day(s) over {outcome.windows} day(s)",
+            details=_details(totals),
         )
-    return results
+
+    return each_org(settings.keys, request.org, TITLE, lambda key: settings.scope(key.name).org_id, one)
 
 
 def org_ids(ctx: Context, org: str | None) -> list[str]:
